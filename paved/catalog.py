@@ -1,0 +1,383 @@
+"""Load, validate and resolve ``services_catalog.yaml``.
+
+Validation reports every problem at once, each naming the file, line, column and field
+(``services[orders].scaling.min``). Each team and service is validated on its own, so one
+broken entry does not hide the problems of the next; rules across entries (unknown teams,
+calls, topics) run on whatever could be read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from paved.errors import InputError, Issue
+from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team
+from paved.quantity import cpu_cores, memory_bytes
+from paved.yamlsrc import Located, Path, load_located
+
+# Segments of an env var name that mean "this is a credential": it belongs in `secrets`.
+SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "TOKEN", "SECRET", "KEY", "APIKEY", "CREDENTIALS"}
+
+_TEAM = TypeAdapter(Team)
+_SERVICE = TypeAdapter(Service)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated catalog. ``for_environment`` gives the effective one for a stack."""
+
+    file: str
+    teams: tuple[Team, ...]
+    services: tuple[Service, ...]
+    environment: str | None = None
+
+    def team(self, name: str) -> Team:
+        """The team called ``name``."""
+        return next(t for t in self.teams if t.name == name)
+
+    def service(self, name: str) -> Service:
+        """The service called ``name``; KeyError if there is none."""
+        for s in self.services:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def services_of(self, team: str) -> tuple[Service, ...]:
+        """The services a team owns, in catalog order."""
+        return tuple(s for s in self.services if s.team == team)
+
+    def producers(self) -> dict[str, str]:
+        """Topic name → the service that produces it."""
+        return {t.name: s.name for s in self.services for t in s.kafka.produces}
+
+    def callers_of(self, name: str) -> tuple[Service, ...]:
+        """Services that declare a synchronous call to ``name``."""
+        return tuple(s for s in self.services if name in s.calls)
+
+    def for_environment(self, env: str) -> Catalog:
+        """The catalog with ``env``'s overrides applied and every override block dropped."""
+        return Catalog(
+            file=self.file,
+            teams=self.teams,
+            services=tuple(effective_service(s, env) for s in self.services),
+            environment=env,
+        )
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for k, v in override.items():
+            out[k] = _merge(base.get(k), v) if k in base else v
+        return out
+    return override
+
+
+def _effective_raw(raw: dict, env: str) -> dict:
+    override = (raw.get("overrides") or {}).get(env) or {}
+    base = {k: v for k, v in raw.items() if k != "overrides"}
+    return _merge(base, override) if isinstance(override, dict) else base
+
+
+def effective_service(service: Service, env: str) -> Service:
+    """``service`` as it runs in ``env``: the override merged key by key onto the base."""
+    raw = service.model_dump(by_alias=True, exclude_none=True)
+    return Service.model_validate(_effective_raw(raw, env), strict=False)
+
+
+# --- error translation -------------------------------------------------------------------
+
+
+def _unwrap_models(annotation: Any) -> list[type[BaseModel]]:
+    """Every model class reachable through Optional / tuple / dict / Annotated wrappers."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found += _unwrap_models(arg)
+    return found
+
+
+def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys allowed at ``loc`` (a path of aliases and indices) inside ``root``."""
+    models = [root]
+    for part in loc:
+        if not isinstance(part, str):
+            continue
+        nxt: list[type[BaseModel]] = []
+        for model in models:
+            for name, info in model.model_fields.items():
+                if part in (info.alias, name):
+                    nxt += _unwrap_models(info.annotation)
+        if not nxt:  # a dict key such as an environment or variable name
+            continue
+        models = nxt
+    return sorted({info.alias or n for m in models for n, info in m.model_fields.items()})
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic adds markers such as '[key]' or validator names for unions; they are not paths.
+    return tuple(p for p in loc if not (isinstance(p, str) and (p.startswith("[") or p.startswith("function-"))))
+
+
+def _message(err: dict, root: type[BaseModel], loc: tuple) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(root, loc[:-1])
+        return f"unknown field {loc[-1]!r}{_did_you_mean(str(loc[-1]), allowed)}"
+    if kind == "missing":
+        return "required field is missing"
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    if kind.endswith("_type") or kind in ("int_from_float",):
+        msg += f" (got {type(err.get('input')).__name__} {err.get('input')!r})"
+    return msg
+
+
+def _field_label(doc: Located, path: Path) -> str:
+    """``('services', 2, 'scaling', 'min')`` → ``services[orders].scaling.min``."""
+    out = ""
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            entry = doc.data
+            for p in path[:i + 1]:
+                entry = entry[p] if isinstance(entry, (dict, list)) else None
+            name = entry.get("name") if isinstance(entry, dict) else None
+            out += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Collector:
+    def __init__(self, doc: Located):
+        self.doc = doc
+        self.issues: set[Issue] = set()
+
+    def add(self, path: Path, message: str, field_path: Path | None = None) -> None:
+        self.issues.add(self.doc.issue(path, _field_label(self.doc, field_path or path), message))
+
+    def pydantic(self, exc: ValidationError, prefix: Path, root: type[BaseModel]) -> list[tuple]:
+        locs = []
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            self.add(prefix + loc, _message(err, root, loc))
+            locs.append(loc)
+        return locs
+
+
+# --- rules over one service ----------------------------------------------------------------
+
+
+def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
+    """Rules that relate several fields of one (effective) service: (path, message) pairs.
+
+    ``settings`` (a StackSettings, or None for the base entry) adds the stack's replica
+    floor and cap.
+    """
+    found: list[tuple[Path, str]] = []
+    if svc.scaling.min > svc.scaling.max:
+        found.append((("scaling", "min"), f"min ({svc.scaling.min}) is greater than max ({svc.scaling.max})"))
+    if settings is not None and svc.scaling.max > settings.max_replicas:
+        found.append((("scaling", "max"), f"max ({svc.scaling.max}) is above this stack's cap paved:maxReplicas ({settings.max_replicas})"))
+    if settings is not None and svc.scaling.min < settings.min_replicas:
+        found.append((("scaling", "min"), f"min ({svc.scaling.min}) is below this stack's floor paved:minReplicas ({settings.min_replicas})"))
+    req, lim = svc.resources.requests, svc.resources.limits
+    for res, parse in (("cpu", cpu_cores), ("memory", memory_bytes)):
+        r, l_ = parse(getattr(req, res)), parse(getattr(lim, res))
+        if l_ < r:
+            found.append((("resources", "limits", res), f"limit {getattr(lim, res)} is below the request {getattr(req, res)}"))
+        elif r > 0 and l_ / r > MAX_LIMIT_REQUEST_RATIO[res]:
+            found.append((
+                ("resources", "limits", res),
+                f"limit {getattr(lim, res)} is more than {MAX_LIMIT_REQUEST_RATIO[res]}x the request "
+                f"{getattr(req, res)}; the namespace LimitRange would reject the pod",
+            ))
+    for var in svc.env:
+        if SECRET_WORDS & set(var.upper().split("_")):
+            found.append((("env", var), f"{var} looks like a credential; declare it under `secrets` so its value lives in Secrets Manager, not in the catalog"))
+    secret_vars = {s.env_name for s in svc.secrets}
+    for var in svc.env:
+        if var in secret_vars:
+            found.append((("env", var), f"{var} is also the variable of a declared secret"))
+    return found
+
+
+def _located_override(raw: dict, env: str, loc: Path) -> Path | None:
+    """The override path for ``loc`` if the override sets it (or a parent of it)."""
+    node: Any = ((raw.get("overrides") or {}).get(env))
+    path: Path = ("overrides", env)
+    if not isinstance(node, dict):
+        return None
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node, path = node[part], path + (part,)
+        else:
+            return path if path != ("overrides", env) else None
+    return path
+
+
+# --- the whole document ------------------------------------------------------------------
+
+
+def _check_entries(c: _Collector, raw: Any, key: str) -> list[dict]:
+    if raw is None:
+        c.add((key,), f"required field is missing (a list of {key})")
+        return []
+    if not isinstance(raw, list):
+        c.add((key,), f"must be a list of {key} (got {type(raw).__name__})")
+        return []
+    return raw
+
+
+def _check_duplicates(c: _Collector, key: str, entries: list) -> None:
+    seen: dict[str, int] = {}
+    for i, e in enumerate(entries):
+        name = e.get("name") if isinstance(e, dict) else None
+        if isinstance(name, str):
+            if name in seen:
+                c.add((key, i, "name"), f"duplicate name {name!r} (first defined as {key}[{seen[name]}])")
+            else:
+                seen[name] = i
+
+
+def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[list[Issue], CatalogDoc | None]:
+    """All problems of a parsed catalog, and the model when there are none.
+
+    ``environments`` maps each stack name to its StackSettings (or None to skip the
+    stack's caps); overrides for other names are errors.
+    """
+    c = _Collector(doc)
+    c.issues.update(doc.issues)
+    data = doc.data
+    if doc.issues and data is None:
+        return sorted(c.issues), None
+    if not isinstance(data, dict):
+        c.add((), f"the catalog must be a mapping with `teams` and `services` (got {type(data).__name__})")
+        return sorted(c.issues), None
+    for k in data:
+        if k not in ("teams", "services"):
+            c.add((k,), f"unknown field {k!r}{_did_you_mean(str(k), ['services', 'teams'])}")
+    teams_raw = _check_entries(c, data.get("teams"), "teams")
+    services_raw = _check_entries(c, data.get("services"), "services")
+
+    for i, raw in enumerate(teams_raw):
+        try:
+            _TEAM.validate_python(raw)
+        except ValidationError as exc:
+            c.pydantic(exc, ("teams", i), Team)
+    _check_duplicates(c, "teams", teams_raw)
+    _check_duplicates(c, "services", services_raw)
+    namespaces: dict[str, str] = {}
+    for i, raw in enumerate(teams_raw):
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            ns = raw.get("namespace") or raw["name"]
+            if isinstance(ns, str) and ns in namespaces and namespaces[ns] != raw["name"]:
+                c.add(("teams", i, "namespace"), f"namespace {ns!r} is already used by team {namespaces[ns]!r}")
+            namespaces.setdefault(ns, raw["name"])
+
+    team_names = [t["name"] for t in teams_raw if isinstance(t, dict) and isinstance(t.get("name"), str)]
+    service_names = [s["name"] for s in services_raw if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    producers: dict[str, tuple[str, int, int]] = {}
+    env_names = sorted(environments)
+
+    for i, raw in enumerate(services_raw):
+        base: Path = ("services", i)
+        if not isinstance(raw, dict):
+            c.add(base, f"each service must be a mapping (got {type(raw).__name__})")
+            continue
+        svc = None
+        try:
+            svc = _SERVICE.validate_python(raw)
+        except ValidationError as exc:
+            c.pydantic(exc, base, Service)
+        name = raw.get("name")
+        team = raw.get("team")
+        if isinstance(team, str) and team_names and team not in team_names:
+            c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names)}")
+        for j, callee in enumerate(raw.get("calls") or []):
+            if not isinstance(callee, str):
+                continue
+            if callee == name:
+                c.add(base + ("calls", j), "a service cannot declare a call to itself")
+            elif callee not in service_names:
+                c.add(base + ("calls", j), f"unknown service {callee!r}{_did_you_mean(callee, service_names)}")
+        kafka = raw.get("kafka") if isinstance(raw.get("kafka"), dict) else {}
+        for j, topic in enumerate(kafka.get("produces") or []):
+            tname = topic.get("name") if isinstance(topic, dict) else None
+            if not isinstance(tname, str):
+                continue
+            if tname in producers:
+                other, oi, oj = producers[tname]
+                c.add(base + ("kafka", "produces", j, "name"),
+                      f"topic {tname!r} is already produced by service {other!r}; a topic has exactly one producer")
+            else:
+                producers[tname] = (str(name), i, j)
+        overrides = raw.get("overrides")
+        if isinstance(overrides, dict):
+            for env in overrides:
+                if env not in environments:
+                    hint = _did_you_mean(str(env), env_names)
+                    c.add(base + ("overrides", env),
+                          f"no stack {env!r} (stacks/Pulumi.{env}.yaml does not exist){hint}; stacks are: {', '.join(env_names)}")
+        if svc is None:
+            continue
+        base_rules = set(service_rules(svc))
+        for loc, msg in base_rules:
+            c.add(base + loc, msg)
+        for env, settings in environments.items():
+            try:
+                eff = _SERVICE.validate_python(_effective_raw(raw, env))
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = _clean_loc(err["loc"])
+                    where = _located_override(raw, env, loc) or loc
+                    c.add(base + where, f"{_message(err, Service, loc)} (in environment {env})")
+                continue
+            for loc, msg in service_rules(eff, settings):
+                if (loc, msg) in base_rules:
+                    continue
+                where = _located_override(raw, env, loc) or loc
+                c.add(base + where, f"{msg} (in environment {env})")
+
+    for i, raw in enumerate(services_raw):
+        kafka = raw.get("kafka") if isinstance(raw, dict) and isinstance(raw.get("kafka"), dict) else {}
+        for j, topic in enumerate(kafka.get("consumes") or []):
+            if isinstance(topic, str) and topic not in producers:
+                c.add(("services", i, "kafka", "consumes", j),
+                      f"topic {topic!r} is produced by no service{_did_you_mean(topic, sorted(producers))}")
+
+    if c.issues:
+        return sorted(c.issues), None
+    return [], CatalogDoc.model_validate(data)
+
+
+def load_catalog(path: str | FsPath, environments: Mapping[str, Any]) -> Catalog:
+    """Read and validate the catalog at ``path``; raise InputError listing every problem."""
+    path = FsPath(path)
+    display = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Issue(display, 1, 1, "", "file not found")]) from None
+    except OSError as exc:
+        raise InputError([Issue(display, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+    issues, model = validate_document(load_located(text, display), environments)
+    if issues or model is None:
+        raise InputError(issues)
+    return Catalog(file=display, teams=model.teams, services=model.services)
+
