@@ -179,7 +179,8 @@ class Secret(Model):
         return self.name.upper().replace("-", "_")
 
 
-SecretEntry = Annotated[Secret, BeforeValidator(_secret_shorthand)]
+# A secret is written either as its name or as a mapping with more detail.
+SecretEntry = Annotated[Secret, BeforeValidator(_secret_shorthand, json_schema_input_type=Name | Secret)]
 
 
 class Topic(Model):

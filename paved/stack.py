@@ -21,6 +21,8 @@ from paved.yamlsrc import load_located
 
 NAMESPACE = "paved"
 # kubernetes-validate ships schemas for these minor versions; EKS supports a subset.
+# Stacks listed in the order changes are promoted through them; others follow by name.
+PROMOTION_ORDER = ("dev", "staging", "prod")
 SUPPORTED_K8S = tuple(f"1.{m}" for m in range(25, 38))
 
 
@@ -98,7 +100,8 @@ def stack_file(root: Path, env: str) -> Path:
 
 def list_stacks(root: Path) -> list[str]:
     """Names of the stacks that have a config file."""
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml"))
+    names = [p.name[len("Pulumi."):-len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")]
+    return sorted(names, key=lambda n: (PROMOTION_ORDER.index(n) if n in PROMOTION_ORDER else len(PROMOTION_ORDER), n))
 
 
 def read_config(root: Path, env: str) -> tuple[dict[str, Any], str]:

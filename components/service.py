@@ -1,0 +1,345 @@
+"""Microservice: one catalog entry → a hardened, autoscaled workload.
+
+The spec builders are pure functions (catalog entry → typed ``*Args``) so they are tested
+without the Pulumi engine; the component only wires them together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.apps.v1 import (
+    DeploymentInitArgs,
+    DeploymentSpecArgs,
+    DeploymentStrategyArgs,
+    RollingUpdateDeploymentArgs,
+)
+from pulumi_kubernetes.autoscaling.v2 import (
+    CrossVersionObjectReferenceArgs,
+    HorizontalPodAutoscalerBehaviorArgs,
+    HorizontalPodAutoscalerInitArgs,
+    HorizontalPodAutoscalerSpecArgs,
+    HPAScalingPolicyArgs,
+    HPAScalingRulesArgs,
+    MetricSpecArgs,
+    MetricTargetArgs,
+    ResourceMetricSourceArgs,
+)
+from pulumi_kubernetes.core.v1 import (
+    CapabilitiesArgs,
+    ContainerArgs,
+    ContainerPortArgs,
+    EmptyDirVolumeSourceArgs,
+    EnvVarArgs,
+    EnvVarSourceArgs,
+    HTTPGetActionArgs,
+    PodSecurityContextArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    ProbeArgs,
+    ResourceRequirementsArgs,
+    SeccompProfileArgs,
+    SecretKeySelectorArgs,
+    SecurityContextArgs,
+    ServiceAccountInitArgs,
+    ServiceInitArgs,
+    ServicePortArgs,
+    ServiceSpecArgs,
+    TopologySpreadConstraintArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
+from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    NetworkPolicyEgressRuleArgs,
+    NetworkPolicyIngressRuleArgs,
+    NetworkPolicyInitArgs,
+    NetworkPolicyPeerArgs,
+    NetworkPolicyPortArgs,
+    NetworkPolicySpecArgs,
+)
+from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetInitArgs, PodDisruptionBudgetSpecArgs
+
+from components.labels import selector_labels, service_labels
+from components.namespace import NAMESPACE_NAME_LABEL
+from paved.model import Probe, Service, Team
+from paved.stack import StackSettings
+
+# PSS restricted wants a non-zero user; >= 10000 keeps it clear of host users (CKV_K8S_40).
+RUN_AS_USER = 10001
+RUN_AS_GROUP = 10001
+TMP_VOLUME = "tmp"
+HTTP_PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"
+ZONE_KEY = "topology.kubernetes.io/zone"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another service this one talks to synchronously, as the network sees it."""
+
+    namespace: str
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class MicroserviceArgs:
+    """An effective catalog entry plus what the component needs from around it."""
+
+    service: Service
+    team: Team
+    settings: StackSettings
+    callers: tuple[Peer, ...] = ()
+    callees: tuple[Peer, ...] = ()
+
+
+def secret_object_name(service: Service) -> str:
+    """The Kubernetes Secret holding the service's declared secrets (synced from Secrets Manager)."""
+    return f"{service.name}-secrets"
+
+
+def _meta(args: MicroserviceArgs, name: str | None = None) -> ObjectMetaArgs:
+    return ObjectMetaArgs(
+        name=name or args.service.name,
+        namespace=args.team.namespace_name,
+        labels=service_labels(args.service, args.team, args.settings.environment),
+    )
+
+
+def _probe(probe: Probe) -> ProbeArgs:
+    return ProbeArgs(
+        http_get=HTTPGetActionArgs(path=probe.path, port=HTTP_PORT_NAME),
+        initial_delay_seconds=probe.initial_delay_seconds,
+        period_seconds=probe.period_seconds,
+        timeout_seconds=probe.timeout_seconds,
+        failure_threshold=probe.failure_threshold,
+    )
+
+
+def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
+    """Platform variables, the catalog's plain variables, then secrets by reference only."""
+    svc = args.service
+    platform = {
+        "PAVED_SERVICE": svc.name,
+        "PAVED_TEAM": args.team.name,
+        "PAVED_ENVIRONMENT": args.settings.environment,
+        "PORT": str(svc.port),
+    }
+    plain = [EnvVarArgs(name=k, value=v) for k, v in {**platform, **svc.env}.items()]
+    secret = [
+        EnvVarArgs(
+            name=s.env_name,
+            value_from=EnvVarSourceArgs(
+                secret_key_ref=SecretKeySelectorArgs(name=secret_object_name(svc), key=s.name)
+            ),
+        )
+        for s in svc.secrets
+    ]
+    return plain + secret
+
+
+def container_spec(args: MicroserviceArgs) -> ContainerArgs:
+    """The service container: restricted security context, requests/limits, three probes."""
+    svc = args.service
+    ports = [ContainerPortArgs(name=HTTP_PORT_NAME, container_port=svc.port, protocol="TCP")]
+    if svc.metrics.port and svc.metrics.port != svc.port:
+        ports.append(ContainerPortArgs(name=METRICS_PORT_NAME, container_port=svc.metrics.port, protocol="TCP"))
+    return ContainerArgs(
+        name=svc.name,
+        image=svc.image,
+        image_pull_policy=args.settings.image_pull_policy,
+        ports=ports,
+        env=env_vars(args),
+        resources=ResourceRequirementsArgs(
+            requests={"cpu": svc.resources.requests.cpu, "memory": svc.resources.requests.memory},
+            limits={"cpu": svc.resources.limits.cpu, "memory": svc.resources.limits.memory},
+        ),
+        startup_probe=_probe(svc.probes.startup),
+        liveness_probe=_probe(svc.probes.liveness),
+        readiness_probe=_probe(svc.probes.readiness),
+        security_context=SecurityContextArgs(
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=RUN_AS_USER,
+            run_as_group=RUN_AS_GROUP,
+            capabilities=CapabilitiesArgs(drop=["ALL"]),
+            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        volume_mounts=[VolumeMountArgs(name=TMP_VOLUME, mount_path="/tmp")],
+    )
+
+
+def pod_spec(args: MicroserviceArgs) -> PodSpecArgs:
+    """The pod: its own ServiceAccount without a token, spread across zones, /tmp writable."""
+    return PodSpecArgs(
+        service_account_name=args.service.name,
+        automount_service_account_token=False,
+        enable_service_links=False,
+        security_context=PodSecurityContextArgs(
+            run_as_non_root=True,
+            run_as_user=RUN_AS_USER,
+            run_as_group=RUN_AS_GROUP,
+            fs_group=RUN_AS_GROUP,
+            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
+        ),
+        containers=[container_spec(args)],
+        volumes=[VolumeArgs(name=TMP_VOLUME, empty_dir=EmptyDirVolumeSourceArgs(size_limit="64Mi"))],
+        topology_spread_constraints=[
+            TopologySpreadConstraintArgs(
+                max_skew=1,
+                topology_key=ZONE_KEY,
+                when_unsatisfiable=args.settings.zone_spread,
+                label_selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
+            )
+        ],
+        termination_grace_period_seconds=30,
+    )
+
+
+def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
+    """The Deployment. No ``replicas``: the HorizontalPodAutoscaler owns the count."""
+    return DeploymentInitArgs(
+        metadata=_meta(args),
+        spec=DeploymentSpecArgs(
+            selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
+            strategy=DeploymentStrategyArgs(
+                type="RollingUpdate",
+                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+            ),
+            min_ready_seconds=5,
+            progress_deadline_seconds=600,
+            revision_history_limit=5,
+            template=PodTemplateSpecArgs(
+                metadata=ObjectMetaArgs(labels=service_labels(args.service, args.team, args.settings.environment)),
+                spec=pod_spec(args),
+            ),
+        ),
+    )
+
+
+def service_account_args(args: MicroserviceArgs) -> ServiceAccountInitArgs:
+    """The service's own identity; no token is mounted unless a later issue binds a role."""
+    return ServiceAccountInitArgs(metadata=_meta(args), automount_service_account_token=False)
+
+
+def service_args(args: MicroserviceArgs) -> ServiceInitArgs:
+    """A ClusterIP Service on the catalog port; public exposure goes through an Ingress."""
+    return ServiceInitArgs(
+        metadata=_meta(args),
+        spec=ServiceSpecArgs(
+            type="ClusterIP",
+            selector=selector_labels(args.service),
+            ports=[ServicePortArgs(name=HTTP_PORT_NAME, port=args.service.port, target_port=HTTP_PORT_NAME, protocol="TCP")],
+        ),
+    )
+
+
+def hpa_args(args: MicroserviceArgs) -> HorizontalPodAutoscalerInitArgs:
+    """autoscaling/v2 on CPU and memory utilisation, with a slow, stabilised scale-down."""
+    scaling = args.service.scaling
+
+    def utilisation(resource: str, percent: int) -> MetricSpecArgs:
+        return MetricSpecArgs(
+            type="Resource",
+            resource=ResourceMetricSourceArgs(
+                name=resource, target=MetricTargetArgs(type="Utilization", average_utilization=percent)
+            ),
+        )
+
+    return HorizontalPodAutoscalerInitArgs(
+        metadata=_meta(args),
+        spec=HorizontalPodAutoscalerSpecArgs(
+            scale_target_ref=CrossVersionObjectReferenceArgs(api_version="apps/v1", kind="Deployment", name=args.service.name),
+            min_replicas=scaling.min,
+            max_replicas=scaling.max,
+            metrics=[utilisation("cpu", scaling.target_cpu_percent), utilisation("memory", scaling.target_memory_percent)],
+            behavior=HorizontalPodAutoscalerBehaviorArgs(
+                scale_down=HPAScalingRulesArgs(
+                    stabilization_window_seconds=scaling.scale_down_stabilization_seconds,
+                    policies=[HPAScalingPolicyArgs(type="Pods", value=1, period_seconds=60)],
+                ),
+            ),
+        ),
+    )
+
+
+def pdb_args(args: MicroserviceArgs) -> PodDisruptionBudgetInitArgs | None:
+    """At most one pod down in voluntary disruptions; only when at least two run."""
+    if args.service.scaling.min < 2:
+        return None
+    return PodDisruptionBudgetInitArgs(
+        metadata=_meta(args),
+        spec=PodDisruptionBudgetSpecArgs(
+            max_unavailable=1,
+            selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
+            unhealthy_pod_eviction_policy="AlwaysAllow",
+        ),
+    )
+
+
+def _peer(peer: Peer) -> NetworkPolicyPeerArgs:
+    return NetworkPolicyPeerArgs(
+        namespace_selector=LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: peer.namespace}),
+        pod_selector=LabelSelectorArgs(match_labels={"app.kubernetes.io/name": peer.name}),
+    )
+
+
+def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
+    """Admit only declared callers on the service port; reach only declared callees."""
+    svc = args.service
+    ingress = [
+        NetworkPolicyIngressRuleArgs(
+            from_=[_peer(p)], ports=[NetworkPolicyPortArgs(protocol="TCP", port=svc.port)]
+        )
+        for p in args.callers
+    ]
+    egress = [
+        NetworkPolicyEgressRuleArgs(to=[_peer(p)], ports=[NetworkPolicyPortArgs(protocol="TCP", port=p.port)])
+        for p in args.callees
+    ]
+    return NetworkPolicyInitArgs(
+        metadata=_meta(args),
+        spec=NetworkPolicySpecArgs(
+            pod_selector=LabelSelectorArgs(match_labels=selector_labels(svc)),
+            policy_types=["Ingress", "Egress"],
+            ingress=ingress,
+            egress=egress,
+        ),
+    )
+
+
+class Microservice(pulumi.ComponentResource):
+    """A catalog service: ServiceAccount, Deployment, Service, HPA, PDB and NetworkPolicy."""
+
+    deployment_name: pulumi.Output[str]
+    service_dns: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("paved:service:Microservice", name, None, opts)
+        self.paved_service = args.service.name
+        self.paved_team = args.team.name
+        child = pulumi.ResourceOptions(parent=self)
+
+        account = k8s.core.v1.ServiceAccount(f"{name}-sa", service_account_args(args), opts=child)
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment", deployment_args(args), opts=pulumi.ResourceOptions(parent=self, depends_on=[account])
+        )
+        k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child)
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa", hpa_args(args), opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment])
+        )
+        pdb = pdb_args(args)
+        if pdb is not None:
+            k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child)
+        k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child)
+
+        self.deployment_name = deployment.metadata.apply(lambda m: m.name)
+        self.service_dns = pulumi.Output.from_input(
+            f"{args.service.name}.{args.team.namespace_name}.svc.cluster.local:{args.service.port}"
+        )
+        self.register_outputs({"deployment_name": self.deployment_name, "service_dns": self.service_dns})

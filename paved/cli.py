@@ -1,0 +1,159 @@
+"""The ``paved`` command line.
+
+Exit codes: 0 success, 1 when what is checked fails (invalid input, a program error), 2 on
+a usage error. Errors print as ``FILE:LINE:COL: FIELD: MESSAGE`` with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from paved.errors import InputError, PavedError, UsageError
+
+DEFAULT_CATALOG = "services_catalog.yaml"
+
+
+def _catalog_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalog", default=None, metavar="FILE", help=f"catalog file (default: {DEFAULT_CATALOG})")
+
+
+def _stack_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paved", description="Services catalog → hardened platform on AWS, with Pulumi.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("plan", help="run the program offline and show the resource plan")
+    _stack_arg(p)
+    _catalog_arg(p)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--output", metavar="FILE", help="write the plan here instead of standard output")
+
+    p = sub.add_parser("render", help="write the Kubernetes objects as YAML manifests")
+    _stack_arg(p)
+    _catalog_arg(p)
+    p.add_argument("--output", required=True, metavar="DIR")
+
+    p = sub.add_parser("validate", help="check the catalog against every stack")
+    _catalog_arg(p)
+
+    sub.add_parser("schema", help="print the catalog's JSON Schema")
+
+    p = sub.add_parser("explain", help="a service's effective settings in every environment")
+    p.add_argument("service")
+    _catalog_arg(p)
+    return parser
+
+
+def _root() -> Path:
+    from paved.engine import root_dir
+
+    return root_dir()
+
+
+def _catalog_path(args: argparse.Namespace, root: Path) -> Path:
+    path = Path(args.catalog) if args.catalog else root / DEFAULT_CATALOG
+    # Messages name the file as the user would type it.
+    return Path(os.path.relpath(path)) if path.is_absolute() and path.is_relative_to(Path.cwd()) else path
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from paved import plan
+
+    root = _root()
+    doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
+    _emit(json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json" else plan.text(doc), args.output)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from paved import plan, render
+
+    root = _root()
+    doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
+    written = render.write(doc, Path(args.output))
+    print(f"wrote {len(written)} manifests to {args.output}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from paved.catalog import load_catalog
+    from paved.stack import list_stacks, load_stack
+
+    root = _root()
+    issues = []
+    environments = {}
+    for env in list_stacks(root):
+        try:
+            environments[env] = load_stack(root, env)
+        except InputError as exc:
+            issues += exc.issues
+            environments[env] = None
+    path = _catalog_path(args, root)
+    try:
+        catalog = load_catalog(path, environments)
+    except InputError as exc:
+        issues += exc.issues
+    if issues:
+        raise InputError(issues)
+    print(f"{path}: {len(catalog.teams)} teams, {len(catalog.services)} services, valid for stacks: {', '.join(environments)}")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from paved.schema import catalog_schema
+
+    print(json.dumps(catalog_schema(), indent=2))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from paved import explain
+    from paved.engine import load_inputs
+    from paved.stack import list_stacks
+
+    root = _root()
+    stacks = list_stacks(root)
+    _, catalog = load_inputs(root, stacks[0], _catalog_path(args, root))
+    print(explain.table(catalog, args.service, stacks), end="")
+    return 0
+
+
+COMMANDS = {"plan": cmd_plan, "render": cmd_render, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``paved`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"paved: error: {exc}", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        print(f"paved: {len(exc.issues)} problem(s) found", file=sys.stderr)
+        return 1
+    except PavedError as exc:
+        print(f"paved: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The offline engine: run ``platform/`` under Pulumi's mock runtime and record every resource.
+
+Pulumi documents ``pulumi.runtime.set_mocks`` for unit tests; here the same mechanism runs
+the real program with no CLI, no provider plugins and no credentials. A stack
+transformation (which runs under mocks) sees each resource object with its parent and
+options; the mocks see its engine-level (camelCase) inputs and provider. The two are
+joined by type and logical name once the program has finished.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+
+from paved.catalog import Catalog, load_catalog
+from paved.errors import PavedError
+from paved.stack import StackSettings, list_stacks, load_stack, pulumi_config
+
+PROJECT = "paved"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker for a secret value
+SECRET_MASK = "[secret]"
+
+
+class ProgramError(PavedError):
+    """The program failed or produced resources that do not pass the engine's checks."""
+
+
+@dataclass
+class Recorded:
+    """One resource as the engine saw it; becomes one entry of the plan document."""
+
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    provider: str | None
+    resource: Any = None
+    parent: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+    urn: str | None = None
+
+
+def clean(value: Any) -> Any:
+    """Mask secrets and turn the mock runtime's integral floats back into integers."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return SECRET_MASK
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Answers the engine's calls offline and records what each resource was given."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], Recorded] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        provider = args.provider.rsplit("::", 1)[0] if args.provider else None
+        self.records[(args.typ, args.name)] = Recorded(
+            type=args.typ, name=args.name, custom=bool(args.custom), inputs=args.inputs, provider=provider
+        )
+        # The outputs echo the inputs: what a real provider would return for the
+        # properties paved reads back (names, namespaces).
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        raise ProgramError(f"the program called {args.token}, which the offline engine does not answer yet")
+
+
+@dataclass
+class RunResult:
+    """What one offline run of the program produced."""
+
+    stack: str
+    settings: StackSettings
+    catalog: Catalog
+    resources: list[Recorded]
+    outputs: dict[str, Any]
+
+
+def _alias(alias: Any) -> Any:
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, pulumi.Alias):
+        fields = {"name": alias.name, "type": alias.type_, "stack": alias.stack, "project": alias.project}
+        parent = alias.parent
+        if parent is not None and not isinstance(parent, str):
+            parent = getattr(parent, "_name", repr(parent))
+        fields["parent"] = parent
+        return {k: v for k, v in fields.items() if isinstance(v, str)}
+    return repr(alias)
+
+
+def _options(opts: pulumi.ResourceOptions | None) -> dict[str, Any]:
+    opts = opts or pulumi.ResourceOptions()
+    return {
+        "protect": bool(opts.protect),
+        "retainOnDelete": bool(opts.retain_on_delete),
+        "ignoreChanges": list(opts.ignore_changes or []),
+        "aliases": [_alias(a) for a in (opts.aliases or [])],
+        "dependsOn": list(opts.depends_on) if isinstance(opts.depends_on, (list, tuple)) else (
+            [opts.depends_on] if opts.depends_on else []
+        ),
+    }
+
+
+def root_dir() -> Path:
+    """The project root: where Pulumi.yaml, stacks/ and platform/ are."""
+    env = os.environ.get("PAVED_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "Pulumi.yaml").exists() and (candidate / "platform" / "__main__.py").exists():
+            return candidate
+    return Path(__file__).resolve().parent.parent
+
+
+def load_inputs(root: Path, stack: str, catalog_path: str | Path) -> tuple[StackSettings, Catalog]:
+    """Validate the stack file and the catalog before running anything; InputError on problems."""
+    settings = load_stack(root, stack)
+    environments: dict[str, StackSettings | None] = {env: None for env in list_stacks(root)}
+    for env in environments:
+        try:
+            environments[env] = load_stack(root, env)
+        except PavedError:
+            environments[env] = None  # another stack's problems are reported when it is planned
+    environments[stack] = settings
+    return settings, load_catalog(catalog_path, environments)
+
+
+def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = None) -> RunResult:
+    """Run ``platform/__main__.py`` for ``stack`` under mocks and return every resource."""
+    root = root or root_dir()
+    catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
+    settings, catalog = load_inputs(root, stack, catalog_path)
+
+    mocks = _Mocks()
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config({k: v for k, v in pulumi_config(root, stack).items()})
+    seen: list[tuple[Any, str, str, pulumi.ResourceOptions]] = []
+
+    def record(args: pulumi.ResourceTransformationArgs):
+        seen.append((args.resource, args.type_, args.name, args.opts))
+        return None
+
+    pulumi.runtime.register_stack_transformation(record)
+    previous = os.environ.get("PAVED_CATALOG")
+    os.environ["PAVED_CATALOG"] = str(catalog_path)
+    outputs: dict[str, Any] = {}
+
+    def program():
+        runpy.run_path(str(root / "platform" / "__main__.py"), run_name="__main__")
+        stack_outputs = pulumi.runtime.settings.get_root_resource().outputs
+        urns = [res.urn for res, *_ in seen]
+        return pulumi.Output.all(pulumi.Output.all(*urns), pulumi.Output.all(**stack_outputs)).apply(
+            lambda pair: outputs.update(urns=pair[0], exports=pair[1])
+        )
+
+    try:
+        pulumi_mocks.test(program)()
+    except PavedError:
+        raise
+    except Exception as exc:  # the program's own error, shown without an engine traceback
+        raise ProgramError(f"the Pulumi program failed for stack {stack!r}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        if previous is None:
+            os.environ.pop("PAVED_CATALOG", None)
+        else:
+            os.environ["PAVED_CATALOG"] = previous
+
+    urn_of = {id(res): urn for (res, *_), urn in zip(seen, outputs["urns"])}
+    resources = []
+    for (res, typ, name, opts), urn in zip(seen, outputs["urns"]):
+        rec = mocks.records.get((typ, name))
+        if rec is None:
+            raise ProgramError(f"resource {typ} {name!r} was never registered with the engine")
+        rec.resource, rec.urn = res, urn
+        parent = opts.parent if opts else None
+        rec.parent = urn_of.get(id(parent)) if parent is not None else None
+        rec.options = _options(opts)
+        rec.options["dependsOn"] = [urn_of.get(id(d), repr(d)) for d in rec.options["dependsOn"]]
+        resources.append(rec)
+    return RunResult(stack=stack, settings=settings, catalog=catalog, resources=resources, outputs=clean(outputs["exports"]))

@@ -1,0 +1,67 @@
+"""``paved explain SERVICE``: effective settings per environment, side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paved.catalog import Catalog, effective_service
+from paved.errors import UsageError
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return {prefix: ", ".join(str(v) for v in value) or "-"}
+        out = {}
+        for i, v in enumerate(value):
+            name = v.get("name") if isinstance(v, dict) else None
+            out.update(_flatten(v, f"{prefix}[{name if name else i}]"))
+        return out
+    return {prefix: str(value)}
+
+
+def table(catalog: Catalog, name: str, environments: list[str]) -> str:
+    """A text table: one row per setting, one column per environment; ``*`` marks overrides."""
+    try:
+        base = catalog.service(name)
+    except KeyError:
+        names = ", ".join(s.name for s in catalog.services)
+        raise UsageError(f"unknown service {name!r}; services are: {names}") from None
+    columns = {}
+    overridden: dict[str, set[str]] = {}
+    for env in environments:
+        eff = effective_service(base, env).model_dump(mode="json", by_alias=True, exclude={"overrides"}, exclude_none=True)
+        columns[env] = _flatten(eff)
+        override = base.overrides.get(env)
+        overridden[env] = set(_flatten(override.model_dump(mode="json", by_alias=True, exclude_none=True))) if override else set()
+    keys = list(dict.fromkeys(k for env in environments for k in columns[env]))
+
+    def cell(env: str, key: str) -> str:
+        value = columns[env].get(key, "-")
+        marked = any(key == o or key.startswith(o + ".") or key.startswith(o + "[") for o in overridden[env])
+        return f"{value} *" if marked else value
+
+    head = ["setting", *environments]
+    rows = [[k, *[cell(env, k) for env in environments]] for k in keys]
+    widths = [min(44, max(len(r[i]) for r in [head, *rows])) for i in range(len(head))]
+
+    def line(row: list[str]) -> str:
+        # Long values keep their end: an image's tag matters more than its registry.
+        return "  ".join((c if len(c) <= w else "…" + c[-(w - 1):]).ljust(w) for c, w in zip(row, widths)).rstrip()
+
+    team = catalog.team(base.team)
+    out = [
+        f"{base.name} (team {team.name}, namespace {team.namespace_name}): {base.description}",
+        "",
+        line(head),
+        "  ".join("-" * w for w in widths),
+        *[line(r) for r in rows],
+        "",
+        "* set by the environment's override in the catalog",
+    ]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,116 @@
+"""The plan document (``paved plan --format json``) and its terminal table."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from paved import engine, k8s_schema, sdk_inputs
+from paved.engine import ProgramError, Recorded, RunResult, clean
+
+PLAN_VERSION = 1
+
+
+def _owner(rec: Recorded, attr: str) -> str | None:
+    res = rec.resource
+    while res is not None:
+        value = getattr(res, attr, None)
+        if value:
+            return value
+        res = getattr(res, "_parent", None)
+    return None
+
+
+def is_kubernetes_object(rec: Recorded) -> bool:
+    """A custom Kubernetes resource that becomes one API object (not a provider or chart)."""
+    return rec.custom and rec.type.startswith("kubernetes:") and "helm.sh" not in rec.type and "yaml" not in rec.type.split(":")[1]
+
+
+def check(result: RunResult) -> None:
+    """Schema-check every Kubernetes object and every input key; ProgramError lists failures."""
+    problems: list[str] = []
+    version = result.settings.kubernetes_version
+    for rec in result.resources:
+        inputs = clean(rec.inputs)
+        if is_kubernetes_object(rec):
+            problems += [f"{rec.urn}: {m}" for m in k8s_schema.validate_object(inputs, version)]
+        if rec.custom and rec.resource is not None:
+            problems += [f"{rec.urn}: {m}" for m in sdk_inputs.check_inputs(type(rec.resource), rec.inputs)]
+    if problems:
+        raise ProgramError(
+            f"{len(problems)} resource(s) failed the Kubernetes {version} schema or provider input check:\n  "
+            + "\n  ".join(problems)
+        )
+
+
+def build(stack: str, catalog_path: str | None = None, root=None) -> tuple[dict[str, Any], RunResult]:
+    """Run the program offline, check it, and return the plan document."""
+    result = engine.run(stack, catalog_path, root)
+    check(result)
+    return document(result), result
+
+
+def document(result: RunResult) -> dict[str, Any]:
+    """The plan document described in DESIGN.md, from one offline run."""
+    resources = []
+    for rec in result.resources:
+        resources.append({
+            "urn": rec.urn,
+            "type": rec.type,
+            "name": rec.name,
+            "parent": rec.parent,
+            "provider": rec.provider,
+            "custom": rec.custom,
+            "service": _owner(rec, "paved_service"),
+            "team": _owner(rec, "paved_team"),
+            "inputs": clean(rec.inputs),
+            "options": rec.options,
+        })
+    return {
+        "version": PLAN_VERSION,
+        "project": engine.PROJECT,
+        "stack": result.stack,
+        "kubernetesVersion": result.settings.kubernetes_version,
+        "resources": resources,
+        "outputs": result.outputs,
+    }
+
+
+def short_type(type_token: str) -> str:
+    """``kubernetes:apps/v1:Deployment`` → ``Deployment``."""
+    return type_token.rsplit(":", 1)[-1]
+
+
+def text(plan: dict[str, Any]) -> str:
+    """Per team and service, the resources by kind, with totals; fits a terminal."""
+    groups: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    custom = [r for r in plan["resources"] if r.get("custom", True)]
+    for r in custom:
+        groups[(r["team"] or "(platform)", r["service"] or "-")][short_type(r["type"])] += 1
+    kinds = sorted({k for c in groups.values() for k in c})
+    abbrev = {k: k if len(k) <= 12 else k[:11] + "." for k in kinds}
+    head = ["team", "service", *[abbrev[k] for k in kinds], "total"]
+    rows = []
+    for (team, svc), counts in sorted(groups.items(), key=lambda kv: (kv[0][0] == "(platform)", kv[0])):
+        rows.append([team, svc, *[str(counts.get(k, "")) or "" for k in kinds], str(sum(counts.values()))])
+    totals = Counter()
+    for c in groups.values():
+        totals.update(c)
+    rows.append(["total", f"{len({s for (_, s) in groups if s != '-'})} services", *[str(totals[k]) for k in kinds], str(sum(totals.values()))])
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    sep = "  ".join("-" * w for w in widths)
+    out = [
+        f"Plan for stack {plan['stack']} (project {plan['project']}, Kubernetes {plan['kubernetesVersion']}): "
+        f"{len(custom)} resources, {len(plan['resources']) - len(custom)} components",
+        "",
+        line(head),
+        sep,
+        *[line(r) for r in rows[:-1]],
+        sep,
+        line(rows[-1]),
+    ]
+    return "\n".join(out) + "\n"

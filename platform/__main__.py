@@ -1,0 +1,39 @@
+"""The paved Pulumi program: stack config + catalog → Platform → outputs.
+
+Run by ``pulumi up`` (with the real engine) and by ``paved plan`` (under Pulumi's mocks);
+one code path. No ``__init__.py`` here: a package named ``platform`` would shadow Python's
+own ``platform`` module.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pulumi
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `pulumi up` runs this file by path; find paved/ beside it
+    sys.path.insert(0, str(ROOT))
+
+from components.platform import Platform, PlatformArgs  # noqa: E402
+from paved.catalog import load_catalog  # noqa: E402
+from paved.stack import list_stacks, settings_from_config  # noqa: E402
+
+
+def _config_value(key: str) -> str | None:
+    namespace, _, name = key.partition(":")
+    return pulumi.Config(namespace).get(name)
+
+
+settings = settings_from_config(_config_value)
+catalog_path = os.environ.get("PAVED_CATALOG") or str(ROOT / "services_catalog.yaml")
+environments = {env: None for env in list_stacks(ROOT)}
+environments[settings.environment] = settings
+catalog = load_catalog(catalog_path, environments).for_environment(settings.environment)
+
+platform = Platform("paved", PlatformArgs(catalog=catalog, settings=settings))
+
+pulumi.export("environment", settings.environment)
+pulumi.export("cluster", settings.cluster_name)
+pulumi.export("namespaces", platform.namespaces)
+pulumi.export("services", platform.services)
