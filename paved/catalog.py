@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team
 from paved.quantity import cpu_cores, memory_bytes
-from paved.yamlsrc import Located, Path, load_located
+from paved.yamlsrc import Located, Path, field_label, load_located
 
 # Segments of an env var name that mean "this is a credential": it belongs in `secrets`.
 SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "TOKEN", "SECRET", "KEY", "APIKEY", "CREDENTIALS"}
@@ -150,17 +150,7 @@ def _message(err: dict, root: type[BaseModel], loc: tuple) -> str:
 
 def _field_label(doc: Located, path: Path) -> str:
     """``('services', 2, 'scaling', 'min')`` → ``services[orders].scaling.min``."""
-    out = ""
-    for i, part in enumerate(path):
-        if isinstance(part, int):
-            entry = doc.data
-            for p in path[:i + 1]:
-                entry = entry[p] if isinstance(entry, (dict, list)) else None
-            name = entry.get("name") if isinstance(entry, dict) else None
-            out += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    return field_label(doc.data, path)
 
 
 class _Collector:
@@ -290,7 +280,9 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
                 c.add(("teams", i, "namespace"), f"namespace {ns!r} is already used by team {namespaces[ns]!r}")
             namespaces.setdefault(ns, raw["name"])
 
-    team_names = [t["name"] for t in teams_raw if isinstance(t, dict) and isinstance(t.get("name"), str)]
+    team_names = list(dict.fromkeys(t["name"] for t in teams_raw if isinstance(t, dict) and isinstance(t.get("name"), str)))
+    # Judge teams only against a list that could be read (`teams: []` has no teams at all).
+    teams_given = isinstance(data.get("teams"), list) and (bool(team_names) or not data["teams"])
     service_names = [s["name"] for s in services_raw if isinstance(s, dict) and isinstance(s.get("name"), str)]
     producers: dict[str, tuple[str, int, int]] = {}
     env_names = sorted(environments)
@@ -307,9 +299,10 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
             c.pydantic(exc, base, Service)
         name = raw.get("name")
         team = raw.get("team")
-        if isinstance(team, str) and team_names and team not in team_names:
-            c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names)}")
-        for j, callee in enumerate(raw.get("calls") or []):
+        if isinstance(team, str) and teams_given and team not in team_names:
+            c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names) or '(none)'}")
+        calls = raw.get("calls")
+        for j, callee in enumerate(calls if isinstance(calls, list) else []):
             if not isinstance(callee, str):
                 continue
             if callee == name:
@@ -356,7 +349,8 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
 
     for i, raw in enumerate(services_raw):
         kafka = raw.get("kafka") if isinstance(raw, dict) and isinstance(raw.get("kafka"), dict) else {}
-        for j, topic in enumerate(kafka.get("consumes") or []):
+        consumes = kafka.get("consumes")
+        for j, topic in enumerate(consumes if isinstance(consumes, list) else []):
             if isinstance(topic, str) and topic not in producers:
                 c.add(("services", i, "kafka", "consumes", j),
                       f"topic {topic!r} is produced by no service{_did_you_mean(topic, sorted(producers))}")
@@ -376,6 +370,8 @@ def load_catalog(path: str | FsPath, environments: Mapping[str, Any]) -> Catalog
         raise InputError([Issue(display, 1, 1, "", "file not found")]) from None
     except OSError as exc:
         raise InputError([Issue(display, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Issue(display, 1, 1, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
     issues, model = validate_document(load_located(text, display), environments)
     if issues or model is None:
         raise InputError(issues)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 
 from paved.catalog import Catalog, load_catalog
 from paved.errors import PavedError
@@ -44,19 +45,38 @@ class Recorded:
     parent: Any = None
     options: dict[str, Any] = field(default_factory=dict)
     urn: str | None = None
+    service: str | None = None
+    team: str | None = None
 
 
-def clean(value: Any) -> Any:
-    """Mask secrets and turn the mock runtime's integral floats back into integers."""
+def clean(value: Any, keep_shape: bool = False) -> Any:
+    """Mask secrets and turn the mock runtime's integral floats back into integers.
+
+    A secret becomes ``"[secret]"``. With ``keep_shape`` it keeps its structure and types
+    instead (strings masked, numbers zeroed) so schema checks can run on it without ever
+    seeing, or printing, the value.
+    """
     if isinstance(value, dict):
         if SECRET_SIG in value:
-            return SECRET_MASK
-        return {k: clean(v) for k, v in value.items()}
+            return _redact(value.get("value")) if keep_shape else SECRET_MASK
+        return {k: clean(v, keep_shape) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
+        return [clean(v, keep_shape) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return 0
+    return SECRET_MASK
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -95,7 +115,7 @@ def _alias(alias: Any) -> Any:
     if isinstance(alias, pulumi.Alias):
         fields = {"name": alias.name, "type": alias.type_, "stack": alias.stack, "project": alias.project}
         parent = alias.parent
-        if parent is not None and not isinstance(parent, str):
+        if parent is not None and parent is not ... and not isinstance(parent, str):
             parent = getattr(parent, "_name", repr(parent))
         fields["parent"] = parent
         return {k: v for k, v in fields.items() if isinstance(v, str)}
@@ -113,6 +133,16 @@ def _options(opts: pulumi.ResourceOptions | None) -> dict[str, Any]:
             [opts.depends_on] if opts.depends_on else []
         ),
     }
+
+
+def _attribute(resources: list[Recorded], parent_of: dict[int, Any]) -> None:
+    """Give each resource the catalog service and team of its nearest owning component."""
+    for rec in resources:
+        res = rec.resource
+        while res is not None and not (rec.service and rec.team):
+            rec.service = rec.service or getattr(res, "paved_service", None)
+            rec.team = rec.team or getattr(res, "paved_team", None)
+            res = parent_of.get(id(res))
 
 
 def root_dir() -> Path:
@@ -162,9 +192,11 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
 
     def program():
         runpy.run_path(str(root / "platform" / "__main__.py"), run_name="__main__")
-        stack_outputs = pulumi.runtime.settings.get_root_resource().outputs
+        stack_outputs = dict(pulumi.runtime.settings.get_root_resource().outputs)
         urns = [res.urn for res, *_ in seen]
-        return pulumi.Output.all(pulumi.Output.all(*urns), pulumi.Output.all(**stack_outputs)).apply(
+        # Serialized the way the engine receives them, so secret outputs stay marked.
+        exports = rpc.serialize_property(stack_outputs, [], None)
+        return pulumi.Output.all(pulumi.Output.all(*urns), pulumi.Output.from_input(exports)).apply(
             lambda pair: outputs.update(urns=pair[0], exports=pair[1])
         )
 
@@ -192,4 +224,5 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
         rec.options = _options(opts)
         rec.options["dependsOn"] = [urn_of.get(id(d), repr(d)) for d in rec.options["dependsOn"]]
         resources.append(rec)
+    _attribute(resources, {id(res): opts.parent if opts else None for res, _, _, opts in seen})
     return RunResult(stack=stack, settings=settings, catalog=catalog, resources=resources, outputs=clean(outputs["exports"]))

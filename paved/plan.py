@@ -11,19 +11,9 @@ from paved.engine import ProgramError, Recorded, RunResult, clean
 PLAN_VERSION = 1
 
 
-def _owner(rec: Recorded, attr: str) -> str | None:
-    res = rec.resource
-    while res is not None:
-        value = getattr(res, attr, None)
-        if value:
-            return value
-        res = getattr(res, "_parent", None)
-    return None
-
-
-def is_kubernetes_object(rec: Recorded) -> bool:
+def is_kubernetes_object(type_token: str, custom: bool) -> bool:
     """A custom Kubernetes resource that becomes one API object (not a provider or chart)."""
-    return rec.custom and rec.type.startswith("kubernetes:") and "helm.sh" not in rec.type and "yaml" not in rec.type.split(":")[1]
+    return custom and type_token.startswith("kubernetes:") and not type_token.split(":")[1].startswith(("helm.sh", "yaml"))
 
 
 def check(result: RunResult) -> None:
@@ -31,8 +21,8 @@ def check(result: RunResult) -> None:
     problems: list[str] = []
     version = result.settings.kubernetes_version
     for rec in result.resources:
-        inputs = clean(rec.inputs)
-        if is_kubernetes_object(rec):
+        inputs = clean(rec.inputs, keep_shape=True)
+        if is_kubernetes_object(rec.type, rec.custom):
             problems += [f"{rec.urn}: {m}" for m in k8s_schema.validate_object(inputs, version)]
         if rec.custom and rec.resource is not None:
             problems += [f"{rec.urn}: {m}" for m in sdk_inputs.check_inputs(type(rec.resource), rec.inputs)]
@@ -61,8 +51,8 @@ def document(result: RunResult) -> dict[str, Any]:
             "parent": rec.parent,
             "provider": rec.provider,
             "custom": rec.custom,
-            "service": _owner(rec, "paved_service"),
-            "team": _owner(rec, "paved_team"),
+            "service": rec.service,
+            "team": rec.team,
             "inputs": clean(rec.inputs),
             "options": rec.options,
         })
@@ -78,7 +68,17 @@ def document(result: RunResult) -> dict[str, Any]:
 
 def short_type(type_token: str) -> str:
     """``kubernetes:apps/v1:Deployment`` → ``Deployment``."""
+    if type_token.startswith("pulumi:providers:"):
+        return "Provider"
     return type_token.rsplit(":", 1)[-1]
+
+
+# Column headings for the terminal table; other kinds keep their name, cut to 12 characters.
+ABBREVIATIONS = {
+    "Deployment": "Deploy", "HorizontalPodAutoscaler": "HPA", "PodDisruptionBudget": "PDB",
+    "NetworkPolicy": "NetPol", "ServiceAccount": "SA", "ResourceQuota": "Quota", "LimitRange": "Limits",
+    "Namespace": "NS", "Service": "Svc",
+}
 
 
 def text(plan: dict[str, Any]) -> str:
@@ -86,9 +86,9 @@ def text(plan: dict[str, Any]) -> str:
     groups: dict[tuple[str, str], Counter] = defaultdict(Counter)
     custom = [r for r in plan["resources"] if r.get("custom", True)]
     for r in custom:
-        groups[(r["team"] or "(platform)", r["service"] or "-")][short_type(r["type"])] += 1
+        groups[(r["team"] or "(platform)", r["service"] or ("(namespace)" if r["team"] else "-"))][short_type(r["type"])] += 1
     kinds = sorted({k for c in groups.values() for k in c})
-    abbrev = {k: k if len(k) <= 12 else k[:11] + "." for k in kinds}
+    abbrev = {k: ABBREVIATIONS.get(k, k[:12]) for k in kinds}
     head = ["team", "service", *[abbrev[k] for k in kinds], "total"]
     rows = []
     for (team, svc), counts in sorted(groups.items(), key=lambda kv: (kv[0][0] == "(platform)", kv[0])):
@@ -96,7 +96,7 @@ def text(plan: dict[str, Any]) -> str:
     totals = Counter()
     for c in groups.values():
         totals.update(c)
-    rows.append(["total", f"{len({s for (_, s) in groups if s != '-'})} services", *[str(totals[k]) for k in kinds], str(sum(totals.values()))])
+    rows.append(["total", f"{len({s for (_, s) in groups if not s.startswith(('-', '('))})} services", *[str(totals[k]) for k in kinds], str(sum(totals.values()))])
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
 
     def line(row: list[str]) -> str:
@@ -112,5 +112,7 @@ def text(plan: dict[str, Any]) -> str:
         *[line(r) for r in rows[:-1]],
         sep,
         line(rows[-1]),
+        "",
+        "kinds: " + ", ".join(f"{abbrev[k]} = {k}" for k in kinds if abbrev[k] != k),
     ]
     return "\n".join(out) + "\n"

@@ -7,13 +7,15 @@ from typing import Any
 
 import yaml
 
+from paved.plan import is_kubernetes_object
+
 
 def manifests(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """The Kubernetes API objects of a plan document, in plan order."""
     return [
         r["inputs"]
         for r in plan["resources"]
-        if r.get("custom") and r["type"].startswith("kubernetes:") and "apiVersion" in r["inputs"] and "kind" in r["inputs"]
+        if is_kubernetes_object(r["type"], r["custom"])
     ]
 
 

@@ -111,7 +111,11 @@ def read_config(root: Path, env: str) -> tuple[dict[str, Any], str]:
     if not path.exists():
         stacks = list_stacks(root)
         raise UsageError(f"unknown stack {env!r}: {display} does not exist; stacks are: {', '.join(stacks) or '(none)'}")
-    doc = load_located(path.read_text(encoding="utf-8"), display)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError([Issue(display, 1, 1, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
+    doc = load_located(text, display)
     if doc.issues:
         raise InputError(doc.issues)
     if not isinstance(doc.data, dict) or not isinstance(doc.data.get("config"), dict):
@@ -126,6 +130,8 @@ def load_stack(root: Path, env: str) -> StackSettings:
     doc = load_located(path.read_text(encoding="utf-8"), display)
     keys = config_keys()
     by_key = {v: k for k, v in keys.items()}
+    # pydantic names a missing field by its alias (`maxReplicas`), a bad one by its name.
+    keys.update({info.alias: keys[n] for n, info in StackSettings.model_fields.items() if info.alias})
     issues: list[Issue] = []
     values: dict[str, Any] = {}
     for key, value in config.items():

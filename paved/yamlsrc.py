@@ -25,6 +25,7 @@ class Located:
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    duplicates: list[tuple[Path, int, int]] = field(default_factory=list)
 
     def position(self, path: Path) -> tuple[int, int]:
         """Position of ``path``, or of its nearest ancestor that exists in the file."""
@@ -37,6 +38,21 @@ class Located:
         """An Issue located at ``path`` in this file."""
         line, col = self.position(path)
         return Issue(self.file, line, col, field_name, message)
+
+
+def field_label(data: Any, path: Path) -> str:
+    """``('services', 2, 'scaling', 'min')`` → ``services[orders].scaling.min``."""
+    out = ""
+    for i, part in enumerate(path):
+        if isinstance(part, int):
+            entry = data
+            for p in path[:i + 1]:
+                entry = entry[p] if isinstance(entry, (dict, list)) else None
+            name = entry.get("name") if isinstance(entry, dict) else None
+            out += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -58,7 +74,11 @@ def _convert(node: yaml.Node, path: Path, doc: Located) -> Any:
                 continue
             if key in result:
                 line, col = _mark(key_node)
-                doc.issues.append(Issue(doc.file, line, col, "", f"duplicate key {key!r}"))
+                doc.duplicates.append((path + (key,), line, col))
+                # The later value wins: forget the earlier one's positions so errors in it
+                # point at the lines that are actually used.
+                for stale in [p for p in doc.positions if p[:len(path) + 1] == path + (key,)]:
+                    del doc.positions[stale]
             # The key's own position is where a reader looks for an unknown or bad key.
             doc.positions[path + (key,)] = _mark(key_node)
             doc.positions[path + (key, "<value>")] = _mark(value_node)
@@ -92,4 +112,12 @@ def load_located(text: str, file: str) -> Located:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         doc.issues.append(Issue(file, line, col, "", f"YAML error: {exc.problem}"))
         doc.data = None
+        return doc
+    except RecursionError:  # an alias inside its own anchor (`&a [*a]`), or absurd nesting
+        doc.issues.append(Issue(file, 1, 1, "", "YAML error: recursive alias or nesting too deep"))
+        doc.data = None
+        return doc
+    for dup_path, line, col in doc.duplicates:
+        key = dup_path[-1]
+        doc.issues.append(Issue(file, line, col, field_label(doc.data, dup_path), f"duplicate key {key!r}"))
     return doc

@@ -1,0 +1,46 @@
+"""Shared fixtures: the program run offline once per stack, the way `paved plan` runs it.
+
+The offline engine calls ``pulumi.runtime.set_mocks`` itself (Pulumi's documented unit-test
+mechanism), so a program-level test is a run of ``platform/__main__.py`` for a stack and
+assertions on the recorded resources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(autouse=True)
+def _project_root(monkeypatch):
+    monkeypatch.setenv("PAVED_ROOT", str(ROOT))
+
+
+_cache: dict[str, tuple] = {}
+
+
+def planned(stack: str):
+    """(plan document, RunResult) for a stack of the repo's own catalog, computed once."""
+    if stack not in _cache:
+        import os
+
+        from paved import plan
+
+        os.environ["PAVED_ROOT"] = str(ROOT)
+        _cache[stack] = plan.build(stack, ROOT / "services_catalog.yaml", ROOT)
+    return _cache[stack]
+
+
+@pytest.fixture(params=STACKS)
+def stack_plan(request):
+    """The plan document of each stack in turn."""
+    return planned(request.param)[0]
+
+
+def by_type(plan: dict, type_token: str) -> list[dict]:
+    """Resources of one type in a plan document."""
+    return [r for r in plan["resources"] if r["type"] == type_token]

@@ -1,0 +1,120 @@
+"""The plan document's shape, the text table, render output, and secret masking."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import ROOT, planned
+from paved import engine, plan, render
+
+
+def test_plan_document_shape(stack_plan):
+    assert stack_plan["project"] == "paved"
+    assert set(stack_plan) >= {"project", "stack", "resources", "outputs"}
+    for r in stack_plan["resources"]:
+        assert set(r) >= {"urn", "type", "name", "parent", "provider", "service", "team", "inputs", "options"}, r
+        assert r["urn"].startswith(f"urn:pulumi:{stack_plan['stack']}::paved::"), r["urn"]
+        assert r["urn"].endswith("::" + r["name"]), r["urn"]
+        assert set(r["options"]) == {"protect", "retainOnDelete", "ignoreChanges", "aliases", "dependsOn"}, r["urn"]
+
+
+def test_service_and_team_attribution():
+    doc = planned("dev")[0]
+    deployments = {r["service"]: r["team"] for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"}
+    assert deployments == {
+        "orders": "checkout", "payments": "checkout", "inventory": "fulfillment",
+        "shipping": "fulfillment", "notifications": "engagement", "analytics": "data",
+    }
+    ns = [r for r in doc["resources"] if r["type"] == "kubernetes:core/v1:Namespace"]
+    assert all(r["team"] and r["service"] is None for r in ns)
+    provider = next(r for r in doc["resources"] if r["type"] == "pulumi:providers:kubernetes")
+    assert provider["team"] is None and provider["service"] is None
+
+
+def test_no_integral_floats_left(stack_plan):
+    def walk(v, where):
+        if isinstance(v, float):
+            assert not v.is_integer(), f"{where}: {v}"
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, f"{where}.{k}")
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, f"{where}[{i}]")
+
+    for r in stack_plan["resources"]:
+        walk(r["inputs"], r["urn"])
+
+
+def test_text_table_has_rows_per_service_and_totals():
+    doc = planned("dev")[0]
+    out = plan.text(doc)
+    lines = out.splitlines()
+    assert lines[0].startswith("Plan for stack dev")
+    assert any(line.startswith("checkout") and " orders " in line for line in lines)
+    total = next(line for line in lines if line.startswith("total"))
+    n_custom = sum(1 for r in doc["resources"] if r["custom"])
+    assert total.split()[-1] == str(n_custom)
+    assert "6 services" in total
+
+
+def test_secret_inputs_are_masked_everywhere():
+    assert engine.clean({"a": {engine.SECRET_SIG: "1b47061264138c4ac30d75fd1eb44270", "value": "hunter2"}}) == {"a": "[secret]"}
+
+
+def test_secret_never_reaches_plan_or_render(tmp_path):
+    """A program that passes a Pulumi secret into a resource: the value appears nowhere."""
+    root = tmp_path / "proj"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
+    (root / "platform").mkdir()
+    (root / "platform" / "__main__.py").write_text(
+        "import pulumi, pulumi_kubernetes as k8s\n"
+        "k8s.core.v1.Secret('s', metadata=k8s.meta.v1.ObjectMetaArgs(name='s', namespace='checkout'),\n"
+        "    string_data={'password': pulumi.Output.secret('hunter2-very-secret')})\n"
+        "pulumi.export('leak', pulumi.Output.secret('hunter2-very-secret'))\n"
+    )
+    doc, _ = plan.build("dev", root / "services_catalog.yaml", root)
+    text = json.dumps(doc)
+    assert "hunter2-very-secret" not in text
+    assert "[secret]" in text
+    render.write(doc, tmp_path / "out")
+    for f in (tmp_path / "out").rglob("*.yaml"):
+        assert "hunter2-very-secret" not in f.read_text()
+
+
+def test_render_writes_schema_valid_manifests(tmp_path):
+    doc = planned("prod")[0]
+    files = render.write(doc, tmp_path)
+    objects = [r for r in doc["resources"] if plan.is_kubernetes_object(r["type"], r["custom"])]
+    assert len(files) == len(objects)
+    # The real kubernetes-validate command line, strict, at the stack's version.
+    exe = Path(sys.executable).with_name("kubernetes-validate")
+    proc = subprocess.run([str(exe), "-k", "1.31.0", "--strict", *map(str, files)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    deployment = yaml.safe_load((tmp_path / "checkout" / "deployment-orders.yaml").read_text())
+    assert deployment["kind"] == "Deployment" and list(deployment)[:3] == ["apiVersion", "kind", "metadata"]
+
+
+def test_schema_violation_is_an_error(tmp_path):
+    root = tmp_path / "proj"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
+    (root / "platform").mkdir()
+    (root / "platform" / "__main__.py").write_text(
+        "import pulumi_kubernetes as k8s\n"
+        "k8s.apps.v1.Deployment('d', metadata={'name': 'd', 'namespace': 'x'},\n"
+        "    spec={'selector': {'matchLabels': {'a': 'b'}}, 'replicaz': 2,\n"
+        "          'template': {'metadata': {'labels': {'a': 'b'}}, 'spec': {'containers': [{'name': 'c', 'image': 'i:1'}]}}})\n"
+    )
+    with pytest.raises(engine.ProgramError, match="replicaz"):
+        plan.build("dev", root / "services_catalog.yaml", root)

@@ -1,0 +1,138 @@
+"""The Pulumi program for every stack, run the way Pulumi runs it (under mocks)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import STACKS, by_type, planned
+from paved.catalog import load_catalog
+from paved.stack import list_stacks, load_stack
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+
+
+def effective_catalog(stack: str):
+    from conftest import ROOT
+
+    envs = {e: load_stack(ROOT, e) for e in list_stacks(ROOT)}
+    return load_catalog(ROOT / "services_catalog.yaml", envs).for_environment(stack)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_service_gets_its_resources(stack):
+    plan = planned(stack)[0]
+    catalog = effective_catalog(stack)
+    for svc in catalog.services:
+        mine = {r["type"].rsplit(":", 1)[-1] for r in plan["resources"] if r["service"] == svc.name and r["custom"]}
+        expected = {"ServiceAccount", "Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy"}
+        if svc.scaling.min >= 2:
+            expected.add("PodDisruptionBudget")
+        assert mine == expected, f"{stack}/{svc.name}: {sorted(mine)}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_deployment_sets_replicas_and_hpa_matches_catalog(stack):
+    plan = planned(stack)[0]
+    catalog = effective_catalog(stack)
+    for dep in by_type(plan, DEPLOYMENT):
+        assert "replicas" not in dep["inputs"]["spec"], dep["urn"]
+    for hpa in by_type(plan, HPA):
+        svc = catalog.service(hpa["service"])
+        spec = hpa["inputs"]["spec"]
+        assert (spec["minReplicas"], spec["maxReplicas"]) == (svc.scaling.min, svc.scaling.max), hpa["urn"]
+        assert isinstance(spec["minReplicas"], int), f"{hpa['urn']}: integers must not stay floats"
+
+
+def test_overrides_reach_the_resources():
+    dev = {h["service"]: h["inputs"]["spec"]["maxReplicas"] for h in by_type(planned("dev")[0], HPA)}
+    prod = {h["service"]: h["inputs"]["spec"]["maxReplicas"] for h in by_type(planned("prod")[0], HPA)}
+    assert dev["orders"] == 2 and prod["orders"] == 12
+    prod_pay = next(d for d in by_type(planned("prod")[0], DEPLOYMENT) if d["service"] == "payments")
+    assert prod_pay["inputs"]["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "500m"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pdb_exactly_for_multi_replica_services(stack):
+    plan = planned(stack)[0]
+    with_pdb = {p["service"] for p in by_type(plan, PDB)}
+    multi = {h["service"] for h in by_type(plan, HPA) if h["inputs"]["spec"]["minReplicas"] >= 2}
+    assert with_pdb == multi
+    for p in by_type(plan, PDB):
+        assert p["inputs"]["spec"]["maxUnavailable"] == 1, p["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_kubernetes_provider_for_every_kubernetes_object(stack):
+    plan = planned(stack)[0]
+    providers = [r for r in plan["resources"] if r["type"] == "pulumi:providers:kubernetes"]
+    assert len(providers) == 1
+    assert providers[0]["inputs"]["context"] == f"paved-{stack}"
+    for r in plan["resources"]:
+        if r["custom"] and r["type"].startswith("kubernetes:"):
+            assert r["provider"] == providers[0]["urn"], r["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_namespaces_restricted_with_default_deny(stack):
+    plan = planned(stack)[0]
+    namespaces = {n["inputs"]["metadata"]["name"]: n for n in by_type(plan, NAMESPACE)}
+    assert set(namespaces) == {"checkout", "fulfillment", "engagement", "data"}
+    for ns in namespaces.values():
+        assert ns["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted", ns["urn"]
+    deny = [p for p in by_type(plan, NETPOL) if p["inputs"]["metadata"]["name"] == "default-deny"]
+    assert {p["inputs"]["metadata"]["namespace"] for p in deny} == set(namespaces)
+    for p in deny:
+        assert p["inputs"]["spec"]["podSelector"] == {} and p["inputs"]["spec"]["policyTypes"] == ["Ingress", "Egress"], p["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nothing_lands_in_default_namespace(stack):
+    for r in planned(stack)[0]["resources"]:
+        ns = r["inputs"].get("metadata", {}).get("namespace") if isinstance(r["inputs"].get("metadata"), dict) else None
+        assert ns != "default", r["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_network_policies_follow_calls(stack):
+    plan = planned(stack)[0]
+    pol = {p["service"]: p["inputs"]["spec"] for p in by_type(plan, NETPOL) if p["service"]}
+    callers_of_inventory = [
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        for rule in pol["inventory"].get("ingress", []) for peer in rule["from"]
+    ]
+    assert sorted(callers_of_inventory) == ["analytics", "orders"]
+    orders_egress = [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for rule in pol["orders"]["egress"] for peer in rule["to"]]
+    assert orders_egress == ["inventory"]
+    assert pol["notifications"].get("ingress", []) == []
+
+
+def test_children_are_parented_and_named_by_role():
+    plan = planned("dev")[0]
+    by_urn = {r["urn"]: r for r in plan["resources"]}
+    for r in plan["resources"]:
+        if r["type"] == "paved:platform:Platform":
+            assert r["parent"] is None
+            continue
+        assert r["parent"] in by_urn, r["urn"]
+        parent = by_urn[r["parent"]]
+        assert r["name"].startswith(parent["name"] + "-") or parent["type"] == "paved:platform:Platform", r["urn"]
+
+
+def test_stack_outputs():
+    outputs = planned("prod")[0]["outputs"]
+    assert outputs["environment"] == "prod"
+    assert outputs["services"]["orders"] == "orders.checkout.svc.cluster.local:8080"
+    assert outputs["namespaces"]["data"] == "data"
+
+
+def test_plan_is_deterministic():
+    from paved import plan
+
+    again, _ = plan.build("dev")
+    assert json.dumps(again, sort_keys=True) == json.dumps(planned("dev")[0], sort_keys=True)
