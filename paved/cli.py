@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     _catalog_arg(p)
     p.add_argument("--output", required=True, metavar="DIR")
 
+    p = sub.add_parser("check", help="run the policy pack's rules over the offline plan")
+    _stack_arg(p)
+    _catalog_arg(p)
+    p.add_argument("--plan", metavar="FILE", help="check a saved plan document instead of planning")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+
     p = sub.add_parser("validate", help="check the catalog against every stack")
     _catalog_arg(p)
 
@@ -89,6 +96,49 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan_for(args: argparse.Namespace, root: Path) -> dict:
+    """The plan document: planned now, or read from ``--plan FILE`` (for the same stack)."""
+    from paved import plan
+
+    if not getattr(args, "plan", None):
+        return plan.build(args.stack, _catalog_path(args, root), root)[0]
+    try:
+        doc = json.loads(Path(args.plan).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--plan {args.plan}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise PavedError(f"{args.plan}:{exc.lineno}:{exc.colno}: not a plan document: {exc.msg}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
+        raise PavedError(f"{args.plan}: not a plan document (no `resources` list)")
+    if doc.get("stack") != args.stack:
+        raise UsageError(f"--plan {args.plan} is a plan of stack {doc.get('stack')!r}, not {args.stack!r}")
+    return doc
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from importlib.metadata import version
+
+    from paved import check, sarif
+    from paved.stack import stack_file
+    from policies.registry import RULES
+
+    root = _root()
+    config = check.load_config(root, args.stack, RULES)
+    doc = _plan_for(args, root)
+    violations = check.run(doc, config, RULES)
+    active = sum(check.settings_for(r, config)[0] != "disabled" for r in RULES)
+    summ = check.summary(violations, active, sum(1 for r in doc["resources"] if r.get("custom", True)))
+    if args.format == "json":
+        out = json.dumps({"violations": [v.as_json() for v in violations], "summary": summ}, indent=2) + "\n"
+    elif args.format == "sarif":
+        log = sarif.report(violations, RULES, _catalog_path(args, root), stack_file(root, args.stack), root, version("paved"))
+        out = json.dumps(log, indent=2) + "\n"
+    else:
+        out = check.text(violations, summ, args.stack)
+    _emit(out, args.output)
+    return 0 if summ["passed"] else 1
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from paved.catalog import load_catalog
     from paved.stack import list_stacks, load_stack
@@ -132,7 +182,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"plan": cmd_plan, "render": cmd_render, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain}
+COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -177,6 +177,9 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     settings, catalog = load_inputs(root, stack, catalog_path)
 
     mocks = _Mocks()
+    # A fresh root stack per run: set_mocks reuses an existing one, and with it the
+    # previous run's exports and stack transformations.
+    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config({k: v for k, v in pulumi_config(root, stack).items()})
     seen: list[tuple[Any, str, str, pulumi.ResourceOptions]] = []

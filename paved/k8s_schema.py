@@ -23,21 +23,24 @@ Agreement with ``kubernetes_validate.validate(..., strict=True)``:
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib.util
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import fastjsonschema
 
 __all__ = ["validate_object", "supported_versions"]
 
-_SCHEMA_ROOT = importlib.resources.files("kubernetes_validate").joinpath("kubernetes-json-schema")
 _STRICT_DIR_RE = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$")
 # Same rewrite as kubernetes_validate.utils.validate: drop the group's domain, "/" -> "-".
 _API_VERSION_RE = re.compile(r"^([^./]*)(?:\.[^/]*)?/")
+# Kinds and api versions become file names: anything else cannot name a shipped schema.
+_SAFE_KIND_RE = re.compile(r"^[A-Za-z0-9]+$")
+_SAFE_SLUG_RE = re.compile(r"^[A-Za-z0-9-]+$")
 _DEFS_REF_PREFIX = "/api/_definitions.json#/$defs/"
 _LOCAL_DEFS_PREFIX = "#/$defs/"
 
@@ -45,10 +48,20 @@ _Validator = Callable[[Any], Any]
 
 
 @functools.cache
+def _schema_root() -> Path:
+    """kubernetes-validate's schema directory, located without importing the package
+    (importing it pulls in jsonschema, ~80 ms we do not need)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("kubernetes-validate is not installed; it ships the Kubernetes schemas")
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+
+
+@functools.cache
 def _shipped() -> dict[tuple[int, int], str]:
     """Map (major, minor) -> strict schema directory name, for every shipped version."""
     shipped = {}
-    for entry in _SCHEMA_ROOT.iterdir():
+    for entry in _schema_root().iterdir():
         match = _STRICT_DIR_RE.match(entry.name)
         if match:
             shipped[(int(match.group(1)), int(match.group(2)))] = entry.name
@@ -85,7 +98,7 @@ def _resolve_version(k8s_version: str) -> tuple[str, str]:
 @functools.lru_cache(maxsize=None)
 def _definitions(schema_dir: str) -> dict[str, Any]:
     """The ``$defs`` of a schema directory's ``_definitions.json`` (parsed once, shared)."""
-    text = _SCHEMA_ROOT.joinpath(schema_dir, "_definitions.json").read_text(encoding="utf-8")
+    text = (_schema_root() / schema_dir / "_definitions.json").read_text(encoding="utf-8")
     return json.loads(text)["$defs"]
 
 
@@ -129,7 +142,9 @@ def _reachable_definitions(defs: dict[str, Any], roots: set[str]) -> dict[str, A
 @functools.lru_cache(maxsize=None)
 def _validator(schema_dir: str, kind: str, api_version_slug: str) -> _Validator | None:
     """Compile (once) the validator for one kind, or None if no such schema is shipped."""
-    schema_file = _SCHEMA_ROOT.joinpath(schema_dir, f"{kind.lower()}-{api_version_slug}.json")
+    if not (_SAFE_KIND_RE.match(kind) and _SAFE_SLUG_RE.match(api_version_slug)):
+        return None
+    schema_file = _schema_root() / schema_dir / f"{kind.lower()}-{api_version_slug}.json"
     if not schema_file.is_file():
         return None
     schema = json.loads(schema_file.read_text(encoding="utf-8"))

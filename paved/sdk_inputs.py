@@ -36,6 +36,12 @@ __all__ = ["check_inputs"]
 _PULUMI_NAME_ATTR = getattr(pulumi_types, "_PULUMI_NAME", "_pulumi_name")
 _IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
+# Wire encoding of special values (pulumi/runtime/rpc.py, part of the engine protocol): the mock
+# runtime passes e.g. a secret as {_SIG_KEY: _SECRET_SIG, "value": ...}, which is not an input key.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
 _MAPPING_ORIGINS = {dict, collections.abc.Mapping, collections.abc.MutableMapping}
 _SEQUENCE_ORIGINS = {list, tuple, collections.abc.Sequence, collections.abc.MutableSequence}
 _SCALARS = (str, int, float, bool, bytes, type(None))
@@ -65,8 +71,8 @@ class _Members:
     input_types: frozenset = frozenset()
     maps: tuple = ()
     lists: tuple = ()
-    open_dict: bool = False  # some alternative accepts an arbitrary dict (Any, Mapping[str, Any], ...)
-    open_list: bool = False
+    open_dict: bool = False  # some alternative (Any, object, unresolvable) accepts any dict
+    open_list: bool = False  # ... or any list
     any_mapping: bool = False  # Mapping[str, Any]: the untyped form of an input type (InputType[T])
     typed_dicts: bool = False
 
@@ -88,7 +94,7 @@ def _flatten(hint: Any) -> list[Any]:
 
 def _classify(hint: Any) -> _Members:
     input_types: set[type] = set()
-    maps: list[_Shape] = []
+    maps: list[_Shape | None] = []
     lists: list[_Shape | None] = []
     open_dict = open_list = any_mapping = typed_dicts = False
     for member in _flatten(hint):
@@ -102,13 +108,13 @@ def _classify(hint: Any) -> _Members:
         elif isinstance(member, type) and typing.is_typeddict(member):
             # The SDKs pair every FooArgs with a FooArgsDict TypedDict of the same fields.
             typed_dicts = True
-        elif origin in _MAPPING_ORIGINS or member in _MAPPING_ORIGINS or member is typing.Mapping:
+        elif origin in _MAPPING_ORIGINS or member in _MAPPING_ORIGINS:
             value_hint = args[1] if len(args) == 2 else Any
             if value_hint is Any:
                 any_mapping = True
             else:
                 maps.append(_shape(value_hint))
-        elif origin in _SEQUENCE_ORIGINS or member in _SEQUENCE_ORIGINS or member is typing.Sequence:
+        elif origin in _SEQUENCE_ORIGINS or member in _SEQUENCE_ORIGINS:
             if args and (origin is not tuple or len(args) == 2 and args[1] is Ellipsis):
                 lists.append(_shape(args[0]))
             else:
@@ -167,21 +173,24 @@ def _fields(input_cls: type) -> dict[str, _Shape | None]:
                 continue
             try:
                 hint = typing.get_type_hints(attr.fget, globalns=globalns, localns=localns).get("return")
+                fields[engine_name] = _shape(hint) if hint is not None else None
             except Exception:  # noqa: BLE001 - an unresolvable hint only disables recursion
-                hint = None
-            fields[engine_name] = _shape(hint) if hint is not None else None
+                fields[engine_name] = None
     return fields
 
 
 @functools.cache
-def _args_class(resource_cls: type) -> type:
+def _args_class(resource_cls: type) -> type | None:
     """The input type a resource class is constructed from.
 
     pulumi_aws names it ``<Resource>Args``; pulumi_kubernetes names it ``<Kind>InitArgs``,
     because ``<Kind>Args`` (also importable from the resource's module) is the nested input type
     of the same kind, which additionally has ``status``. The annotation of the ``args`` parameter
-    of the ``__init__`` overloads is authoritative, the names are fallbacks.
+    of the ``__init__`` overloads is authoritative, the names are fallbacks. None for resource
+    classes without generated input types (dynamic providers, hand-written resources).
     """
+    if not (isinstance(resource_cls, type) and issubclass(resource_cls, pulumi.Resource)):
+        raise TypeError(f"not a Pulumi resource class: {resource_cls!r}")
     module = sys.modules.get(resource_cls.__module__)
     globalns = vars(module) if module else {}
     for overload in typing.get_overloads(resource_cls.__init__):
@@ -201,8 +210,7 @@ def _args_class(resource_cls: type) -> type:
         candidate = getattr(module, resource_cls.__name__ + suffix, None)
         if isinstance(candidate, type) and pulumi_types.is_input_type(candidate):
             return candidate
-    raise TypeError(f"cannot find the input type (Args class) of {resource_cls.__module__}."
-                    f"{resource_cls.__qualname__}")
+    return None
 
 
 def _join(path: str, key: str) -> str:
@@ -223,7 +231,18 @@ def _check_object(input_cls: type, value: dict, path: str, token: str, out: list
             _check_value(shape, item, key_path, token, out)
 
 
+def _unwrap(value: Any) -> Any:
+    """Strip the wire encoding of secrets and output values; other special objects
+    (assets, archives, resource references) are returned as None: nothing to check inside."""
+    while isinstance(value, dict) and _SIG_KEY in value:
+        if value[_SIG_KEY] not in (_SECRET_SIG, _OUTPUT_VALUE_SIG):
+            return None
+        value = value.get("value")
+    return value
+
+
 def _check_value(shape: _Shape, value: Any, path: str, token: str, out: list[str]) -> None:
+    value = _unwrap(value)
     # Anything else (strings such as provider inputs, which the engine JSON-encodes, unknowns
     # during preview, scalars) is not looked into.
     if isinstance(value, dict):
@@ -253,10 +272,15 @@ def check_inputs(resource_cls: type, inputs: dict) -> list[str]:
         SDK declares an input type for them; untyped parts (``Any``, ``Mapping[str, Any]``,
         JSON strings) are not looked into.
 
+        A resource class without a generated Args input type (a dynamic provider resource,
+        say) has nothing to check against and yields ``[]``.
+
     Raises:
-        TypeError: if no Args input type can be found for ``resource_cls``.
+        TypeError: if ``resource_cls`` is not a Pulumi resource class.
     """
     args_cls = _args_class(resource_cls)
+    if args_cls is None:
+        return []
     token = pulumi.get_type_token(resource_cls) or f"{resource_cls.__module__}.{resource_cls.__qualname__}"
     out: list[str] = []
     _check_object(args_cls, inputs, "", token, out)

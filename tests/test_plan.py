@@ -118,3 +118,18 @@ def test_schema_violation_is_an_error(tmp_path):
     )
     with pytest.raises(engine.ProgramError, match="replicaz"):
         plan.build("dev", root / "services_catalog.yaml", root)
+
+
+def test_runs_do_not_leak_into_each_other(tmp_path):
+    """Regression: set_mocks reused the root stack, so one run's exports showed up in the next."""
+    root = tmp_path / "proj"
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
+    (root / "platform").mkdir()
+    (root / "platform" / "__main__.py").write_text("import pulumi\npulumi.export('only_here', 1)\n")
+    first, _ = plan.build("dev", root / "services_catalog.yaml", root)
+    assert first["outputs"] == {"only_here": 1}
+    second, _ = plan.build("dev")
+    assert "only_here" not in second["outputs"]
+    assert len(second["resources"]) == len(planned("dev")[0]["resources"])

@@ -1,0 +1,224 @@
+"""``paved check``: the policy pack's rules over the offline plan, without cloud credentials.
+
+The rule objects are the ones ``policies/__main__.py`` puts in the pack; here they are
+called with pulumi-policy's own argument types, props wrapped in its unknown-checking
+proxy, and the environment's ``policies/config/<env>.json``, exactly as the analyzer
+would call them during ``pulumi preview``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from paved.errors import InputError, Issue
+
+ENFORCEMENTS = ("advisory", "mandatory", "remediate", "disabled")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule broken by one resource (or by the stack as a whole, with urn None)."""
+
+    policy: str
+    rule_id: str
+    enforcement: str
+    severity: str
+    urn: str | None
+    service: str | None
+    team: str | None
+    message: str
+    remediation: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON form (camelCase keys) used by ``--format json``."""
+        d = asdict(self)
+        d["ruleId"] = d.pop("rule_id")
+        return d
+
+
+def config_path(root: Path, env: str) -> Path:
+    """``policies/config/<env>.json``."""
+    return root / "policies" / "config" / f"{env}.json"
+
+
+def load_config(root: Path, env: str, rules: tuple) -> dict[str, Any]:
+    """The environment's policy config, checked against the rules it names."""
+    path = config_path(root, env)
+    display = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    if not path.exists():
+        raise InputError([Issue(display, 1, 1, "", "policy config file not found")])
+    text = path.read_text(encoding="utf-8")
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError([Issue(display, exc.lineno, exc.colno, "", f"invalid JSON: {exc.msg}")]) from None
+    known = {r.policy_name: r for r in rules}
+    issues = []
+
+    def line_of(key: str) -> int:
+        needle = f'"{key}"'
+        for i, line in enumerate(text.splitlines(), 1):
+            if needle in line:
+                return i
+        return 1
+
+    for key, value in config.items():
+        if key == "all":
+            if value not in ENFORCEMENTS:
+                issues.append(Issue(display, line_of(key), 1, key, f"must be one of {', '.join(ENFORCEMENTS)}"))
+            continue
+        if key not in known:
+            import difflib
+
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            issues.append(Issue(display, line_of(key), 1, key, f"no such policy{hint}"))
+            continue
+        level = value if isinstance(value, str) else (value.get("enforcementLevel") if isinstance(value, dict) else None)
+        if level is not None and level not in ENFORCEMENTS:
+            issues.append(Issue(display, line_of(key), 1, key, f"enforcementLevel must be one of {', '.join(ENFORCEMENTS)}"))
+        if isinstance(value, dict):
+            for prop in value:
+                if prop != "enforcementLevel" and prop not in known[key].config:
+                    issues.append(Issue(display, line_of(key), 1, f"{key}.{prop}", f"unknown setting; the rule takes: {', '.join(known[key].config) or 'none'}"))
+    if issues:
+        raise InputError(issues)
+    return config
+
+
+def settings_for(rule, config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(enforcement level, thresholds) of a rule under an environment's config."""
+    entry = config.get(rule.policy_name)
+    level = config.get("all", rule.enforcement)
+    props: dict[str, Any] = {}
+    if isinstance(entry, str):
+        level = entry
+    elif isinstance(entry, dict):
+        level = entry.get("enforcementLevel", level)
+        props = {k: v for k, v in entry.items() if k != "enforcementLevel"}
+    return level, {**rule.defaults(), **props}
+
+
+def _opts(r: dict[str, Any]) -> PolicyResourceOptions:
+    o = r.get("options", {})
+    return PolicyResourceOptions(
+        protect=bool(o.get("protect")),
+        ignore_changes=list(o.get("ignoreChanges", [])),
+        delete_before_replace=None,
+        aliases=[a for a in o.get("aliases", []) if isinstance(a, str)],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=r.get("parent"),
+    )
+
+
+def _providers(plan: dict[str, Any]) -> dict[str, PolicyProviderResource]:
+    return {
+        r["urn"]: PolicyProviderResource(r["type"], unknown_checking_proxy(copy.deepcopy(r["inputs"])), r["urn"], r["name"])
+        for r in plan["resources"]
+        if r["type"].startswith("pulumi:providers:")
+    }
+
+
+def run(plan: dict[str, Any], config: dict[str, Any], rules: tuple) -> list[Violation]:
+    """Every violation of ``rules`` in a plan document, under an environment's config."""
+    resources = [r for r in plan["resources"] if r.get("custom", True)]
+    providers = _providers(plan)
+    by_urn = {r["urn"]: r for r in resources}
+    violations: list[Violation] = []
+
+    def reporter(rule, level: str, default_urn: str | None):
+        def report(message: str, urn: str | None = None) -> None:
+            target = urn or default_urn
+            owner = by_urn.get(target, {})
+            violations.append(Violation(
+                policy=rule.policy_name, rule_id=rule.id, enforcement=level, severity=rule.severity, urn=target,
+                service=owner.get("service"), team=owner.get("team"), message=message, remediation=rule.remediation,
+            ))
+        return report
+
+    active = []
+    for rule in rules:
+        level, props = settings_for(rule, config)
+        if level != "disabled":
+            active.append((rule, level, props))
+
+    for r in resources:
+        provider = providers.get(r.get("provider") or "")
+        for rule, level, props in active:
+            if rule.validate is None:
+                continue
+            args = ResourceValidationArgs(
+                resource_type=r["type"], props=unknown_checking_proxy(copy.deepcopy(r["inputs"])), urn=r["urn"],
+                name=r["name"], opts=_opts(r), provider=provider, config=props,
+            )
+            rule.run_resource(args, reporter(rule, level, r["urn"]))
+
+    stack_rules = [(rule, level, props) for rule, level, props in active if rule.validate_stack is not None]
+    if stack_rules:
+        policy_resources = {
+            r["urn"]: PolicyResource(
+                resource_type=r["type"], props=unknown_checking_proxy(copy.deepcopy(r["inputs"])), urn=r["urn"],
+                name=r["name"], opts=_opts(r), provider=providers.get(r.get("provider") or ""), parent=None,
+                dependencies=[], property_dependencies={},
+            )
+            for r in resources
+        }
+        for r in resources:
+            res = policy_resources[r["urn"]]
+            res.parent = policy_resources.get(r.get("parent") or "")
+            res.dependencies = [policy_resources[d] for d in r.get("options", {}).get("dependsOn", []) if d in policy_resources]
+        for rule, level, props in stack_rules:
+            args = StackValidationArgs(resources=list(policy_resources.values()), config=props)
+            rule.run_stack(args, reporter(rule, level, None))
+    return violations
+
+
+def summary(violations: list[Violation], rules_run: int, resources: int) -> dict[str, Any]:
+    """Counts by enforcement, for the JSON output and the exit code."""
+    return {
+        "mandatory": sum(v.enforcement == "mandatory" for v in violations),
+        "advisory": sum(v.enforcement == "advisory" for v in violations),
+        "rules": rules_run,
+        "resources": resources,
+        "passed": not any(v.enforcement == "mandatory" for v in violations),
+    }
+
+
+def text(violations: list[Violation], summ: dict[str, Any], stack: str) -> str:
+    """Violations grouped by service, mandatory first."""
+    if not violations:
+        return f"paved check --stack {stack}: {summ['rules']} rules over {summ['resources']} resources, no violations\n"
+    groups: dict[str, list[Violation]] = {}
+    for v in violations:
+        key = f"service {v.service} (team {v.team})" if v.service else (f"team {v.team}" if v.team else "platform")
+        groups.setdefault(key, []).append(v)
+    out = []
+    for key in sorted(groups, key=lambda k: (not k.startswith("service"), k)):
+        out.append(key)
+        for v in sorted(groups[key], key=lambda v: (v.enforcement != "mandatory", v.rule_id, v.urn or "")):
+            out.append(f"  {v.enforcement.upper():9} {v.rule_id} {v.policy}")
+            out.append(f"            {v.message}")
+            if v.urn:
+                out.append(f"            resource: {v.urn}")
+            out.append(f"            fix: {v.remediation}")
+        out.append("")
+    out.append(
+        f"paved check --stack {stack}: {summ['mandatory']} mandatory and {summ['advisory']} advisory violation(s) "
+        f"from {summ['rules']} rules over {summ['resources']} resources"
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,7 @@
+"""The cost rules, listed explicitly."""
+
+from __future__ import annotations
+
+from policies.framework import Rule
+
+RULES: tuple[Rule, ...] = ()

@@ -1,0 +1,73 @@
+"""Run one rule on hand-made resources, the way the analyzer and ``paved check`` do.
+
+Props are wrapped in pulumi-policy's unknown-checking proxy; ``UNKNOWN_*`` sentinels from
+``pulumi_policy.proxy`` placed in props behave as values unknown at preview.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from paved.check import settings_for
+
+
+def options(protect: bool = False, ignore_changes: list[str] | None = None, parent: str | None = None) -> PolicyResourceOptions:
+    """Resource options as the analyzer passes them."""
+    return PolicyResourceOptions(
+        protect=protect, ignore_changes=ignore_changes or [], delete_before_replace=None, aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0), additional_secret_outputs=[], parent=parent,
+    )
+
+
+def urn(resource_type: str, name: str) -> str:
+    """A URN for a test resource."""
+    return f"urn:pulumi:test::paved::{resource_type}::{name}"
+
+
+def resource_violations(rule, resource_type: str, props: dict[str, Any], *, name: str = "r", config: dict | None = None,
+                        opts: PolicyResourceOptions | None = None, provider: tuple[str, dict] | None = None) -> list[str]:
+    """Messages a resource rule reports for one resource. ``config`` is the env's entry for the rule."""
+    _, cfg = settings_for(rule, {rule.policy_name: config} if config else {})
+    prov = None
+    if provider:
+        prov = PolicyProviderResource(provider[0], unknown_checking_proxy(copy.deepcopy(provider[1])), urn(provider[0], "p"), "p")
+    args = ResourceValidationArgs(resource_type, unknown_checking_proxy(copy.deepcopy(props)), urn(resource_type, name), name,
+                                  opts or options(), prov, config=cfg)
+    found: list[str] = []
+    rule.run_resource(args, lambda message, u=None: found.append(message))
+    return found
+
+
+def stack_violations(rule, resources: list[tuple[str, str, dict[str, Any]]], *, config: dict | None = None,
+                     protect: set[str] | None = None) -> list[tuple[str, str | None]]:
+    """(message, urn) pairs a stack rule reports; ``resources`` are (type, name, props)."""
+    _, cfg = settings_for(rule, {rule.policy_name: config} if config else {})
+    res = [
+        PolicyResource(t, unknown_checking_proxy(copy.deepcopy(p)), urn(t, n), n, options(protect=n in (protect or set())),
+                       None, None, [], {})
+        for t, n, p in resources
+    ]
+    found: list[tuple[str, str | None]] = []
+    rule.run_stack(StackValidationArgs(res, config=cfg), lambda message, u=None: found.append((message, u)))
+    return found
+
+
+def sample(stack: str, resource_type: str, service: str | None = None, name: str | None = None) -> dict[str, Any]:
+    """A deep copy of one resource's inputs from the repo's own plan for ``stack``: a passing fixture."""
+    from conftest import planned
+
+    for r in planned(stack)[0]["resources"]:
+        if r["type"] == resource_type and (service is None or r["service"] == service) and (name is None or r["name"] == name):
+            return copy.deepcopy(r["inputs"])
+    raise LookupError(f"no {resource_type} for service={service} name={name} in the {stack} plan")

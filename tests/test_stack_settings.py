@@ -1,0 +1,264 @@
+"""Stack settings: `stacks/Pulumi.<env>.yaml` read by `load_stack` (with key and line on
+every problem) and by `settings_from_config` (the Pulumi program's path, string values).
+
+Bad stack files live in a temporary project root, each one line away from a valid dev
+stack, so the expected line is the line of the change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from paved.cli import main
+from paved.errors import InputError, Issue, UsageError
+from paved.stack import StackSettings, list_stacks, load_stack, pulumi_config, read_config, settings_from_config
+
+ROOT = Path(__file__).resolve().parents[1]
+FILE = "stacks/Pulumi.dev.yaml"
+
+DEV = """\
+# A dev stack for tests.
+config:
+  aws:region: us-east-1
+  paved:environment: dev
+  paved:kubernetesVersion: "1.31"
+  paved:clusterName: paved-dev
+  paved:maxReplicas: 4
+  paved:minReplicas: 1
+  paved:zoneSpread: ScheduleAnyway
+  paved:protectStateful: false
+  paved:imagePullPolicy: IfNotPresent
+  kubernetes:enableServerSideApply: true
+"""
+
+DEV_SETTINGS = StackSettings(
+    environment="dev", aws_region="us-east-1", kubernetes_version="1.31", cluster_name="paved-dev",
+    max_replicas=4, min_replicas=1, zone_spread="ScheduleAnyway", protect_stateful=False,
+    image_pull_policy="IfNotPresent",
+)
+
+
+def make_root(tmp_path: Path, stacks: dict[str, str]) -> Path:
+    """A project root the CLI recognises, with the given stack files."""
+    root = tmp_path / "project"
+    (root / "platform").mkdir(parents=True)
+    (root / "stacks").mkdir()
+    (root / "Pulumi.yaml").write_text("name: paved\nruntime: python\nmain: platform/\nstackConfigDir: stacks\n")
+    (root / "platform" / "__main__.py").write_text("# placeholder\n")
+    for env, text in stacks.items():
+        (root / "stacks" / f"Pulumi.{env}.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def mutate(old: str, new: str, text: str = DEV) -> str:
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
+    return text.replace(old, new)
+
+
+def line_of(text: str, needle: str) -> int:
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    assert len(hits) == 1, f"{needle!r} is on lines {hits}"
+    return hits[0]
+
+
+def problems(tmp_path: Path, text: str, env: str = "dev") -> list[Issue]:
+    root = make_root(tmp_path, {env: text})
+    with pytest.raises(InputError) as info:
+        load_stack(root, env)
+    return info.value.issues
+
+
+def only(issues: list[Issue], key: str) -> Issue:
+    found = [i for i in issues if i.field == key]
+    assert len(found) == 1, f"expected one problem for {key}, got {issues}"
+    return found[0]
+
+
+# --- load_stack -------------------------------------------------------------------------------
+
+
+def test_valid_stack(tmp_path):
+    root = make_root(tmp_path, {"dev": DEV})
+    assert load_stack(root, "dev") == DEV_SETTINGS
+
+
+@pytest.mark.parametrize("key", ["paved:maxReplicas", "paved:zoneSpread", "paved:clusterName", "aws:region"])
+def test_missing_setting(tmp_path, key):
+    bad = "".join(line for line in DEV.splitlines(keepends=True) if not line.startswith(f"  {key}:"))
+    assert bad != DEV
+    issues = problems(tmp_path, bad)
+    assert issues == [Issue(FILE, line_of(bad, "config:"), 1, key, "required setting is missing")]
+
+
+def test_misspelled_setting(tmp_path):
+    bad = mutate("  paved:maxReplicas: 4", "  paved:maxReplica: 4")
+    issues = problems(tmp_path, bad)
+    typo = only(issues, "paved:maxReplica")
+    assert (typo.file, typo.line, typo.col) == (FILE, line_of(bad, "paved:maxReplica:"), 3)
+    assert typo.message == "unknown setting; did you mean 'paved:maxReplicas'?"
+    # ...and the real key is then missing.
+    assert only(issues, "paved:maxReplicas").message == "required setting is missing"
+    assert len(issues) == 2
+
+
+def test_misspelled_optional_setting(tmp_path):
+    bad = mutate("  paved:imagePullPolicy: IfNotPresent", "  paved:imagePulPolicy: Always")
+    issues = problems(tmp_path, bad)
+    assert issues == [Issue(FILE, line_of(bad, "imagePulPolicy"), 3, "paved:imagePulPolicy",
+                            "unknown setting; did you mean 'paved:imagePullPolicy'?")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "part"),
+    [
+        ("paved:maxReplicas: 4", "paved:maxReplicas: lots", "paved:maxReplicas", "valid integer"),
+        ("paved:minReplicas: 1", "paved:minReplicas: 0", "paved:minReplicas", "greater than or equal to 1"),
+        ("paved:protectStateful: false", "paved:protectStateful: maybe", "paved:protectStateful", "valid boolean"),
+        ("paved:zoneSpread: ScheduleAnyway", "paved:zoneSpread: Sometimes", "paved:zoneSpread", "'ScheduleAnyway' or 'DoNotSchedule'"),
+        ('paved:kubernetesVersion: "1.31"', "paved:kubernetesVersion: 1.31", "paved:kubernetesVersion", "valid string"),
+        ("paved:clusterName: paved-dev", "paved:clusterName: Paved_Dev", "paved:clusterName", "not a DNS-1123 label"),
+        ("aws:region: us-east-1", "aws:region: Virginia", "aws:region", "should match pattern"),
+    ],
+    ids=["int", "int-range", "bool", "literal", "version-as-float", "name", "region"],
+)
+def test_wrong_type_or_value(tmp_path, old, new, key, part):
+    bad = mutate(old, new)
+    issues = problems(tmp_path, bad)
+    issue = only(issues, key)
+    assert len(issues) == 1
+    assert (issue.file, issue.line) == (FILE, line_of(bad, new))
+    assert part in issue.message
+
+
+def test_unsupported_kubernetes_version(tmp_path):
+    bad = mutate('paved:kubernetesVersion: "1.31"', 'paved:kubernetesVersion: "1.19"')
+    issues = problems(tmp_path, bad)
+    assert issues == [Issue(FILE, line_of(bad, "1.19"), 3, "paved:kubernetesVersion",
+                            "'1.19' is not a supported Kubernetes version (1.25..1.37)")]
+
+
+def test_environment_must_match_stack_name(tmp_path):
+    bad = mutate("paved:environment: dev", "paved:environment: staging")
+    issues = problems(tmp_path, bad)
+    assert issues == [Issue(FILE, line_of(bad, "paved:environment"), 3, "paved:environment",
+                            "is 'staging' but the stack is 'dev'")]
+
+
+def test_several_problems_at_once(tmp_path):
+    bad = mutate("paved:maxReplicas: 4", "paved:maxReplicas: lots")
+    bad = mutate('"1.31"', '"1.19"', bad)
+    bad = mutate("paved:zoneSpread: ScheduleAnyway", "paved:zoneSpred: ScheduleAnyway", bad)
+    issues = problems(tmp_path, bad)
+    assert sorted((i.field, i.line) for i in issues) == sorted([
+        ("paved:maxReplicas", line_of(bad, "lots")),
+        ("paved:kubernetesVersion", line_of(bad, "1.19")),
+        ("paved:zoneSpred", line_of(bad, "zoneSpred")),
+        ("paved:zoneSpread", line_of(bad, "config:")),
+    ])
+
+
+def test_stack_file_syntax_error(tmp_path):
+    bad = mutate("  paved:maxReplicas: 4", "  paved:maxReplicas: [4")
+    issues = problems(tmp_path, bad)
+    # The unclosed `[` is noticed on the next line, where the parser meets the next key.
+    assert [(i.file, i.line, i.message) for i in issues] == [
+        (FILE, line_of(bad, "[4") + 1, "YAML syntax error: expected ',' or ']', but got ':'")
+    ]
+
+
+def test_stack_file_without_config_mapping(tmp_path):
+    issues = problems(tmp_path, "config: [a, b]\n")
+    assert [(i.file, i.field, i.message) for i in issues] == [
+        (FILE, "config", "a stack file must be a mapping with a `config:` mapping")
+    ]
+
+
+def test_stack_file_duplicate_key(tmp_path):
+    bad = mutate("  paved:maxReplicas: 4\n", "  paved:maxReplicas: 4\n  paved:maxReplicas: 6\n")
+    issues = problems(tmp_path, bad)
+    assert [(i.line, i.message) for i in issues] == [(line_of(bad, "maxReplicas: 6"), "duplicate key 'paved:maxReplicas'")]
+
+
+def test_stack_file_not_utf8(tmp_path):
+    root = make_root(tmp_path, {})
+    (root / "stacks" / "Pulumi.dev.yaml").write_bytes(b"config:\n  aws:region: \xff\n")
+    with pytest.raises(InputError) as info:
+        load_stack(root, "dev")
+    assert info.value.issues[0].message.startswith("not UTF-8 text")
+
+
+# --- unknown stacks ---------------------------------------------------------------------------
+
+
+def test_unknown_stack_lists_existing_ones(tmp_path):
+    root = make_root(tmp_path, {"dev": DEV, "prod": DEV.replace("dev", "prod")})
+    for read in (load_stack, read_config):
+        with pytest.raises(UsageError) as info:
+            read(root, "qa")
+        assert str(info.value) == "unknown stack 'qa': stacks/Pulumi.qa.yaml does not exist; stacks are: dev, prod"
+
+
+def test_unknown_stack_in_repo_lists_all_three():
+    assert list_stacks(ROOT) == ["dev", "staging", "prod"]
+    with pytest.raises(UsageError, match=r"stacks are: dev, staging, prod$"):
+        load_stack(ROOT, "qa")
+
+
+def test_cli_plan_unknown_stack_exits_2(monkeypatch, capsys):
+    pytest.importorskip("paved.plan")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("PAVED_ROOT", str(ROOT))
+    rc = main(["plan", "--stack", "qa"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "Traceback" not in err
+    assert err.strip() == "paved: error: unknown stack 'qa': stacks/Pulumi.qa.yaml does not exist; stacks are: dev, staging, prod"
+
+
+def test_cli_validate_reports_stack_file_problems(tmp_path, monkeypatch, capsys):
+    bad = mutate("paved:maxReplicas: 4", "paved:maxReplicas: lots")
+    root = make_root(tmp_path, {"dev": bad})
+    catalog = (ROOT / "tests" / "catalogs" / "minimal.yaml").read_text(encoding="utf-8")
+    catalog = catalog.replace("    overrides:\n      prod:\n        scaling: {min: 2, max: 6}\n", "")
+    (root / "services_catalog.yaml").write_text(catalog, encoding="utf-8")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PAVED_ROOT")  # found by walking up from the working directory
+    rc = main(["validate"])
+    err = capsys.readouterr().err.splitlines()
+    assert rc == 1
+    assert err == [
+        f"{FILE}:{line_of(bad, 'lots')}:3: paved:maxReplicas: Input should be a valid integer, unable to parse string as an integer",
+        "paved: 1 problem(s) found",
+    ]
+
+
+# --- settings_from_config: the Pulumi program's path ----------------------------------------
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_settings_from_config_matches_load_stack(env):
+    config = pulumi_config(ROOT, env)
+    assert all(isinstance(v, str) for v in config.values())  # as Pulumi hands them over
+    assert settings_from_config(config.get) == load_stack(ROOT, env)
+
+
+def test_repo_stacks_have_the_expected_values():
+    config = pulumi_config(ROOT, "dev")
+    assert (config["paved:maxReplicas"], config["paved:protectStateful"]) == ("4", "false")
+    dev = settings_from_config(config.get)
+    assert (dev.max_replicas, dev.min_replicas, dev.protect_stateful, dev.zone_spread) == (4, 1, False, "ScheduleAnyway")
+    prod = settings_from_config(pulumi_config(ROOT, "prod").get)
+    assert (prod.min_replicas, prod.protect_stateful, prod.zone_spread) == (2, True, "DoNotSchedule")
+
+
+def test_settings_from_config_keeps_text_settings_as_text(tmp_path):
+    # A number-looking value of a text setting must not be turned into a number.
+    text = DEV + '  paved:kubeContext: "1234"\n'
+    root = make_root(tmp_path, {"dev": text})
+    config = pulumi_config(root, "dev")
+    assert config["paved:kubeContext"] == "1234" and config["paved:maxReplicas"] == "4"
+    from_config = settings_from_config(config.get)
+    assert from_config.kube_context == "1234"
+    assert from_config == load_stack(root, "dev") == DEV_SETTINGS.model_copy(update={"kube_context": "1234"})
