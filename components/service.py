@@ -33,15 +33,15 @@ from pulumi_kubernetes.core.v1 import (
     ContainerPortArgs,
     EmptyDirVolumeSourceArgs,
     EnvVarArgs,
-    EnvVarSourceArgs,
     HTTPGetActionArgs,
+    KeyToPathArgs,
     PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
     ProbeArgs,
     ResourceRequirementsArgs,
     SeccompProfileArgs,
-    SecretKeySelectorArgs,
+    SecretVolumeSourceArgs,
     SecurityContextArgs,
     ServiceAccountInitArgs,
     ServiceInitArgs,
@@ -71,6 +71,10 @@ from paved.stack import StackSettings
 RUN_AS_USER = 10001
 RUN_AS_GROUP = 10001
 TMP_VOLUME = "tmp"
+SECRETS_VOLUME = "secrets"
+# Secrets arrive as read-only files, never as environment values (CKV_K8S_35): a variable
+# `<NAME>_FILE` tells the service where to read each one.
+SECRETS_DIR = "/var/run/secrets/paved"
 HTTP_PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
 ZONE_KEY = "topology.kubernetes.io/zone"
@@ -120,7 +124,7 @@ def _probe(probe: Probe) -> ProbeArgs:
 
 
 def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
-    """Platform variables, the catalog's plain variables, then secrets by reference only."""
+    """Platform variables, the catalog's plain variables, and where each secret's file is."""
     svc = args.service
     platform = {
         "PAVED_SERVICE": svc.name,
@@ -128,17 +132,31 @@ def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
         "PAVED_ENVIRONMENT": args.settings.environment,
         "PORT": str(svc.port),
     }
-    plain = [EnvVarArgs(name=k, value=v) for k, v in {**platform, **svc.env}.items()]
-    secret = [
-        EnvVarArgs(
-            name=s.env_name,
-            value_from=EnvVarSourceArgs(
-                secret_key_ref=SecretKeySelectorArgs(name=secret_object_name(svc), key=s.name)
+    secret_files = {f"{s.env_name}_FILE": f"{SECRETS_DIR}/{s.name}" for s in svc.secrets}
+    return [EnvVarArgs(name=k, value=v) for k, v in {**platform, **svc.env, **secret_files}.items()]
+
+
+def volumes(args: MicroserviceArgs) -> list[VolumeArgs]:
+    """A small writable /tmp, and the service's secrets as owner-read-only files."""
+    vols = [VolumeArgs(name=TMP_VOLUME, empty_dir=EmptyDirVolumeSourceArgs(size_limit="64Mi"))]
+    if args.service.secrets:
+        vols.append(VolumeArgs(
+            name=SECRETS_VOLUME,
+            secret=SecretVolumeSourceArgs(
+                secret_name=secret_object_name(args.service),
+                default_mode=0o400,
+                items=[KeyToPathArgs(key=s.name, path=s.name) for s in args.service.secrets],
             ),
-        )
-        for s in svc.secrets
-    ]
-    return plain + secret
+        ))
+    return vols
+
+
+def volume_mounts(args: MicroserviceArgs) -> list[VolumeMountArgs]:
+    """Where the volumes appear in the container."""
+    mounts = [VolumeMountArgs(name=TMP_VOLUME, mount_path="/tmp")]
+    if args.service.secrets:
+        mounts.append(VolumeMountArgs(name=SECRETS_VOLUME, mount_path=SECRETS_DIR, read_only=True))
+    return mounts
 
 
 def container_spec(args: MicroserviceArgs) -> ContainerArgs:
@@ -170,7 +188,7 @@ def container_spec(args: MicroserviceArgs) -> ContainerArgs:
             capabilities=CapabilitiesArgs(drop=["ALL"]),
             seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
         ),
-        volume_mounts=[VolumeMountArgs(name=TMP_VOLUME, mount_path="/tmp")],
+        volume_mounts=volume_mounts(args),
     )
 
 
@@ -188,7 +206,7 @@ def pod_spec(args: MicroserviceArgs) -> PodSpecArgs:
             seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
         ),
         containers=[container_spec(args)],
-        volumes=[VolumeArgs(name=TMP_VOLUME, empty_dir=EmptyDirVolumeSourceArgs(size_limit="64Mi"))],
+        volumes=volumes(args),
         topology_spread_constraints=[
             TopologySpreadConstraintArgs(
                 max_skew=1,

@@ -61,7 +61,7 @@ def test_pod_runs_restricted():
     assert sc.read_only_root_filesystem is True
     assert sc.run_as_user == RUN_AS_USER and RUN_AS_USER >= 10000
     assert sc.capabilities.drop == ["ALL"]
-    assert [m.mount_path for m in container_spec(margs()).volume_mounts] == ["/tmp"]
+    assert [m.mount_path for m in container_spec(margs()).volume_mounts][0] == "/tmp"
     assert pod.volumes[0].empty_dir is not None
 
 
@@ -80,13 +80,23 @@ def test_container_has_requests_limits_and_three_probes():
     assert c.readiness_probe.http_get.path == "/readyz"
 
 
-def test_secrets_are_references_never_values():
-    env = {e.name: e for e in container_spec(margs()).env}
-    assert env["DB_PASSWORD"].value is None
-    assert env["DB_PASSWORD"].value_from.secret_key_ref.name == "orders-secrets"
-    assert env["DB_PASSWORD"].value_from.secret_key_ref.key == "db-password"
-    assert env["LOG_LEVEL"].value == "info"
-    assert env["PAVED_ENVIRONMENT"].value == "prod"
+def test_secrets_are_files_never_values():
+    env = {e.name: e.value for e in container_spec(margs()).env}
+    assert "DB_PASSWORD" not in env
+    assert env["DB_PASSWORD_FILE"] == "/var/run/secrets/paved/db-password"
+    assert env["LOG_LEVEL"] == "info" and env["PAVED_ENVIRONMENT"] == "prod"
+    secret_volume = next(v for v in pod_spec(margs()).volumes if v.secret is not None)
+    assert secret_volume.secret.secret_name == "orders-secrets"
+    assert secret_volume.secret.default_mode == 0o400
+    assert [(i.key, i.path) for i in secret_volume.secret.items] == [("db-password", "db-password")]
+    mount = next(m for m in container_spec(margs()).volume_mounts if m.name == secret_volume.name)
+    assert mount.read_only is True and mount.mount_path == "/var/run/secrets/paved"
+
+
+def test_no_secret_volume_without_secrets():
+    plain = margs(service(secrets=()))
+    assert [v.name for v in pod_spec(plain).volumes] == ["tmp"]
+    assert [m.mount_path for m in container_spec(plain).volume_mounts] == ["/tmp"]
 
 
 def test_hpa_bounds_targets_and_stabilisation():
