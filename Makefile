@@ -4,6 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+# checkov scans the rendered manifests in the tests. It lives in its own virtualenv: its
+# pins must not steer the versions of pulumi and its SDKs.
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
+CHECKOV_VERSION := 3.3.30
 
 .PHONY: plan test install clean
 
@@ -13,13 +18,18 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(SCAN_STAMP):
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(SCAN_STAMP)
+
 install: $(STAMP)
 
 plan: $(STAMP)
 	$(VENV)/bin/paved plan --stack dev
 
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+test: $(STAMP) $(SCAN_STAMP)
+	PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov $(VENV)/bin/python -m pytest
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(SCAN_VENV) build *.egg-info
