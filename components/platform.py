@@ -23,7 +23,7 @@ class PlatformArgs:
 
 def kubernetes_provider_args(settings: StackSettings) -> k8s.ProviderArgs:
     """The one Kubernetes provider: the stack's existing cluster, server-side apply."""
-    return k8s.ProviderArgs(context=settings.context, enable_server_side_apply=True)
+    return k8s.ProviderArgs(context=settings.cluster_name, enable_server_side_apply=True)
 
 
 def peers(catalog: Catalog, service: str) -> tuple[tuple[Peer, ...], tuple[Peer, ...]]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from paved.errors import InputError, Issue, UsageError
@@ -26,6 +26,108 @@ PROMOTION_ORDER = ("dev", "staging", "prod")
 SUPPORTED_K8S = tuple(f"1.{m}" for m in range(25, 38))
 
 
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+OPEN_WORLD = {"0.0.0.0/0", "::/0"}
+
+
+def _no_open_world(cidrs: list[str]) -> list[str]:
+    for cidr in cidrs:
+        if cidr in OPEN_WORLD:
+            raise ValueError(f"{cidr} opens the endpoint to the whole internet; list the CIDRs that need it")
+    return cidrs
+
+
+class NetworkSettings(_Section):
+    """The VPC: created (``mode: create``) or an existing one (``mode: existing``)."""
+
+    mode: Literal["create", "existing"]
+    cidr: str | None = Field(default=None, pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$",
+                             description="VPC CIDR (create mode), /16 to /24.")
+    zones: int = Field(ge=2, le=6, description="Availability zones used (from aws.get_availability_zones).")
+    nat_gateways: Literal["single", "perZone"] | None = Field(default=None, description="One NAT gateway, or one per zone.")
+    vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]+$")
+    private_subnet_ids: list[str] = Field(default_factory=list)
+    public_subnet_ids: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> "NetworkSettings":
+        if self.mode == "create":
+            if not self.cidr or not self.nat_gateways:
+                raise ValueError("mode create needs cidr and natGateways")
+            if self.vpc_id or self.private_subnet_ids or self.public_subnet_ids:
+                raise ValueError("vpcId and subnet ids belong to mode existing")
+        else:
+            if not self.vpc_id or len(self.private_subnet_ids) < self.zones:
+                raise ValueError(f"mode existing needs vpcId and at least {self.zones} privateSubnetIds (one per zone)")
+        return self
+
+
+class NodeGroupSettings(_Section):
+    """One managed node group."""
+
+    name: Name
+    instance_types: list[str] = Field(min_length=1)
+    min_size: int = Field(ge=1, le=100)
+    max_size: int = Field(ge=1, le=450)
+    desired_size: int = Field(ge=1, le=450)
+    capacity_type: Literal["ON_DEMAND", "SPOT"]
+    disk_size_gib: int = Field(ge=20, le=1000)
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "NodeGroupSettings":
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(f"need minSize <= desiredSize <= maxSize (got {self.min_size}, {self.desired_size}, {self.max_size})")
+        return self
+
+
+class ClusterSettings(_Section):
+    """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
+
+    mode: Literal["create", "existing"]
+    endpoint_public_access_cidrs: Annotated[list[str], AfterValidator(_no_open_world)] = Field(
+        default_factory=list, description="CIDRs allowed to reach a public endpoint; empty keeps it private."
+    )
+    log_retention_days: int = Field(ge=1, le=3653)
+    deletion_protection: bool
+    identity: Literal["podIdentity", "irsa"] = Field(description="How pods get their IAM role.")
+    node_groups: list[NodeGroupSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _groups(self) -> "ClusterSettings":
+        if self.mode == "create" and not self.node_groups:
+            raise ValueError("mode create needs at least one entry in nodeGroups")
+        return self
+
+
+class KafkaSettings(_Section):
+    """The MSK cluster."""
+
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+(\.x)?$")
+    broker_type: str = Field(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")
+    brokers_per_zone: int = Field(ge=1, le=5)
+    volume_size_gib: int = Field(ge=1, le=16384)
+    replication_factor: int = Field(ge=1, le=5)
+    min_insync_replicas: int = Field(ge=1, le=5)
+    enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
+    log_retention_days: int = Field(ge=1, le=3653)
+
+    @model_validator(mode="after")
+    def _replicas(self) -> "KafkaSettings":
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError("minInsyncReplicas cannot exceed replicationFactor")
+        return self
+
+
+class SecretsSettings(_Section):
+    """Secrets Manager entries."""
+
+    recovery_window_days: int = Field(ge=7, le=30, description="Days a deleted secret can be restored.")
+    rotation_lambda_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:lambda:")
+
+
 class StackSettings(BaseModel):
     """Everything environment-specific. Keys are ``paved:<camelCase>`` in the stack file."""
 
@@ -35,7 +137,6 @@ class StackSettings(BaseModel):
     aws_region: str = Field(alias="aws:region", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
     kubernetes_version: str = Field(description="Kubernetes minor version, e.g. '1.31'.")
     cluster_name: Name = Field(description="EKS cluster the workloads run on.")
-    kube_context: str | None = Field(default=None, description="kubeconfig context; defaults to the cluster name.")
     max_replicas: int = Field(ge=1, le=1000, description="Cap on any service's scaling.max.")
     min_replicas: int = Field(ge=1, le=100, description="Floor on any service's scaling.min (2 in prod for availability).")
     zone_spread: Literal["ScheduleAnyway", "DoNotSchedule"] = Field(
@@ -43,6 +144,25 @@ class StackSettings(BaseModel):
     )
     protect_stateful: bool = Field(description="Protect and retain stateful resources on delete.")
     image_pull_policy: Literal["IfNotPresent", "Always"] = "IfNotPresent"
+    platform_owner: str = Field(min_length=3, description="Owner tag of platform-wide resources.")
+    platform_cost_center: str = Field(min_length=1, description="Cost-center tag of platform-wide resources.")
+    kms_deletion_window_days: int = Field(ge=7, le=30, description="Waiting period before a KMS key is deleted.")
+    network: NetworkSettings
+    cluster: ClusterSettings
+    kafka: KafkaSettings
+    secrets: SecretsSettings
+
+    @model_validator(mode="after")
+    def _kafka_fits_zones(self) -> "StackSettings":
+        brokers = self.kafka.brokers_per_zone * self.network.zones
+        if self.kafka.replication_factor > brokers:
+            raise ValueError(f"kafka.replicationFactor ({self.kafka.replication_factor}) exceeds the {brokers} brokers")
+        return self
+
+    @property
+    def kafka_brokers(self) -> int:
+        """Broker count: always a multiple of the zones."""
+        return self.kafka.brokers_per_zone * self.network.zones
 
     @field_validator("kubernetes_version")
     @classmethod
@@ -55,11 +175,6 @@ class StackSettings(BaseModel):
     def pod_security_version(self) -> str:
         """The Pod Security Admission version label matching the cluster version."""
         return f"v{self.kubernetes_version}"
-
-    @property
-    def context(self) -> str:
-        """The kubeconfig context the Kubernetes provider uses."""
-        return self.kube_context or self.cluster_name
 
 
 def config_keys() -> dict[str, str]:
@@ -150,10 +265,18 @@ def load_stack(root: Path, env: str) -> StackSettings:
         settings = StackSettings.model_validate(values)
     except ValidationError as exc:
         for err in exc.errors():
-            name = err["loc"][0] if err["loc"] else ""
-            key = keys.get(str(name), str(name))
-            msg = "required setting is missing" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
-            issues.append(doc.issue(("config", key), key, msg))
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "[")))]
+            name = loc[0] if loc else ""
+            key = keys.get(str(name), str(name)) if name else "config"
+            rest = tuple(loc[1:])
+            label = key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+            if err["type"] == "missing":
+                msg = "required setting is missing"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown setting"
+            else:
+                msg = err["msg"].removeprefix("Value error, ")
+            issues.append(doc.issue(("config", key, *rest) if name else ("config",), label, msg))
         raise InputError(issues) from None
     if settings.environment != env:
         issues.append(doc.issue(("config", "paved:environment"), "paved:environment",

@@ -22,10 +22,14 @@ from paved.catalog import Catalog
 from paved.model import Service, Team
 from paved.stack import StackSettings
 
-SETTINGS = StackSettings(
-    environment="prod", aws_region="us-east-1", kubernetes_version="1.31", cluster_name="paved-prod",
-    max_replicas=20, min_replicas=2, zone_spread="DoNotSchedule", protect_stateful=True,
-)
+def _prod_settings() -> StackSettings:
+    from conftest import ROOT
+    from paved.stack import load_stack
+
+    return load_stack(ROOT, "prod")
+
+
+SETTINGS = _prod_settings()
 TEAM = Team.model_validate({"name": "checkout", "owner": "a@b.c", "costCenter": "cc-1", "quota": {"cpu": "4", "memory": "8Gi", "pods": 20}})
 
 

@@ -31,12 +31,46 @@ config:
   paved:protectStateful: false
   paved:imagePullPolicy: IfNotPresent
   kubernetes:enableServerSideApply: true
+  paved:platformOwner: platform@example.com
+  paved:platformCostCenter: cc-0100
+  paved:kmsDeletionWindowDays: 7
+  paved:network:
+    mode: create
+    cidr: 10.10.0.0/16
+    zones: 2
+    natGateways: single
+  paved:cluster:
+    mode: create
+    logRetentionDays: 14
+    deletionProtection: false
+    identity: podIdentity
+    nodeGroups:
+      - {name: general, instanceTypes: [t3.large], minSize: 2, maxSize: 4, desiredSize: 2, capacityType: SPOT, diskSizeGib: 30}
+  paved:kafka:
+    version: 3.6.0
+    brokerType: kafka.t3.small
+    brokersPerZone: 1
+    volumeSizeGib: 20
+    replicationFactor: 2
+    minInsyncReplicas: 1
+    enhancedMonitoring: DEFAULT
+    logRetentionDays: 7
+  paved:secrets:
+    recoveryWindowDays: 7
 """
 
 DEV_SETTINGS = StackSettings(
     environment="dev", aws_region="us-east-1", kubernetes_version="1.31", cluster_name="paved-dev",
     max_replicas=4, min_replicas=1, zone_spread="ScheduleAnyway", protect_stateful=False,
-    image_pull_policy="IfNotPresent",
+    image_pull_policy="IfNotPresent", platform_owner="platform@example.com", platform_cost_center="cc-0100",
+    kms_deletion_window_days=7,
+    network={"mode": "create", "cidr": "10.10.0.0/16", "zones": 2, "nat_gateways": "single"},
+    cluster={"mode": "create", "log_retention_days": 14, "deletion_protection": False, "identity": "podIdentity",
+             "node_groups": [{"name": "general", "instance_types": ["t3.large"], "min_size": 2, "max_size": 4,
+                              "desired_size": 2, "capacity_type": "SPOT", "disk_size_gib": 30}]},
+    kafka={"version": "3.6.0", "broker_type": "kafka.t3.small", "brokers_per_zone": 1, "volume_size_gib": 20,
+           "replication_factor": 2, "min_insync_replicas": 1, "enhanced_monitoring": "DEFAULT", "log_retention_days": 7},
+    secrets={"recovery_window_days": 7},
 )
 
 
@@ -244,6 +278,27 @@ def test_settings_from_config_matches_load_stack(env):
     assert settings_from_config(config.get) == load_stack(ROOT, env)
 
 
+def test_nested_setting_errors_name_the_path_and_line(tmp_path):
+    text = mutate("    natGateways: single", "    natGateways: several")
+    root = make_root(tmp_path, {"dev": text})
+    with pytest.raises(InputError) as exc:
+        load_stack(root, "dev")
+    (issue,) = exc.value.issues
+    assert issue.field == "paved:network.natGateways"
+    assert issue.line == line_of(text, "natGateways: several")
+    assert "single" in issue.message and "perZone" in issue.message
+
+
+def test_open_world_endpoint_is_refused(tmp_path):
+    text = mutate("    logRetentionDays: 14\n", "    logRetentionDays: 14\n    endpointPublicAccessCidrs: [0.0.0.0/0]\n")
+    root = make_root(tmp_path, {"dev": text})
+    with pytest.raises(InputError) as exc:
+        load_stack(root, "dev")
+    (issue,) = exc.value.issues
+    assert issue.field == "paved:cluster.endpointPublicAccessCidrs"
+    assert "whole internet" in issue.message
+
+
 def test_repo_stacks_have_the_expected_values():
     config = pulumi_config(ROOT, "dev")
     assert (config["paved:maxReplicas"], config["paved:protectStateful"]) == ("4", "false")
@@ -255,10 +310,10 @@ def test_repo_stacks_have_the_expected_values():
 
 def test_settings_from_config_keeps_text_settings_as_text(tmp_path):
     # A number-looking value of a text setting must not be turned into a number.
-    text = DEV + '  paved:kubeContext: "1234"\n'
+    text = mutate("paved:platformCostCenter: cc-0100", 'paved:platformCostCenter: "1234"')
     root = make_root(tmp_path, {"dev": text})
     config = pulumi_config(root, "dev")
-    assert config["paved:kubeContext"] == "1234" and config["paved:maxReplicas"] == "4"
+    assert config["paved:platformCostCenter"] == "1234" and config["paved:maxReplicas"] == "4"
     from_config = settings_from_config(config.get)
-    assert from_config.kube_context == "1234"
-    assert from_config == load_stack(root, "dev") == DEV_SETTINGS.model_copy(update={"kube_context": "1234"})
+    assert from_config.platform_cost_center == "1234"
+    assert from_config == load_stack(root, "dev") == DEV_SETTINGS.model_copy(update={"platform_cost_center": "1234"})
