@@ -36,17 +36,21 @@ class TeamNamespaceArgs:
     settings: StackSettings
 
 
-def namespace_args(team: Team, settings: StackSettings) -> NamespaceInitArgs:
-    """The Namespace, with Pod Security Admission enforcing, auditing and warning at restricted."""
-    psa = {
+def restricted_labels(settings: StackSettings) -> dict[str, str]:
+    """Pod Security Admission enforcing, auditing and warning at restricted, version pinned."""
+    return {
         f"pod-security.kubernetes.io/{mode}{suffix}": value
         for mode in ("enforce", "audit", "warn")
         for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", settings.pod_security_version))
     }
+
+
+def namespace_args(team: Team, settings: StackSettings) -> NamespaceInitArgs:
+    """The team's Namespace, at the restricted Pod Security level."""
     return NamespaceInitArgs(
         metadata=ObjectMetaArgs(
             name=team.namespace_name,
-            labels={**team_labels(team, settings.environment), **psa},
+            labels={**team_labels(team, settings.environment), **restricted_labels(settings)},
             annotations={"paved.dev/owner": team.owner},
         )
     )

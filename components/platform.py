@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
+import pulumi_aws as aws
 
+from components.cluster import EksCluster, EksClusterArgs
+from components.identity import ServiceIdentity, ServiceIdentityArgs
+from components.kafka import KafkaCluster, KafkaClusterArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
-from components.service import Microservice, MicroserviceArgs, Peer
+from components.network import Network, NetworkArgs
+from components.secrets import SecretStore, SecretStoreArgs, team_tags
+from components.service import AwsWiring, Microservice, MicroserviceArgs, Peer, uses_kafka
 from paved.catalog import Catalog
 from paved.stack import StackSettings
 
@@ -21,9 +26,14 @@ class PlatformArgs:
     settings: StackSettings
 
 
-def kubernetes_provider_args(settings: StackSettings) -> k8s.ProviderArgs:
-    """The one Kubernetes provider: the stack's existing cluster, server-side apply."""
-    return k8s.ProviderArgs(context=settings.cluster_name, enable_server_side_apply=True)
+def default_tags(settings: StackSettings) -> dict[str, str]:
+    """Tags the AWS provider puts on every taggable resource; team resources override owner and cost-center."""
+    return {
+        "managed-by": "paved",
+        "environment": settings.environment,
+        "owner": settings.platform_owner,
+        "cost-center": settings.platform_cost_center,
+    }
 
 
 def peers(catalog: Catalog, service: str) -> tuple[tuple[Peer, ...], tuple[Peer, ...]]:
@@ -39,35 +49,82 @@ def peers(catalog: Catalog, service: str) -> tuple[tuple[Peer, ...], tuple[Peer,
 
 
 class Platform(pulumi.ComponentResource):
-    """Every team namespace and service of the catalog on the stack's cluster."""
+    """Network, cluster, Kafka, secrets, and every team namespace and service of the catalog."""
 
     namespaces: pulumi.Output[dict]
     services: pulumi.Output[dict]
+    cluster_name: pulumi.Output[str]
+    kafka_bootstrap: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:platform:Platform", name, None, opts)
-        catalog, settings = args.catalog, args.settings
-        if catalog.environment != settings.environment:
+        catalog, s = args.catalog, args.settings
+        if catalog.environment != s.environment:
             raise ValueError(
                 f"PlatformArgs.catalog is resolved for {catalog.environment!r}, "
-                f"but the stack is {settings.environment!r}; use catalog.for_environment()"
+                f"but the stack is {s.environment!r}; use catalog.for_environment()"
             )
-        provider = k8s.Provider(f"{name}-k8s", kubernetes_provider_args(settings), opts=pulumi.ResourceOptions(parent=self))
-        with_k8s = pulumi.ResourceOptions(parent=self, providers={"kubernetes": provider})
+        provider = aws.Provider(f"{name}-aws", aws.ProviderArgs(
+            region=s.aws_region, default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(s))),
+            opts=pulumi.ResourceOptions(parent=self))
+        with_aws = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
+
+        network = Network(f"{name}-network", NetworkArgs(settings=s.network, cluster_name=s.cluster_name,
+                                                         environment=s.environment), opts=with_aws)
+        cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
+            name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
+            subnet_ids=network.private_subnet_ids, region=s.aws_region,
+            kms_deletion_window_days=s.kms_deletion_window_days, account_id=caller.account_id), opts=with_aws)
+        with_both = pulumi.ResourceOptions(parent=self, providers={"aws": provider, "kubernetes": cluster.provider})
+
+        kafka = None
+        topics = tuple((t, svc.name, svc.team) for svc in catalog.services for t in svc.kafka.produces)
+        if any(uses_kafka(svc) for svc in catalog.services):
+            kafka = KafkaCluster(f"{name}-kafka", KafkaClusterArgs(
+                name=f"paved-{s.environment}", settings=s.kafka, brokers=s.kafka_brokers,
+                subnet_ids=network.private_subnet_ids, vpc_id=network.vpc_id,
+                client_security_group_id=cluster.node_security_group_id, topics=topics,
+                kms_deletion_window_days=s.kms_deletion_window_days), opts=with_aws)
+
+        store = None
+        if any(svc.secrets for svc in catalog.services):
+            store = SecretStore(f"{name}-secrets", SecretStoreArgs(
+                catalog=catalog, settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer=cluster.oidc_issuer), opts=with_both)
 
         namespaces = {
-            team.name: TeamNamespace(team.name, TeamNamespaceArgs(team=team, settings=settings), opts=with_k8s)
+            team.name: TeamNamespace(team.name, TeamNamespaceArgs(team=team, settings=s), opts=with_both)
             for team in catalog.teams
         }
         services = {}
         for svc in catalog.services:
+            team = catalog.team(svc.team)
+            identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
+                service=svc.name, namespace=team.namespace_name, mode=s.cluster.identity,
+                cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, account_id=caller.account_id,
+                region=s.aws_region, tags=team_tags(catalog, svc.name),
+                secret_arns=store.secret_arns.get(svc.name, []) if store else [],
+                secrets_key_arn=store.key_arn if store else None,
+                kafka_cluster_arn=kafka.cluster_arn if kafka else None,
+                produces=tuple(t.name for t in svc.kafka.produces), consumes=svc.kafka.consumes,
+                oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
+                owner_service=svc.name, owner_team=svc.team), opts=with_aws)
             callers, callees = peers(catalog, svc.name)
+            wiring = AwsWiring(
+                vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
+                kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
+                secret_store=store.store if store else None)
             services[svc.name] = Microservice(
                 svc.name,
-                MicroserviceArgs(service=svc, team=catalog.team(svc.team), settings=settings, callers=callers, callees=callees),
-                opts=pulumi.ResourceOptions.merge(with_k8s, pulumi.ResourceOptions(depends_on=[namespaces[svc.team]])),
+                MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
+                opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(depends_on=[namespaces[svc.team]])),
             )
 
         self.namespaces = pulumi.Output.all(**{t: ns.namespace_name for t, ns in namespaces.items()})
-        self.services = pulumi.Output.all(**{s: m.service_dns for s, m in services.items()})
-        self.register_outputs({"namespaces": self.namespaces, "services": self.services})
+        self.services = pulumi.Output.all(**{n: m.service_dns for n, m in services.items()})
+        self.cluster_name = cluster.cluster_name
+        self.kafka_bootstrap = kafka.bootstrap_brokers if kafka else None
+        self.register_outputs({"namespaces": self.namespaces, "services": self.services,
+                               "cluster_name": self.cluster_name, "kafka_bootstrap": self.kafka_bootstrap})

@@ -53,6 +53,7 @@ from pulumi_kubernetes.core.v1 import (
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.networking.v1 import (
+    IPBlockArgs,
     NetworkPolicyEgressRuleArgs,
     NetworkPolicyIngressRuleArgs,
     NetworkPolicyInitArgs,
@@ -64,7 +65,10 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetInitArgs, PodDisrupti
 
 from components.labels import selector_labels, service_labels
 from components.namespace import NAMESPACE_NAME_LABEL
+from components.secrets import STORE_NAME
+from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
+from paved.naming import secret_name
 from paved.stack import StackSettings
 
 # PSS restricted wants a non-zero user; >= 10000 keeps it clear of host users (CKV_K8S_40).
@@ -78,6 +82,10 @@ SECRETS_DIR = "/var/run/secrets/paved"
 HTTP_PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
 ZONE_KEY = "topology.kubernetes.io/zone"
+KAFKA_IAM_PORT = 9098
+# The EKS Pod Identity Agent answers credential requests on this link-local address.
+POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
+RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,17 @@ class Peer:
 
 
 @dataclass(frozen=True)
+class AwsWiring:
+    """What a service gets from the AWS side: identity, Kafka, secrets delivery."""
+
+    vpc_cidr: str
+    identity_mode: str  # "podIdentity" | "irsa"
+    role_arn: pulumi.Input[str] | None = None
+    kafka_bootstrap: pulumi.Input[str] | None = None
+    secret_store: pulumi.Resource | None = None
+
+
+@dataclass(frozen=True)
 class MicroserviceArgs:
     """An effective catalog entry plus what the component needs from around it."""
 
@@ -98,6 +117,7 @@ class MicroserviceArgs:
     settings: StackSettings
     callers: tuple[Peer, ...] = ()
     callees: tuple[Peer, ...] = ()
+    aws: AwsWiring | None = None
 
 
 def secret_object_name(service: Service) -> str:
@@ -133,7 +153,31 @@ def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
         "PORT": str(svc.port),
     }
     secret_files = {f"{s.env_name}_FILE": f"{SECRETS_DIR}/{s.name}" for s in svc.secrets}
-    return [EnvVarArgs(name=k, value=v) for k, v in {**platform, **svc.env, **secret_files}.items()]
+    return [EnvVarArgs(name=k, value=v) for k, v in {**platform, **svc.env, **secret_files, **kafka_env(args)}.items()]
+
+
+def uses_kafka(service: Service) -> bool:
+    """Whether the service produces or consumes any topic."""
+    return bool(service.kafka.produces or service.kafka.consumes)
+
+
+def kafka_env(args: MicroserviceArgs) -> dict[str, pulumi.Input[str]]:
+    """Bootstrap servers (IAM over TLS), the consumer group, and one variable per topic."""
+    svc = args.service
+    if not uses_kafka(svc) or args.aws is None or args.aws.kafka_bootstrap is None:
+        return {}
+    produced = [t.name for t in svc.kafka.produces]
+    env: dict[str, pulumi.Input[str]] = {
+        "KAFKA_BOOTSTRAP_SERVERS": args.aws.kafka_bootstrap,
+        "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "KAFKA_SASL_MECHANISM": "OAUTHBEARER",
+        "KAFKA_CONSUMER_GROUP": svc.name,
+        "KAFKA_PRODUCES": ",".join(produced),
+        "KAFKA_CONSUMES": ",".join(svc.kafka.consumes),
+    }
+    for topic in [*produced, *svc.kafka.consumes]:
+        env["KAFKA_TOPIC_" + topic.upper().replace("-", "_").replace(".", "_")] = topic
+    return env
 
 
 def volumes(args: MicroserviceArgs) -> list[VolumeArgs]:
@@ -221,8 +265,13 @@ def pod_spec(args: MicroserviceArgs) -> PodSpecArgs:
 
 def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
     """The Deployment. No ``replicas``: the HorizontalPodAutoscaler owns the count."""
+    meta = _meta(args)
+    if args.service.secrets:
+        # Reloader rolls the pods when External Secrets updates the values.
+        meta = ObjectMetaArgs(name=meta.name, namespace=meta.namespace, labels=meta.labels,
+                              annotations={RELOAD_ANNOTATION: secret_object_name(args.service)})
     return DeploymentInitArgs(
-        metadata=_meta(args),
+        metadata=meta,
         spec=DeploymentSpecArgs(
             selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
             strategy=DeploymentStrategyArgs(
@@ -241,8 +290,12 @@ def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
 
 
 def service_account_args(args: MicroserviceArgs) -> ServiceAccountInitArgs:
-    """The service's own identity; no token is mounted unless a later issue binds a role."""
-    return ServiceAccountInitArgs(metadata=_meta(args), automount_service_account_token=False)
+    """The service's own identity, without a mounted API token; annotated with its role for IRSA."""
+    meta = _meta(args)
+    if args.aws is not None and args.aws.identity_mode == "irsa" and args.aws.role_arn is not None:
+        meta = ObjectMetaArgs(name=meta.name, namespace=meta.namespace, labels=meta.labels,
+                              annotations={"eks.amazonaws.com/role-arn": args.aws.role_arn})
+    return ServiceAccountInitArgs(metadata=meta, automount_service_account_token=False)
 
 
 def service_args(args: MicroserviceArgs) -> ServiceInitArgs:
@@ -307,6 +360,39 @@ def _peer(peer: Peer) -> NetworkPolicyPeerArgs:
     )
 
 
+def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
+    """Egress to the AWS side: credentials from the Pod Identity Agent, Kafka brokers in the VPC."""
+    if args.aws is None:
+        return []
+    rules = []
+    if args.aws.identity_mode == "podIdentity":
+        cidr, port = POD_IDENTITY_AGENT
+        rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr))],
+                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=port)]))
+    else:  # IRSA exchanges the token at STS: through an interface endpoint inside the VPC.
+        rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
+                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)]))
+    if uses_kafka(args.service):
+        rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
+                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=KAFKA_IAM_PORT)]))
+    return rules
+
+
+def external_secret_spec(args: MicroserviceArgs, store_name: str) -> dict:
+    """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``."""
+    svc = args.service
+    return {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store_name},
+        "target": {"name": secret_object_name(svc), "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+        "data": [
+            {"secretKey": s.name,
+             "remoteRef": {"key": secret_name(args.settings.environment, svc.team, svc.name, s.name)}}
+            for s in svc.secrets
+        ],
+    }
+
+
 def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
     """Admit only declared callers on the service port; reach only declared callees."""
     svc = args.service
@@ -320,6 +406,7 @@ def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
         NetworkPolicyEgressRuleArgs(to=[_peer(p)], ports=[NetworkPolicyPortArgs(protocol="TCP", port=p.port)])
         for p in args.callees
     ]
+    egress += aws_egress(args)
     return NetworkPolicyInitArgs(
         metadata=_meta(args),
         spec=NetworkPolicySpecArgs(
@@ -355,6 +442,15 @@ class Microservice(pulumi.ComponentResource):
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child)
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child)
+        if args.service.secrets and args.aws is not None and args.aws.secret_store is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-external-secret",
+                api_version=EXTERNAL_SECRETS_API,
+                kind="ExternalSecret",
+                metadata=_meta(args, secret_object_name(args.service)),
+                spec=external_secret_spec(args, STORE_NAME),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.aws.secret_store]),
+            )
 
         self.deployment_name = deployment.metadata.apply(lambda m: m.name)
         self.service_dns = pulumi.Output.from_input(

@@ -1,7 +1,6 @@
 """Every version paved pins, in one place.
 
-Charts and images added by later components (observability, External Secrets, the load
-balancer controller) are pinned here too; ``tests/test_versions.py`` proves none floats.
+``tests/test_versions.py`` proves none floats: no ``latest``, no ranges, nothing empty.
 """
 
 from __future__ import annotations
@@ -11,5 +10,32 @@ from __future__ import annotations
 # server does not silently tighten or loosen the profile.
 POD_SECURITY_LEVEL = "restricted"
 
-CHARTS: dict[str, dict[str, str]] = {}
+# EKS managed add-ons, per Kubernetes minor version (the add-on builds AWS publishes for
+# that version). A stack on a version missing here fails with the version named.
+EKS_ADDONS: dict[str, dict[str, str]] = {
+    "1.35": {
+        "vpc-cni": "v1.21.1-eksbuild.1",
+        "coredns": "v1.12.4-eksbuild.1",
+        "kube-proxy": "v1.35.0-eksbuild.2",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+    },
+}
+
+# Helm charts: repository, chart name and exact version.
+CHARTS: dict[str, dict[str, str]] = {
+    "external-secrets": {
+        "repo": "https://charts.external-secrets.io",
+        "chart": "external-secrets",
+        "version": "0.10.7",
+    },
+    "reloader": {
+        "repo": "https://stakater.github.io/stakater-charts",
+        "chart": "reloader",
+        "version": "1.2.1",
+    },
+}
+
+# The External Secrets API version served by the pinned chart above.
+EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
+
 IMAGES: dict[str, str] = {}

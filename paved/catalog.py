@@ -200,6 +200,11 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     for var in svc.env:
         if SECRET_WORDS & set(var.upper().split("_")):
             found.append((("env", var), f"{var} looks like a credential; declare it under `secrets` so its value lives in Secrets Manager, not in the catalog"))
+    if settings is not None and settings.secrets.rotation_lambda_arn is None:
+        for i, secret in enumerate(svc.secrets):
+            if secret.rotation == "managed":
+                found.append((("secrets", i), f"secret {secret.name!r} is rotated by the stack, but paved:secrets.rotationLambdaArn "
+                              "is not set; set it in the stack, or mark the secret `rotation: third-party`"))
     secret_vars = {s.env_name for s in svc.secrets}
     for var in svc.env:
         if var in secret_vars:

@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="a service's effective settings in every environment")
     p.add_argument("service")
     _catalog_arg(p)
+
+    from paved import secrets_cmd
+
+    secrets_cmd.add_parser(sub, _stack_arg, _catalog_arg)
     return parser
 
 
@@ -182,7 +186,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain}
+def cmd_secrets(args: argparse.Namespace) -> int:
+    from paved import secrets_cmd
+
+    root = _root()
+    return secrets_cmd.run(args, root, _catalog_path(args, root))
+
+
+COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "secrets": cmd_secrets}
 
 
 def main(argv: list[str] | None = None) -> int:

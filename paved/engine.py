@@ -19,6 +19,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from paved import offline_cloud
 from paved.catalog import Catalog, load_catalog
 from paved.errors import PavedError
 from paved.stack import StackSettings, list_stacks, load_stack, pulumi_config
@@ -82,20 +83,50 @@ def _redact(value: Any) -> Any:
 class _Mocks(pulumi.runtime.Mocks):
     """Answers the engine's calls offline and records what each resource was given."""
 
-    def __init__(self) -> None:
-        self.records: dict[tuple[str, str], Recorded] = {}
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.pending: dict[tuple[str, str], Recorded] = {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         provider = args.provider.rsplit("::", 1)[0] if args.provider else None
-        self.records[(args.typ, args.name)] = Recorded(
+        self.pending[(args.typ, args.name)] = Recorded(
             type=args.typ, name=args.name, custom=bool(args.custom), inputs=args.inputs, provider=provider
         )
-        # The outputs echo the inputs: what a real provider would return for the
-        # properties paved reads back (names, namespaces).
-        return f"{args.name}-id", dict(args.inputs)
+        # Inputs echoed back, plus what AWS would compute (ARNs, ids, endpoints).
+        return offline_cloud.outputs(args.typ, args.name, args.inputs, self.region)
 
     def call(self, args: pulumi.runtime.MockCallArgs):
-        raise ProgramError(f"the program called {args.token}, which the offline engine does not answer yet")
+        result = offline_cloud.invoke(args.token, args.args, self.region)
+        if result is None:
+            raise ProgramError(f"the program called {args.token}, which the offline engine does not answer")
+        return result, []
+
+
+class _Monitor(pulumi_mocks.MockMonitor):
+    """Pulumi's mock monitor, keeping each registration's final options by URN.
+
+    Options are read here, after every stack transformation has run, so the plan shows
+    what the engine would act on (for example ``protect`` added by a transformation).
+    """
+
+    def __init__(self, mocks: _Mocks) -> None:
+        super().__init__(mocks)
+        self.by_urn: dict[str, Recorded] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        rec = self.mocks.pending.pop((request.type, request.name), None)
+        if rec is not None:
+            rec.urn = response.urn
+            rec.options = {
+                "protect": bool(request.protect),
+                "retainOnDelete": bool(request.retainOnDelete),
+                "ignoreChanges": list(request.ignoreChanges),
+                "aliases": [_alias_spec(a) for a in request.aliases],
+                "dependsOn": [],
+            }
+            self.by_urn[response.urn] = rec
+        return response
 
 
 @dataclass
@@ -109,30 +140,20 @@ class RunResult:
     outputs: dict[str, Any]
 
 
-def _alias(alias: Any) -> Any:
-    if isinstance(alias, str):
-        return alias
-    if isinstance(alias, pulumi.Alias):
-        fields = {"name": alias.name, "type": alias.type_, "stack": alias.stack, "project": alias.project}
-        parent = alias.parent
-        if parent is not None and parent is not ... and not isinstance(parent, str):
-            parent = getattr(parent, "_name", repr(parent))
-        fields["parent"] = parent
-        return {k: v for k, v in fields.items() if isinstance(v, str)}
-    return repr(alias)
+def _alias_spec(alias: Any) -> Any:
+    """An alias as the engine received it: a URN, or the parts of a name/type alias."""
+    if alias.urn:
+        return alias.urn
+    spec = alias.spec
+    fields = {"name": spec.name, "type": spec.type, "stack": spec.stack, "project": spec.project, "parent": spec.parentUrn}
+    return {k: v for k, v in fields.items() if v}
 
 
-def _options(opts: pulumi.ResourceOptions | None) -> dict[str, Any]:
-    opts = opts or pulumi.ResourceOptions()
-    return {
-        "protect": bool(opts.protect),
-        "retainOnDelete": bool(opts.retain_on_delete),
-        "ignoreChanges": list(opts.ignore_changes or []),
-        "aliases": [_alias(a) for a in (opts.aliases or [])],
-        "dependsOn": list(opts.depends_on) if isinstance(opts.depends_on, (list, tuple)) else (
-            [opts.depends_on] if opts.depends_on else []
-        ),
-    }
+def _explicit_dependencies(opts: pulumi.ResourceOptions | None) -> list[Any]:
+    deps = opts.depends_on if opts else None
+    if deps is None:
+        return []
+    return list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
 
 def _attribute(resources: list[Recorded], parent_of: dict[int, Any]) -> None:
@@ -176,11 +197,12 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
     settings, catalog = load_inputs(root, stack, catalog_path)
 
-    mocks = _Mocks()
+    mocks = _Mocks(settings.aws_region)
+    monitor = _Monitor(mocks)
     # A fresh root stack per run: set_mocks reuses an existing one, and with it the
     # previous run's exports and stack transformations.
     pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config({k: v for k, v in pulumi_config(root, stack).items()})
     seen: list[tuple[Any, str, str, pulumi.ResourceOptions]] = []
 
@@ -218,14 +240,13 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     urn_of = {id(res): urn for (res, *_), urn in zip(seen, outputs["urns"])}
     resources = []
     for (res, typ, name, opts), urn in zip(seen, outputs["urns"]):
-        rec = mocks.records.get((typ, name))
+        rec = monitor.by_urn.get(urn)
         if rec is None:
             raise ProgramError(f"resource {typ} {name!r} was never registered with the engine")
-        rec.resource, rec.urn = res, urn
+        rec.resource = res
         parent = opts.parent if opts else None
         rec.parent = urn_of.get(id(parent)) if parent is not None else None
-        rec.options = _options(opts)
-        rec.options["dependsOn"] = [urn_of.get(id(d), repr(d)) for d in rec.options["dependsOn"]]
+        rec.options["dependsOn"] = [urn_of.get(id(d), repr(d)) for d in _explicit_dependencies(opts)]
         resources.append(rec)
     _attribute(resources, {id(res): opts.parent if opts else None for res, _, _, opts in seen})
     return RunResult(stack=stack, settings=settings, catalog=catalog, resources=resources, outputs=clean(outputs["exports"]))

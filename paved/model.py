@@ -9,7 +9,7 @@ Field-level rules live here; rules that relate several fields or entries live in
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -167,11 +167,16 @@ class Probes(Model):
 
 
 class Secret(Model):
-    """A secret the service reads; its value lives in AWS Secrets Manager, never in the repo."""
+    """A secret the service reads; its value lives in AWS Secrets Manager, never in the repo.
+
+    ``rotation: managed`` secrets are rotated by the stack's rotation Lambda every
+    ``rotationDays``; ``third-party`` ones (API keys a vendor issues) are rotated by hand.
+    """
 
     name: Name
     description: str | None = None
-    rotation_days: int | None = Field(default=None, ge=1, le=365)
+    rotation: Literal["managed", "third-party"] = "managed"
+    rotation_days: int = Field(default=30, ge=1, le=90)
 
     @property
     def env_name(self) -> str:

@@ -44,8 +44,8 @@ class NetworkSettings(_Section):
     """The VPC: created (``mode: create``) or an existing one (``mode: existing``)."""
 
     mode: Literal["create", "existing"]
-    cidr: str | None = Field(default=None, pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$",
-                             description="VPC CIDR (create mode), /16 to /24.")
+    cidr: str = Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$",
+                      description="VPC CIDR, /16 to /24 (in existing mode: the VPC's, for network policies).")
     zones: int = Field(ge=2, le=6, description="Availability zones used (from aws.get_availability_zones).")
     nat_gateways: Literal["single", "perZone"] | None = Field(default=None, description="One NAT gateway, or one per zone.")
     vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]+$")
@@ -55,8 +55,8 @@ class NetworkSettings(_Section):
     @model_validator(mode="after")
     def _mode_fields(self) -> "NetworkSettings":
         if self.mode == "create":
-            if not self.cidr or not self.nat_gateways:
-                raise ValueError("mode create needs cidr and natGateways")
+            if not self.nat_gateways:
+                raise ValueError("mode create needs natGateways")
             if self.vpc_id or self.private_subnet_ids or self.public_subnet_ids:
                 raise ValueError("vpcId and subnet ids belong to mode existing")
         else:
@@ -135,7 +135,7 @@ class StackSettings(BaseModel):
 
     environment: Name = Field(description="Environment name; must equal the stack name.")
     aws_region: str = Field(alias="aws:region", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-    kubernetes_version: str = Field(description="Kubernetes minor version, e.g. '1.31'.")
+    kubernetes_version: str = Field(description="Kubernetes minor version, e.g. '1.34'.")
     cluster_name: Name = Field(description="EKS cluster the workloads run on.")
     max_replicas: int = Field(ge=1, le=1000, description="Cap on any service's scaling.max.")
     min_replicas: int = Field(ge=1, le=100, description="Floor on any service's scaling.min (2 in prod for availability).")

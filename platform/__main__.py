@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # `pulumi up` runs this file by path; find paved/
     sys.path.insert(0, str(ROOT))
 
 from components.platform import Platform, PlatformArgs  # noqa: E402
+from components.safety import protect_stateful  # noqa: E402
 from paved.catalog import load_catalog  # noqa: E402
 from paved.stack import list_stacks, settings_from_config  # noqa: E402
 
@@ -31,9 +32,11 @@ environments = {env: None for env in list_stacks(ROOT)}
 environments[settings.environment] = settings
 catalog = load_catalog(catalog_path, environments).for_environment(settings.environment)
 
+pulumi.runtime.register_stack_transformation(protect_stateful(settings.protect_stateful))
 platform = Platform("paved", PlatformArgs(catalog=catalog, settings=settings))
 
 pulumi.export("environment", settings.environment)
-pulumi.export("cluster", settings.cluster_name)
+pulumi.export("cluster", platform.cluster_name)
+pulumi.export("kafkaBootstrapServers", platform.kafka_bootstrap)
 pulumi.export("namespaces", platform.namespaces)
 pulumi.export("services", platform.services)

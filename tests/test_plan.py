@@ -32,8 +32,14 @@ def test_service_and_team_attribution():
         "orders": "checkout", "payments": "checkout", "inventory": "fulfillment",
         "shipping": "fulfillment", "notifications": "engagement", "analytics": "data",
     }
-    ns = [r for r in doc["resources"] if r["type"] == "kubernetes:core/v1:Namespace"]
-    assert all(r["team"] and r["service"] is None for r in ns)
+    ns = {r["inputs"]["metadata"]["name"]: r for r in doc["resources"] if r["type"] == "kubernetes:core/v1:Namespace"}
+    assert all(r["team"] == name and r["service"] is None for name, r in ns.items() if name in deployments.values())
+    assert ns["external-secrets"]["team"] is None  # a platform operator's namespace
+    by_name = {r["name"]: r for r in doc["resources"]}
+    # Resources created by platform components on a service's behalf still belong to it.
+    assert (by_name["paved-secrets-orders-db-password"]["service"], by_name["paved-secrets-orders-db-password"]["team"]) == ("orders", "checkout")
+    assert by_name["paved-kafka-topic-order-placed"]["service"] == "orders"
+    assert by_name["payments-identity-role"]["team"] == "checkout"
     provider = next(r for r in doc["resources"] if r["type"] == "pulumi:providers:kubernetes")
     assert provider["team"] is None and provider["service"] is None
 
@@ -60,9 +66,12 @@ def test_text_table_has_rows_per_service_and_totals():
     assert lines[0].startswith("Plan for stack dev")
     assert any(line.startswith("checkout") and " orders " in line for line in lines)
     total = next(line for line in lines if line.startswith("total"))
-    n_custom = sum(1 for r in doc["resources"] if r["custom"])
-    assert total.split()[-1] == str(n_custom)
+    n_owned = sum(1 for r in doc["resources"] if r["custom"] and r["team"])
+    assert total.split()[-1] == str(n_owned)
     assert "6 services" in total
+    n_platform = sum(1 for r in doc["resources"] if r["custom"] and not r["team"])
+    assert f"Platform resources (no team): {n_platform}" in out
+    assert "eks/Cluster 1" in out and "msk/Cluster 1" in out and "external-secrets 0.10.7" in out
 
 
 def test_secret_inputs_are_masked_everywhere():
@@ -98,7 +107,7 @@ def test_render_writes_schema_valid_manifests(tmp_path):
     assert len(files) == len(objects)
     # The real kubernetes-validate command line, strict, at the stack's version.
     exe = Path(sys.executable).with_name("kubernetes-validate")
-    proc = subprocess.run([str(exe), "-k", "1.31.0", "--strict", *map(str, files)], capture_output=True, text=True)
+    proc = subprocess.run([str(exe), "-k", "1.35.0", "--strict", *map(str, files)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     deployment = yaml.safe_load((tmp_path / "checkout" / "deployment-orders.yaml").read_text())
     assert deployment["kind"] == "Deployment" and list(deployment)[:3] == ["apiVersion", "kind", "metadata"]

@@ -145,7 +145,7 @@ def test_namespace_enforces_restricted_pod_security_pinned():
     labels = namespace_args(TEAM, SETTINGS).metadata.labels
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
-        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.31"
+        assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.35"
     assert labels["paved.dev/cost-center"] == "cc-1"
 
 

@@ -1,0 +1,41 @@
+"""Customer-managed KMS keys and IAM documents shared by the AWS components."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+
+def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pulumi.Resource) -> aws.kms.Key:
+    """A symmetric CMK with yearly rotation; named ``<name>-key``, aliased ``alias/paved/<name>``."""
+    key = aws.kms.Key(
+        f"{name}-key",
+        aws.kms.KeyArgs(
+            description=f"paved: {purpose}",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=deletion_window_days,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.kms.Alias(f"{name}-key-alias", aws.kms.AliasArgs(name=f"alias/paved/{name}", target_key_id=key.key_id),
+                  opts=pulumi.ResourceOptions(parent=parent))
+    return key
+
+
+def document(*statements: dict[str, Any]) -> str:
+    """An IAM policy document as the JSON text AWS expects."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=False)
+
+
+def service_trust(service: str) -> str:
+    """Trust policy letting an AWS service (``eks.amazonaws.com``) assume the role."""
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+
+
+def managed_policy(partition: pulumi.Input[str], name: str) -> pulumi.Output[str]:
+    """ARN of an AWS-managed policy in the stack's partition."""
+    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", name)

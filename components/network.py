@@ -1,0 +1,112 @@
+"""Network: a VPC across the stack's zones, or an existing one.
+
+Public subnets hold the NAT gateways and internet-facing load balancers; private subnets
+hold the nodes and the Kafka brokers. Subnets carry the tags EKS and the AWS Load Balancer
+Controller use to discover them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from paved.stack import NetworkSettings
+
+# A route, not an allow rule: the only way to send traffic to the internet gateway or a
+# NAT gateway. Security groups and endpoints never use it.
+DEFAULT_ROUTE = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """The stack's network settings and the cluster the subnets are tagged for."""
+
+    settings: NetworkSettings
+    cluster_name: str
+    environment: str
+
+
+def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
+    """(public, private) subnet CIDRs: the VPC cut in 16, public first, private from the middle."""
+    network = ipaddress.ip_network(cidr)
+    blocks = [str(b) for b in network.subnets(prefixlen_diff=4)]
+    return blocks[:zones], blocks[8:8 + zones]
+
+
+def subnet_tags(cluster_name: str, public: bool, zone: str, environment: str) -> dict[str, str]:
+    """Discovery tags: EKS (cluster) and the load balancer controller (elb / internal-elb)."""
+    role = "kubernetes.io/role/elb" if public else "kubernetes.io/role/internal-elb"
+    return {
+        "Name": f"paved-{environment}-{'public' if public else 'private'}-{zone}",
+        f"kubernetes.io/cluster/{cluster_name}": "shared",
+        role: "1",
+    }
+
+
+def nat_count(settings: NetworkSettings) -> int:
+    """One NAT gateway (cheap, dev) or one per zone (no cross-zone dependency, prod)."""
+    return settings.zones if settings.nat_gateways == "perZone" else 1
+
+
+class Network(pulumi.ComponentResource):
+    """The VPC, its subnets, gateways and routes; or the ids of an existing VPC."""
+
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list]
+    public_subnet_ids: pulumi.Output[list]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("paved:network:Network", name, None, opts)
+        s = args.settings
+        if s.mode == "existing":
+            self.vpc_id = pulumi.Output.from_input(s.vpc_id)
+            self.private_subnet_ids = pulumi.Output.from_input(list(s.private_subnet_ids))
+            self.public_subnet_ids = pulumi.Output.from_input(list(s.public_subnet_ids))
+            self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
+                                   "public_subnet_ids": self.public_subnet_ids})
+            return
+
+        child = pulumi.ResourceOptions(parent=self)
+        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self)).names
+        public_cidrs, private_cidrs = subnet_plan(s.cidr, s.zones)
+        vpc = aws.ec2.Vpc(f"{name}-vpc", aws.ec2.VpcArgs(
+            cidr_block=s.cidr, enable_dns_hostnames=True, enable_dns_support=True,
+            tags={"Name": f"paved-{args.environment}"}), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", aws.ec2.InternetGatewayArgs(vpc_id=vpc.id), opts=child)
+
+        public, private = [], []
+        for i in range(s.zones):
+            zone = zones[i]
+            public.append(aws.ec2.Subnet(f"{name}-public-{i}", aws.ec2.SubnetArgs(
+                vpc_id=vpc.id, cidr_block=public_cidrs[i], availability_zone=zone, map_public_ip_on_launch=False,
+                tags=zone.apply(lambda z: subnet_tags(args.cluster_name, True, z, args.environment))), opts=child))
+            private.append(aws.ec2.Subnet(f"{name}-private-{i}", aws.ec2.SubnetArgs(
+                vpc_id=vpc.id, cidr_block=private_cidrs[i], availability_zone=zone, map_public_ip_on_launch=False,
+                tags=zone.apply(lambda z: subnet_tags(args.cluster_name, False, z, args.environment))), opts=child))
+
+        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", aws.ec2.RouteTableArgs(
+            vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(cidr_block=DEFAULT_ROUTE, gateway_id=igw.id)]), opts=child)
+        for i, subnet in enumerate(public):
+            aws.ec2.RouteTableAssociation(f"{name}-public-rta-{i}", aws.ec2.RouteTableAssociationArgs(
+                subnet_id=subnet.id, route_table_id=public_rt.id), opts=child)
+
+        nats = []
+        for i in range(nat_count(s)):
+            eip = aws.ec2.Eip(f"{name}-nat-eip-{i}", aws.ec2.EipArgs(domain="vpc"), opts=child)
+            nats.append(aws.ec2.NatGateway(f"{name}-nat-{i}", aws.ec2.NatGatewayArgs(
+                allocation_id=eip.id, subnet_id=public[i].id), opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+        for i, subnet in enumerate(private):
+            nat = nats[i % len(nats)]
+            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", aws.ec2.RouteTableArgs(
+                vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(cidr_block=DEFAULT_ROUTE, nat_gateway_id=nat.id)]), opts=child)
+            aws.ec2.RouteTableAssociation(f"{name}-private-rta-{i}", aws.ec2.RouteTableAssociationArgs(
+                subnet_id=subnet.id, route_table_id=rt.id), opts=child)
+
+        self.vpc_id = vpc.id
+        self.private_subnet_ids = pulumi.Output.all(*[sn.id for sn in private])
+        self.public_subnet_ids = pulumi.Output.all(*[sn.id for sn in public])
+        self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
+                               "public_subnet_ids": self.public_subnet_ids})
