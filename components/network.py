@@ -18,6 +18,7 @@ from paved.stack import NetworkSettings
 # A route, not an allow rule: the only way to send traffic to the internet gateway or a
 # NAT gateway. Security groups and endpoints never use it.
 DEFAULT_ROUTE = "0.0.0.0/0"
+INTERFACE_ENDPOINTS = ("secretsmanager", "sts")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class NetworkArgs:
     settings: NetworkSettings
     cluster_name: str
     environment: str
+    region: str
 
 
 def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -104,6 +106,19 @@ class Network(pulumi.ComponentResource):
                 vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(cidr_block=DEFAULT_ROUTE, nat_gateway_id=nat.id)]), opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-private-rta-{i}", aws.ec2.RouteTableAssociationArgs(
                 subnet_id=subnet.id, route_table_id=rt.id), opts=child)
+
+        # Secrets Manager and STS inside the VPC: operators and IRSA reach them without NAT
+        # and without an egress rule to the internet.
+        endpoint_sg = aws.ec2.SecurityGroup(f"{name}-endpoints-sg", aws.ec2.SecurityGroupArgs(
+            vpc_id=vpc.id, description="HTTPS to AWS interface endpoints from inside the VPC"), opts=child)
+        aws.vpc.SecurityGroupIngressRule(f"{name}-endpoints-https", aws.vpc.SecurityGroupIngressRuleArgs(
+            security_group_id=endpoint_sg.id, cidr_ipv4=s.cidr, ip_protocol="tcp", from_port=443, to_port=443,
+            description="HTTPS from the VPC"), opts=child)
+        for service in INTERFACE_ENDPOINTS:
+            aws.ec2.VpcEndpoint(f"{name}-endpoint-{service}", aws.ec2.VpcEndpointArgs(
+                vpc_id=vpc.id, service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
+                private_dns_enabled=True, subnet_ids=[sn.id for sn in private], security_group_ids=[endpoint_sg.id]),
+                opts=child)
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[sn.id for sn in private])

@@ -71,7 +71,7 @@ class Platform(pulumi.ComponentResource):
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
 
         network = Network(f"{name}-network", NetworkArgs(settings=s.network, cluster_name=s.cluster_name,
-                                                         environment=s.environment), opts=with_aws)
+                                                         environment=s.environment, region=s.aws_region), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,

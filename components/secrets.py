@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.keys import customer_key
-from components.namespace import restricted_labels
+from components.namespace import allow_dns_spec, default_deny_spec, restricted_labels
 from components.versions import CHARTS, EXTERNAL_SECRETS_API
 from paved.catalog import Catalog
 from paved.naming import secret_name
@@ -25,6 +25,9 @@ STORE_NAME = "aws-secrets-manager"
 ESO_NAMESPACE = "external-secrets"
 ESO_SERVICE_ACCOUNT = "external-secrets"
 RELOADER_NAMESPACE = "reloader"
+ESO_WEBHOOK_PORT = 10250
+# Requests and limits for the operators' pods (the charts set none by default).
+OPERATOR_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
 ROTATION_TAG = "paved.dev/rotation"  # "managed" or "third-party"; policy PAVED-SEC-052/053 read it
 
 
@@ -55,11 +58,36 @@ def chart(name: str, key: str, namespace: str, values: dict, opts: pulumi.Resour
         repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=pinned["repo"]), values=values), opts=opts)
 
 
-def platform_namespace(name: str, namespace: str, settings: StackSettings, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-    """A namespace for a platform operator, at the restricted Pod Security level."""
-    return k8s.core.v1.Namespace(name, k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(
+def operator_egress_spec(vpc_cidr: str, webhook_port: int | None) -> k8s.networking.v1.NetworkPolicySpecArgs:
+    """An operator reaches the API server and AWS endpoints (both inside the VPC) on 443 only;
+    a webhook is reached from the control plane's network interfaces in the VPC."""
+    inside = [k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=vpc_cidr))]
+    ingress = []
+    if webhook_port:
+        ingress.append(k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+            from_=inside, ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=webhook_port)]))
+    return k8s.networking.v1.NetworkPolicySpecArgs(
+        pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+        policy_types=["Ingress", "Egress"],
+        ingress=ingress,
+        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+            to=inside, ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=443)])],
+    )
+
+
+def platform_namespace(name: str, namespace: str, settings: StackSettings, opts: pulumi.ResourceOptions,
+                       webhook_port: int | None = None) -> k8s.core.v1.Namespace:
+    """A platform operator's namespace: restricted Pod Security, default-deny, DNS, and only
+    the traffic the operator needs."""
+    ns = k8s.core.v1.Namespace(name, k8s.core.v1.NamespaceInitArgs(metadata=k8s.meta.v1.ObjectMetaArgs(
         name=namespace, labels={**restricted_labels(settings), "app.kubernetes.io/part-of": "paved",
                                 "paved.dev/environment": settings.environment})), opts=opts)
+    in_ns = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[ns]))
+    for role, spec in (("default-deny", default_deny_spec()), ("allow-dns", allow_dns_spec()),
+                       ("allow-operator", operator_egress_spec(settings.network.cidr, webhook_port))):
+        k8s.networking.v1.NetworkPolicy(f"{name}-{role}", k8s.networking.v1.NetworkPolicyInitArgs(
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=role, namespace=namespace), spec=spec), opts=in_ns)
+    return ns
 
 
 class SecretStore(pulumi.ComponentResource):
@@ -93,7 +121,7 @@ class SecretStore(pulumi.ComponentResource):
                                 automatically_after_days=declared.rotation_days)), opts=child)
                     rotation.paved_service, rotation.paved_team = svc.name, svc.team
 
-        eso_ns = platform_namespace(f"{name}-eso-ns", ESO_NAMESPACE, s, child)
+        eso_ns = platform_namespace(f"{name}-eso-ns", ESO_NAMESPACE, s, child, webhook_port=ESO_WEBHOOK_PORT)
         all_arns = [arn for arns in self.secret_arns.values() for arn in arns]
         ServiceIdentity(f"{name}-eso", ServiceIdentityArgs(
             service=ESO_SERVICE_ACCOUNT, namespace=ESO_NAMESPACE, mode=s.cluster.identity,
@@ -104,6 +132,9 @@ class SecretStore(pulumi.ComponentResource):
         operator = chart(f"{name}-eso", "external-secrets", ESO_NAMESPACE, {
             "installCRDs": True,
             "serviceAccount": {"name": ESO_SERVICE_ACCOUNT},
+            "resources": OPERATOR_RESOURCES,
+            "webhook": {"port": ESO_WEBHOOK_PORT, "resources": OPERATOR_RESOURCES},
+            "certController": {"resources": OPERATOR_RESOURCES},
         }, pulumi.ResourceOptions(parent=self, depends_on=[eso_ns]))
         self.store = k8s.apiextensions.CustomResource(
             f"{name}-cluster-store",
@@ -114,7 +145,8 @@ class SecretStore(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
         )
         reloader_ns = platform_namespace(f"{name}-reloader-ns", RELOADER_NAMESPACE, s, child)
-        chart(f"{name}-reloader", "reloader", RELOADER_NAMESPACE, {"reloader": {"watchGlobally": True}},
+        chart(f"{name}-reloader", "reloader", RELOADER_NAMESPACE,
+              {"reloader": {"watchGlobally": True, "deployment": {"resources": OPERATOR_RESOURCES}}},
               pulumi.ResourceOptions(parent=self, depends_on=[reloader_ns]))
 
         self.key_arn = key.arn

@@ -23,6 +23,7 @@ Two views are kept apart, following OpenCost's allocation model:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,16 @@ def _price(key: str, raw: Mapping[str, Any], path: str) -> Price:
 
 def load_prices(path: str | Path | None = None) -> Prices:
     """The price file (``paved/data/prices.json`` unless ``path`` is given)."""
+    return _default_prices() if path is None else _load(path)
+
+
+@functools.cache
+def _default_prices() -> Prices:
+    # Read once per process: the budget rules estimate the stack on every preview.
+    return _load(None)
+
+
+def _load(path: str | Path | None) -> Prices:
     if path is None:
         text = importlib_resources.files("paved").joinpath("data", "prices.json").read_text(encoding="utf-8")
         display = PRICE_FILE
@@ -191,7 +202,7 @@ def _labels(props: Any, path: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Requests:
-    """A pod's effective requests: max(sum of app containers, largest init container)."""
+    """A pod's effective requests: max(app containers + sidecars, largest other init container)."""
 
     cpu: Decimal
     memory: int
@@ -199,7 +210,8 @@ class Requests:
 
 
 def pod_requests(pod: Mapping[str, Any]) -> Requests:
-    """What the scheduler and a ResourceQuota count for one replica of ``pod``.
+    """What the scheduler and a ResourceQuota count for one replica of ``pod``: the larger of
+    the app containers plus sidecars, and the largest regular init container.
 
     A container without a request is counted at its limit (what Kubernetes defaults the
     request to), else at 0.
@@ -222,8 +234,11 @@ def pod_requests(pod: Mapping[str, Any]) -> Requests:
             complete = False
             return 0
 
-    app = [c for c in items(pod, "containers") if isinstance(c, Mapping)]
-    init = [c for c in items(pod, "initContainers") if isinstance(c, Mapping)]
+    # Sidecars (init containers with restartPolicy Always) run alongside the app containers.
+    inits = [c for c in items(pod, "initContainers") if isinstance(c, Mapping)]
+    sidecars = [c for c in inits if lookup(c, "restartPolicy") == "Always"]
+    app = [c for c in items(pod, "containers") if isinstance(c, Mapping)] + sidecars
+    init = [c for c in inits if not any(c is s for s in sidecars)]
     cpu = max([sum((Decimal(one(c, "cpu")) for c in app), Decimal(0)), *(Decimal(one(c, "cpu")) for c in init)])
     memory = max([sum((int(one(c, "memory")) for c in app), 0), *(int(one(c, "memory")) for c in init)])
     return Requests(cpu, memory, complete)
@@ -392,7 +407,8 @@ class Estimate:
     @property
     def node_compute_total(self) -> Decimal:
         """The node groups' instance hours (the capacity the pods share)."""
-        return sum((line.amount for line in self.infrastructure if line.price.key.startswith("ec2Instance.")), Decimal(0))
+        lines = [line for line in self.infrastructure if line.price.key.startswith("ec2Instance.")]
+        return sum((line.amount for line in lines), Decimal(0))
 
     @property
     def pods_min_total(self) -> Decimal:
@@ -522,7 +538,8 @@ def _msk(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resou
     brokers = number(lookup(it.props, "numberOfBrokerNodes"))
     broker_type = lookup(it.props, "brokerNodeGroupInfo.instanceType")
     if brokers is None or brokers is UNKNOWN or not isinstance(broker_type, str):
-        unpriced.append(f"MSK cluster {it.name}: numberOfBrokerNodes or brokerNodeGroupInfo.instanceType unknown, not priced")
+        unpriced.append(f"MSK cluster {it.name}: numberOfBrokerNodes or brokerNodeGroupInfo.instanceType unknown, "
+                        "not priced")
         return
     price = prices.get(f"mskBroker.{broker_type}", f"MSK cluster {it.name} broker type {broker_type!r}")
     lines.append(Line(f"MSK brokers {_fmt_qty(brokers)} x {broker_type}", it.name, _hours(prices, brokers), "h", price))
@@ -638,7 +655,8 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate
             unpriced.append(f"{w.kind} {w.namespace}/{w.name}: replica count unknown at preview, pods not priced")
             continue
         if not w.requests.complete:
-            unpriced.append(f"{w.kind} {w.namespace}/{w.name}: a container request is unknown or malformed, counted as 0")
+            unpriced.append(f"{w.kind} {w.namespace}/{w.name}: a container request is unknown or malformed, "
+                            "counted as 0")
         memory_gib = Decimal(w.requests.memory) / GIB
         what = f"{w.service}"
         services.append(Share(w.service, w.team, w.namespace, w.requests.cpu, memory_gib, low, high,
@@ -728,7 +746,8 @@ def text(estimate: Estimate, stack: str | None = None) -> str:
         out.append(f"    max {t.max_replicas} replica(s): {_pods_text(t.at_max)}")
     out.append("")
     out.append("Totals per month")
-    out.append(f"  Infrastructure (what AWS bills; the budget is checked against this): {money(estimate.infrastructure_total)}")
+    out.append("  Infrastructure (what AWS bills; the budget is checked against this): "
+               f"{money(estimate.infrastructure_total)}")
     out.append(f"    of which node instance hours: {money(estimate.node_compute_total)}")
     out.append(f"  Pod requests at minimum replicas: {money(estimate.pods_min_total)}")
     out.append(f"  Pod requests at maximum replicas: {money(estimate.pods_max_total)}")

@@ -121,7 +121,8 @@ def outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[s
         prefix = {
             "aws:ec2/vpc:Vpc": "vpc", "aws:ec2/subnet:Subnet": "subnet", "aws:ec2/internetGateway:InternetGateway": "igw",
             "aws:ec2/eip:Eip": "eipalloc", "aws:ec2/natGateway:NatGateway": "nat", "aws:ec2/routeTable:RouteTable": "rtb",
-            "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+            "aws:ec2/securityGroup:SecurityGroup": "sg", "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
         }.get(typ, "r")
         rid = f"{prefix}-{_hex(name)}"
     elif typ == "aws:eks/nodeGroup:NodeGroup":

@@ -96,7 +96,9 @@ def test_namespaces_restricted_with_default_deny(stack):
     for ns in namespaces.values():
         assert ns["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted", ns["urn"]
     deny = [p for p in by_type(plan, NETPOL) if p["inputs"]["metadata"]["name"] == "default-deny"]
-    assert {p["inputs"]["metadata"]["namespace"] for p in deny} == set(namespaces)
+    # Every namespace paved creates, team or platform operator, denies by default.
+    every_namespace = {n["inputs"]["metadata"]["name"] for n in by_type(plan, NAMESPACE)}
+    assert {p["inputs"]["metadata"]["namespace"] for p in deny} == every_namespace >= set(namespaces)
     for p in deny:
         assert p["inputs"]["spec"]["podSelector"] == {} and p["inputs"]["spec"]["policyTypes"] == ["Ingress", "Egress"], p["urn"]
 

@@ -1,0 +1,34 @@
+"""PAVED-SEC-009: no hostPath volumes (PSS baseline "HostPath Volumes")."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, items, lookup, pod_check
+
+
+def _check(pod, config):
+    if lookup(pod, "volumes") is UNKNOWN:
+        return "mount no hostPath volumes (its volumes are unknown at preview)"
+    bad = []
+    for volume in items(pod, "volumes"):
+        if volume is UNKNOWN:
+            bad.append("? (unknown at preview)")
+        elif isinstance(volume, Mapping) and lookup(volume, "hostPath") is not None:
+            bad.append(str(lookup(volume, "name", "?")))
+    if bad:
+        return f"mount no hostPath volumes (volumes {', '.join(bad)})"
+    return None
+
+
+RULE = Rule(
+    id="PAVED-SEC-009",
+    name="no-host-path-volumes",
+    description="Checks whether a workload mounts hostPath volumes, which expose the node's file system (the "
+    "container runtime socket, kubelet credentials) to the pod.",
+    severity="critical",
+    remediation="Replace the hostPath volume with an emptyDir, a ConfigMap/Secret, or a PersistentVolumeClaim.",
+    anchors=("PSS baseline: HostPath Volumes", "CKV_K8S_27", "pol:hostPathSet", "NSA: Pod security"),
+    validate=pod_check(_check),
+    resource_types=WORKLOAD_TYPES,
+)

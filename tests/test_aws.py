@@ -1,0 +1,314 @@
+"""The AWS side of the program, per stack: network, cluster, identity, Kafka, secrets, safety."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.safety import STATEFUL_TYPES
+from components.versions import EKS_ADDONS
+from conftest import ROOT, STACKS, by_type, planned
+from paved import plan
+from paved.stack import load_stack
+from test_program import effective_catalog
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "stateful_resources.json"
+
+
+def one(doc: dict, type_token: str) -> dict:
+    found = by_type(doc, type_token)
+    assert len(found) == 1, f"{type_token}: {[r['urn'] for r in found]}"
+    return found[0]
+
+
+def walk_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from walk_strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from walk_strings(v)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_service_role_is_exactly_its_least_privilege(stack):
+    doc = planned(stack)[0]
+    catalog = effective_catalog(stack)
+    policies = {r["service"]: json.loads(r["inputs"]["policy"]) for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if r["service"]}
+    for svc in catalog.services:
+        uses_kafka = bool(svc.kafka.produces or svc.kafka.consumes)
+        if not svc.secrets and not uses_kafka:
+            assert svc.name not in policies
+            continue
+        statements = {s["Sid"]: s for s in policies[svc.name]["Statement"]}
+        for s in statements.values():
+            actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+            resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+            assert s["Effect"] == "Allow" and "*" not in "".join(actions) and "*" not in "".join(resources), (svc.name, s)
+        expected_sids = set()
+        if svc.secrets:
+            expected_sids |= {"ReadOwnSecrets", "DecryptOwnSecrets"}
+            assert statements["ReadOwnSecrets"]["Action"] == "secretsmanager:GetSecretValue"
+            names = sorted(f"{stack}/{svc.team}/{svc.name}/{s.name}" for s in svc.secrets)
+            arns = statements["ReadOwnSecrets"]["Resource"]
+            assert sorted(a.split(":secret:")[1].rsplit("-", 1)[0] for a in arns) == names
+            assert statements["DecryptOwnSecrets"]["Resource"].startswith("arn:aws:kms:")
+        if uses_kafka:
+            expected_sids.add("ConnectToKafka")
+            assert statements["ConnectToKafka"]["Action"] == "kafka-cluster:Connect"
+            assert ":cluster/paved-" in statements["ConnectToKafka"]["Resource"]
+            topics = lambda sid: sorted(a.rsplit("/", 1)[1] for a in statements[sid]["Resource"])  # noqa: E731
+            produced = sorted(t.name for t in svc.kafka.produces)
+            consumed = sorted(svc.kafka.consumes)
+            expected_sids.add("DescribeOwnTopics")
+            assert topics("DescribeOwnTopics") == sorted({*produced, *consumed})
+            if produced:
+                expected_sids.add("WriteProducedTopics")
+                assert topics("WriteProducedTopics") == produced
+            if consumed:
+                expected_sids |= {"ReadConsumedTopics", "UseOwnConsumerGroup"}
+                assert topics("ReadConsumedTopics") == consumed
+                group = statements["UseOwnConsumerGroup"]
+                assert group["Action"] == ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"]
+                assert ":group/" in group["Resource"] and group["Resource"].endswith(f"/{svc.name}")
+        assert set(statements) == expected_sids, svc.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_identity_is_wired_from_service_account_to_role(stack):
+    doc = planned(stack)[0]
+    catalog = effective_catalog(stack)
+    roles = {r["service"]: r for r in by_type(doc, "aws:iam/role:Role") if r["service"]}
+    associations = {r["service"]: r["inputs"] for r in by_type(doc, "aws:eks/podIdentityAssociation:PodIdentityAssociation") if r["service"]}
+    accounts = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"]) for r in by_type(doc, "kubernetes:core/v1:ServiceAccount")}
+    for svc in catalog.services:
+        ns = catalog.team(svc.team).namespace_name
+        assoc = associations[svc.name]
+        assert (assoc["namespace"], assoc["serviceAccount"], assoc["clusterName"]) == (ns, svc.name, f"paved-{stack}")
+        assert (ns, svc.name) in accounts
+        assert assoc["roleArn"].startswith("arn:aws:iam::123456789012:role/")
+        trust = json.loads(roles[svc.name]["inputs"]["assumeRolePolicy"])["Statement"][0]
+        assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+        assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+        assert trust["Condition"]["ArnEquals"]["aws:SourceArn"].endswith(f":cluster/paved-{stack}")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kafka_follows_the_stack(stack):
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    msk = one(doc, "aws:msk/cluster:Cluster")["inputs"]
+    zones = s.network.zones
+    assert msk["numberOfBrokerNodes"] == s.kafka.brokers_per_zone * zones
+    assert msk["numberOfBrokerNodes"] % len(msk["brokerNodeGroupInfo"]["clientSubnets"]) == 0
+    assert msk["brokerNodeGroupInfo"]["instanceType"] == s.kafka.broker_type
+    assert msk["brokerNodeGroupInfo"]["storageInfo"]["ebsStorageInfo"]["volumeSize"] == s.kafka.volume_size_gib
+    assert msk["brokerNodeGroupInfo"]["connectivityInfo"]["publicAccess"]["type"] == "DISABLED"
+    assert msk["encryptionInfo"]["encryptionInTransit"] == {"clientBroker": "TLS", "inCluster": True}
+    assert msk["encryptionInfo"]["encryptionAtRestKmsKeyArn"].startswith("arn:aws:kms:")
+    assert msk["clientAuthentication"] == {"sasl": {"iam": True, "scram": False}, "unauthenticated": False}
+    assert msk["enhancedMonitoring"] == s.kafka.enhanced_monitoring
+    prom = msk["openMonitoring"]["prometheus"]
+    assert prom["jmxExporter"]["enabledInBroker"] and prom["nodeExporter"]["enabledInBroker"]
+    assert msk["loggingInfo"]["brokerLogs"]["cloudwatchLogs"]["enabled"] is True
+    config = one(doc, "aws:msk/configuration:Configuration")["inputs"]["serverProperties"]
+    assert "auto.create.topics.enable=false" in config
+    assert f"min.insync.replicas={s.kafka.min_insync_replicas}" in config
+    assert f"default.replication.factor={s.kafka.replication_factor}" in config
+    ingress = next(r for r in by_type(doc, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                   if r["parent"].endswith("KafkaCluster::paved-kafka"))["inputs"]
+    assert (ingress["fromPort"], ingress["toPort"], ingress["ipProtocol"]) == (9098, 9098, "tcp")
+    assert "referencedSecurityGroupId" in ingress and "cidrIpv4" not in ingress
+    topics = {t["inputs"]["name"]: t["inputs"] for t in by_type(doc, "aws:msk/topic:Topic")}
+    produced = {t.name: t for svc in effective_catalog(stack).services for t in svc.kafka.produces}
+    assert set(topics) == set(produced)
+    for name, topic in topics.items():
+        assert topic["partitionCount"] == produced[name].partitions
+        assert topic["replicationFactor"] == s.kafka.replication_factor
+        assert json.loads(topic["configs"])["retention.ms"] == str(produced[name].retention_hours * 3_600_000)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_services_get_kafka_environment(stack):
+    doc = planned(stack)[0]
+    dep = next(d for d in by_type(doc, "kubernetes:apps/v1:Deployment") if d["service"] == "orders")
+    env = {e["name"]: e.get("value") for e in dep["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["KAFKA_BOOTSTRAP_SERVERS"].endswith(":9098") and env["KAFKA_BOOTSTRAP_SERVERS"].count(",") >= 1
+    assert env["KAFKA_CONSUMER_GROUP"] == "orders"
+    assert env["KAFKA_TOPIC_ORDER_PLACED"] == "order-placed"
+    assert env["KAFKA_TOPIC_PAYMENT_FAILED"] == "payment-failed"
+    assert env["KAFKA_PRODUCES"] == "order-placed,order-cancelled"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_secret_per_declared_secret(stack):
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    catalog = effective_catalog(stack)
+    secrets = {r["inputs"]["name"]: r["inputs"] for r in by_type(doc, "aws:secretsmanager/secret:Secret")}
+    expected = {f"{stack}/{svc.team}/{svc.name}/{sec.name}": sec for svc in catalog.services for sec in svc.secrets}
+    assert set(secrets) == set(expected)
+    for name, inputs in secrets.items():
+        assert inputs["kmsKeyId"].startswith("arn:aws:kms:"), name
+        assert inputs["recoveryWindowInDays"] == s.secrets.recovery_window_days
+        assert inputs["tags"]["paved.dev/rotation"] == expected[name].rotation
+        assert "secretString" not in inputs  # values never enter Pulumi
+    assert not by_type(doc, "aws:secretsmanager/secretVersion:SecretVersion")
+    rotations = by_type(doc, "aws:secretsmanager/secretRotation:SecretRotation")
+    assert len(rotations) == sum(sec.rotation == "managed" for sec in expected.values())
+    external = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:external-secrets.io/v1beta1:ExternalSecret")}
+    orders = external["orders"]["spec"]
+    assert orders["target"]["name"] == "orders-secrets"
+    assert orders["data"] == [{"secretKey": "db-password", "remoteRef": {"key": f"{stack}/checkout/orders/db-password"}}]
+    store = one(doc, "kubernetes:external-secrets.io/v1beta1:ClusterSecretStore")["inputs"]
+    assert store["spec"]["provider"]["aws"] == {"service": "SecretsManager", "region": s.aws_region}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_eks_cluster_is_private_encrypted_and_logged(stack):
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    eks = one(doc, "aws:eks/cluster:Cluster")["inputs"]
+    assert eks["version"] == s.kubernetes_version
+    assert eks["vpcConfig"]["endpointPrivateAccess"] is True
+    assert eks["vpcConfig"]["endpointPublicAccess"] is bool(s.cluster.endpoint_public_access_cidrs)
+    assert "0.0.0.0/0" not in eks["vpcConfig"].get("publicAccessCidrs", [])
+    assert sorted(eks["enabledClusterLogTypes"]) == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    assert eks["encryptionConfig"]["resources"] == ["secrets"]
+    assert eks["encryptionConfig"]["provider"]["keyArn"].startswith("arn:aws:kms:")
+    assert eks["accessConfig"]["authenticationMode"] == "API"
+    assert eks["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert eks["deletionProtection"] is s.cluster.deletion_protection
+    logs = [g["inputs"] for g in by_type(doc, "aws:cloudwatch/logGroup:LogGroup") if g["inputs"]["name"].startswith("/aws/eks/")]
+    assert logs[0]["retentionInDays"] == s.cluster.log_retention_days
+    template = one(doc, "aws:ec2/launchTemplate:LaunchTemplate")["inputs"]
+    assert template["metadataOptions"]["httpTokens"] == "required"
+    group = one(doc, "aws:eks/nodeGroup:NodeGroup")["inputs"]
+    assert "remoteAccess" not in group and "launchTemplate" in group
+    assert group["capacityType"] == s.cluster.node_groups[0].capacity_type
+    addons = {a["inputs"]["addonName"]: a["inputs"]["addonVersion"] for a in by_type(doc, "aws:eks/addon:Addon")}
+    assert addons == EKS_ADDONS[s.kubernetes_version]
+
+
+@pytest.mark.parametrize(("stack", "nats"), [("dev", 1), ("staging", 1), ("prod", 3)])
+def test_network_spans_the_zones(stack, nats):
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    subnets = [r["inputs"] for r in by_type(doc, "aws:ec2/subnet:Subnet")]
+    assert len(subnets) == 2 * s.network.zones
+    assert {sn["availabilityZone"] for sn in subnets} == {f"us-east-1{c}" for c in "abcdef"[: s.network.zones]}
+    private = [sn for sn in subnets if "kubernetes.io/role/internal-elb" in sn["tags"]]
+    public = [sn for sn in subnets if "kubernetes.io/role/elb" in sn["tags"]]
+    assert len(private) == len(public) == s.network.zones
+    assert all(sn["tags"][f"kubernetes.io/cluster/paved-{stack}"] == "shared" for sn in subnets)
+    assert len(by_type(doc, "aws:ec2/natGateway:NatGateway")) == nats
+    endpoints = {r["inputs"]["serviceName"]: r["inputs"] for r in by_type(doc, "aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert set(endpoints) == {"com.amazonaws.us-east-1.secretsmanager", "com.amazonaws.us-east-1.sts"}
+    assert all(e["privateDnsEnabled"] and len(e["subnetIds"]) == s.network.zones for e in endpoints.values())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stateful_resources_protected_per_stack(stack):
+    doc = planned(stack)[0]
+    protect = load_stack(ROOT, stack).protect_stateful
+    stateful = [r for r in doc["resources"] if r["type"] in STATEFUL_TYPES]
+    assert {r["type"] for r in stateful} == STATEFUL_TYPES
+    for r in stateful:
+        assert (r["options"]["protect"], r["options"]["retainOnDelete"]) == (protect, protect), r["urn"]
+    for r in doc["resources"]:
+        if r["type"] not in STATEFUL_TYPES:
+            assert not r["options"]["protect"], r["urn"]
+
+
+def test_stateful_logical_names_never_change():
+    """Renaming a stateful resource's logical name replaces it: data loss. Update the snapshot only on purpose."""
+    current = {stack: sorted(r["urn"] for r in planned(stack)[0]["resources"] if r["type"] in STATEFUL_TYPES) for stack in STACKS}
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_taggable_resource_carries_ownership_tags(stack):
+    doc = planned(stack)[0]
+    provider = one(doc, "pulumi:providers:aws")["inputs"]
+    defaults = json.loads(provider["defaultTags"])["tags"]
+    assert defaults["environment"] == stack and defaults["managed-by"] == "paved"
+    from policies.rules.aws_common import is_taggable
+
+    for r in doc["resources"]:
+        if r["type"].startswith("aws:") and is_taggable(r["type"]):
+            tags = {**defaults, **(r["inputs"].get("tags") or {})}
+            assert {"owner", "cost-center", "environment", "managed-by"} <= set(tags), r["urn"]
+            if r["service"]:
+                team = effective_catalog(stack).team(r["team"])
+                assert (tags["owner"], tags["cost-center"]) == (team.owner, team.cost_center), r["urn"]
+
+
+def test_no_wildcards_and_no_open_world_anywhere():
+    for stack in STACKS:
+        for r in planned(stack)[0]["resources"]:
+            for text in walk_strings(r["inputs"]):
+                assert "0.0.0.0/0" not in text or r["type"] == "aws:ec2/routeTable:RouteTable", r["urn"]
+            if r["type"] in ("aws:iam/rolePolicy:RolePolicy",):
+                assert '"*"' not in r["inputs"]["policy"], r["urn"]
+
+
+def variant(tmp_path: Path, stack: str, **changes) -> Path:
+    """A copy of the project with some of a stack's settings replaced."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name in ("Pulumi.yaml", "services_catalog.yaml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    shutil.copytree(ROOT / "platform", root / "platform")
+    path = root / "stacks" / f"Pulumi.{stack}.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["config"].update(changes)
+    path.write_text(yaml.safe_dump(data))
+    return root
+
+
+def test_existing_vpc_and_cluster_are_adopted(tmp_path):
+    net = {"mode": "existing", "cidr": "10.40.0.0/16", "zones": 2, "vpcId": "vpc-0abc",
+           "privateSubnetIds": ["subnet-01", "subnet-02"], "publicSubnetIds": ["subnet-11", "subnet-12"]}
+    cluster = {"mode": "existing", "logRetentionDays": 14, "deletionProtection": False, "identity": "podIdentity"}
+    root = variant(tmp_path, "dev", **{"paved:network": net, "paved:cluster": cluster})
+    doc, _ = plan.build("dev", root / "services_catalog.yaml", root)
+    types = {r["type"] for r in doc["resources"]}
+    assert not types & {"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"}
+    msk = one(doc, "aws:msk/cluster:Cluster")["inputs"]
+    assert msk["brokerNodeGroupInfo"]["clientSubnets"] == ["subnet-01", "subnet-02"]
+    kubeconfig = json.loads(one(doc, "pulumi:providers:kubernetes")["inputs"]["kubeconfig"])
+    assert kubeconfig["clusters"][0]["cluster"]["server"].endswith(".eks.amazonaws.com")  # from aws.eks.get_cluster
+    assoc = next(r for r in by_type(doc, "aws:eks/podIdentityAssociation:PodIdentityAssociation") if r["service"] == "orders")
+    assert assoc["inputs"]["clusterName"] == "paved-dev"
+
+
+def test_irsa_fallback(tmp_path):
+    base = load_stack(ROOT, "dev").cluster.model_dump(by_alias=True)
+    root = variant(tmp_path, "dev", **{"paved:cluster": {**base, "identity": "irsa"}})
+    doc, _ = plan.build("dev", root / "services_catalog.yaml", root)
+    oidc = one(doc, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")["inputs"]
+    assert oidc["clientIdLists"] == ["sts.amazonaws.com"]
+    assert not [r for r in by_type(doc, "aws:eks/podIdentityAssociation:PodIdentityAssociation") if r["service"]]
+    role = next(r for r in by_type(doc, "aws:iam/role:Role") if r["service"] == "orders")
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    conditions = trust["Condition"]["StringEquals"]
+    assert any(k.endswith(":sub") and v == "system:serviceaccount:checkout:orders" for k, v in conditions.items())
+    sa = next(r for r in by_type(doc, "kubernetes:core/v1:ServiceAccount") if r["service"] == "orders")
+    assert sa["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+
+
+def test_plans_need_no_credentials(monkeypatch, tmp_path):
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    doc, _ = plan.build("prod")
+    assert by_type(doc, "aws:eks/cluster:Cluster")
