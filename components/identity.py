@@ -107,6 +107,7 @@ class ServiceIdentityArgs:
     oidc_issuer: pulumi.Input[str] | None = None
     owner_service: str | None = None  # catalog service and team the identity belongs to, if any
     owner_team: str | None = None
+    former_names: tuple[str, ...] = ()  # the owner service's former names: its role is kept on rename
 
 
 class ServiceIdentity(pulumi.ComponentResource):
@@ -118,14 +119,17 @@ class ServiceIdentity(pulumi.ComponentResource):
         super().__init__("paved:identity:ServiceIdentity", name, None, opts)
         self.paved_service = args.owner_service
         self.paved_team = args.owner_team
-        child = pulumi.ResourceOptions(parent=self)
+        def child(role: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, aliases=[
+                pulumi.Alias(name=f"{old}-identity-{role}") for old in args.former_names])
+
         if args.mode == "irsa":
             trust = pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
                 lambda v: irsa_trust(v[0], v[1], args.namespace, args.service))
         else:
             trust = pulumi.Output.all(args.account_id, args.cluster_arn).apply(lambda v: pod_identity_trust(v[0], v[1]))
         role = aws.iam.Role(f"{name}-role", aws.iam.RoleArgs(
-            description=f"paved service {args.namespace}/{args.service}", assume_role_policy=trust, tags=args.tags), opts=child)
+            description=f"paved service {args.namespace}/{args.service}", assume_role_policy=trust, tags=args.tags), opts=child("role"))
 
         def policy(values: list) -> str | None:
             secret_arns, key_arn, cluster_arn = values[0], values[1], values[2]
@@ -142,10 +146,10 @@ class ServiceIdentity(pulumi.ComponentResource):
 
         statements = pulumi.Output.all(pulumi.Output.all(*args.secret_arns), args.secrets_key_arn, args.kafka_cluster_arn).apply(policy)
         if args.secret_arns or args.produces or args.consumes:
-            aws.iam.RolePolicy(f"{name}-policy", aws.iam.RolePolicyArgs(role=role.id, policy=statements), opts=child)
+            aws.iam.RolePolicy(f"{name}-policy", aws.iam.RolePolicyArgs(role=role.id, policy=statements), opts=child("policy"))
         if args.mode == "podIdentity":
             aws.eks.PodIdentityAssociation(f"{name}-pod-identity", aws.eks.PodIdentityAssociationArgs(
                 cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.service,
-                role_arn=role.arn, tags=args.tags), opts=child)
+                role_arn=role.arn, tags=args.tags), opts=child("pod-identity"))
         self.role_arn = role.arn
         self.register_outputs({"role_arn": self.role_arn})

@@ -13,6 +13,7 @@ from components.kafka import KafkaCluster, KafkaClusterArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
 from components.network import Network, NetworkArgs
 from components.secrets import SecretStore, SecretStoreArgs, team_tags
+from components.renames import former_aliases
 from components.service import AwsWiring, Microservice, MicroserviceArgs, Peer, uses_kafka
 from paved.catalog import Catalog
 from paved.stack import StackSettings
@@ -110,7 +111,8 @@ class Platform(pulumi.ComponentResource):
                 kafka_cluster_arn=kafka.cluster_arn if kafka else None,
                 produces=tuple(t.name for t in svc.kafka.produces), consumes=svc.kafka.consumes,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
-                owner_service=svc.name, owner_team=svc.team), opts=with_aws)
+                owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names),
+                opts=pulumi.ResourceOptions.merge(with_aws, pulumi.ResourceOptions(aliases=former_aliases(svc, "identity"))))
             callers, callees = peers(catalog, svc.name)
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
@@ -119,7 +121,8 @@ class Platform(pulumi.ComponentResource):
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
-                opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(depends_on=[namespaces[svc.team]])),
+                opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(
+                    depends_on=[namespaces[svc.team]], aliases=former_aliases(svc))),
             )
 
         self.namespaces = pulumi.Output.all(**{t: ns.namespace_name for t, ns in namespaces.items()})

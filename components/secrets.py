@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.keys import customer_key
+from components.renames import former_aliases
 from components.namespace import allow_dns_spec, default_deny_spec, restricted_labels
 from components.versions import CHARTS, EXTERNAL_SECRETS_API
 from paved.catalog import Catalog
@@ -109,7 +110,8 @@ class SecretStore(pulumi.ComponentResource):
                     description=declared.description or f"{declared.name} of {svc.name}",
                     kms_key_id=key.arn,
                     recovery_window_in_days=s.secrets.recovery_window_days,
-                    tags={**team_tags(args.catalog, svc.name), ROTATION_TAG: declared.rotation}), opts=child)
+                    tags={**team_tags(args.catalog, svc.name), ROTATION_TAG: declared.rotation}),
+                    opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, declared.name, f"{name}-")))
                 secret.paved_service, secret.paved_team = svc.name, svc.team  # cost and review per service
                 self.secret_arns.setdefault(svc.name, []).append(secret.arn)
                 if declared.rotation == "managed":
@@ -118,7 +120,8 @@ class SecretStore(pulumi.ComponentResource):
                         aws.secretsmanager.SecretRotationArgs(
                             secret_id=secret.id, rotation_lambda_arn=s.secrets.rotation_lambda_arn,
                             rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
-                                automatically_after_days=declared.rotation_days)), opts=child)
+                                automatically_after_days=declared.rotation_days)),
+                        opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
                     rotation.paved_service, rotation.paved_team = svc.name, svc.team
 
         eso_ns = platform_namespace(f"{name}-eso-ns", ESO_NAMESPACE, s, child, webhook_port=ESO_WEBHOOK_PORT)

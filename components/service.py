@@ -65,6 +65,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetInitArgs, PodDisrupti
 
 from components.labels import selector_labels, service_labels
 from components.namespace import NAMESPACE_NAME_LABEL
+from components.renames import former_aliases
 from components.secrets import STORE_NAME
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
@@ -428,20 +429,22 @@ class Microservice(pulumi.ComponentResource):
         super().__init__("paved:service:Microservice", name, None, opts)
         self.paved_service = args.service.name
         self.paved_team = args.team.name
-        child = pulumi.ResourceOptions(parent=self)
 
-        account = k8s.core.v1.ServiceAccount(f"{name}-sa", service_account_args(args), opts=child)
+        def child(role: str, depends_on: list | None = None) -> pulumi.ResourceOptions:
+            # A renamed service keeps its resources: each child is aliased to its old name.
+            return pulumi.ResourceOptions(parent=self, depends_on=depends_on,
+                                          aliases=former_aliases(args.service, role))
+
+        account = k8s.core.v1.ServiceAccount(f"{name}-sa", service_account_args(args), opts=child("sa"))
         deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment", deployment_args(args), opts=pulumi.ResourceOptions(parent=self, depends_on=[account])
+            f"{name}-deployment", deployment_args(args), opts=child("deployment", [account])
         )
-        k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child)
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-hpa", hpa_args(args), opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment])
-        )
+        k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child("service"))
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", hpa_args(args), opts=child("hpa", [deployment]))
         pdb = pdb_args(args)
         if pdb is not None:
-            k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child)
-        k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child)
+            k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child("pdb"))
+        k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child("netpol"))
         if args.service.secrets and args.aws is not None and args.aws.secret_store is not None:
             k8s.apiextensions.CustomResource(
                 f"{name}-external-secret",
@@ -449,7 +452,7 @@ class Microservice(pulumi.ComponentResource):
                 kind="ExternalSecret",
                 metadata=_meta(args, secret_object_name(args.service)),
                 spec=external_secret_spec(args, STORE_NAME),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[args.aws.secret_store]),
+                opts=child("external-secret", [args.aws.secret_store]),
             )
 
         self.deployment_name = deployment.metadata.apply(lambda m: m.name)

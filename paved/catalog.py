@@ -306,6 +306,10 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
         team = raw.get("team")
         if isinstance(team, str) and teams_given and team not in team_names:
             c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names) or '(none)'}")
+        former = raw.get("formerNames")
+        for j, old in enumerate(former if isinstance(former, list) else []):
+            if isinstance(old, str) and old in service_names:
+                c.add(base + ("formerNames", j), f"{old!r} is the name of a current service; a former name must be free")
         calls = raw.get("calls")
         for j, callee in enumerate(calls if isinstance(calls, list) else []):
             if not isinstance(callee, str):

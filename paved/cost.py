@@ -263,7 +263,7 @@ class Workload:
 
     kind: str
     name: str
-    namespace: str
+    namespace: Any  # str, or UNKNOWN at preview
     service: str
     team: str
     pod_labels: Mapping[str, Any]
@@ -271,8 +271,12 @@ class Workload:
     replicas: Any  # spec.replicas: int, None (not set) or UNKNOWN
     autoscaler: Autoscaler | None
     item: Item = field(compare=False, repr=False)
+    # An autoscaler whose target (or this workload's own name) is unknown at preview may own it.
+    maybe_autoscaled: bool = False
 
     def _bound(self, attr: str) -> int | None:
+        if self.autoscaler is None and self.maybe_autoscaled:
+            return None
         if self.autoscaler is not None:
             value = getattr(self.autoscaler, attr)
         else:
@@ -290,9 +294,10 @@ class Workload:
         return self._bound("max_replicas")
 
 
-def _namespace(props: Any) -> str:
+def _namespace(props: Any) -> Any:
+    """``metadata.namespace``: ``default`` when unset, UNKNOWN when unknown at preview."""
     ns = lookup(props, "metadata.namespace")
-    return ns if isinstance(ns, str) else "default"
+    return ns if isinstance(ns, str) or ns is UNKNOWN else "default"
 
 
 def _int(value: Any, default: Any = None) -> Any:
@@ -320,27 +325,48 @@ def autoscalers(resources: Iterable[Any]) -> list[Autoscaler]:
 
 
 def workloads(resources: Iterable[Any]) -> list[Workload]:
-    """Every scalable workload, joined with the autoscaler targeting it (same namespace, kind, name)."""
+    """Every scalable workload, joined with the autoscaler targeting it (same namespace, kind, name).
+
+    A workload no known autoscaler targets is ``maybe_autoscaled`` when an autoscaler in its
+    namespace has a target unknown at preview, or when its own name or namespace is unknown and
+    some autoscaler's target matches no other workload; its replica range is then unknown.
+    """
     normalized = normalize(resources)
-    scalers = {(a.namespace, a.target_kind, a.target_name): a for a in autoscalers(normalized)}
-    out = []
+    scalers = autoscalers(normalized)
+    known = {(a.namespace, a.target_kind, a.target_name): a for a in scalers
+             if all(isinstance(v, str) for v in (a.namespace, a.target_kind, a.target_name))}
+    vague = [a for a in scalers if (a.namespace, a.target_kind, a.target_name) not in known]
+    found = []
     for it in normalized:
         kind = SCALABLE_TYPES.get(it.type)
         pod = pod_spec(it.type, it.props) if kind else None
         if kind is None or pod is None:
             continue
-        name, namespace = object_name(it.props, it.name), _namespace(it.props)
+        name = lookup(it.props, "metadata.name")
+        found.append((it, kind, name, _namespace(it.props), pod))
+    matched = {(ns, kind, name) for _, kind, name, ns, _ in found if (ns, kind, name) in known}
+    spare = [a for key, a in known.items() if key not in matched]
+    out = []
+    for it, kind, name, namespace, pod in found:
+        autoscaler = known.get((namespace, kind, name))
+        unclear = name is UNKNOWN or namespace is UNKNOWN
+        maybe = autoscaler is None and (
+            any(a.namespace in (namespace, UNKNOWN) or unclear for a in vague)
+            or (unclear and any(namespace in (a.namespace, UNKNOWN) for a in spare))
+        )
+        shown_name = name if isinstance(name, str) else it.name
         labels = _labels(it.props, "metadata.labels")
         service, team = labels.get(SERVICE_LABEL), labels.get(TEAM_LABEL)
         out.append(Workload(
-            kind=kind, name=name, namespace=namespace,
-            service=service if isinstance(service, str) else name,
-            team=team if isinstance(team, str) else namespace,
+            kind=kind, name=shown_name, namespace=namespace,
+            service=service if isinstance(service, str) else shown_name,
+            team=team if isinstance(team, str) else str(namespace),
             pod_labels=_labels(it.props, "spec.template.metadata.labels"),
             requests=pod_requests(pod),
             replicas=_int(lookup(it.props, "spec.replicas")),
-            autoscaler=scalers.get((namespace, kind, name)),
+            autoscaler=autoscaler,
             item=it,
+            maybe_autoscaled=maybe,
         ))
     return out
 
@@ -659,7 +685,7 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate
                             "counted as 0")
         memory_gib = Decimal(w.requests.memory) / GIB
         what = f"{w.service}"
-        services.append(Share(w.service, w.team, w.namespace, w.requests.cpu, memory_gib, low, high,
+        services.append(Share(w.service, w.team, str(w.namespace), w.requests.cpu, memory_gib, low, high,
                               _pod_lines(prices, low, w.requests.cpu, memory_gib, what),
                               _pod_lines(prices, high, w.requests.cpu, memory_gib, what)))
     services.sort(key=lambda s: (s.team, s.name))

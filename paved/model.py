@@ -240,6 +240,8 @@ class Service(Model):
     name: Name
     team: Name
     description: str = Field(min_length=1)
+    former_names: Annotated[tuple[Name, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), description="Names this service had before; its resources are moved, not recreated.")
     image: Image
     port: int = Field(ge=1, le=65535)
     resources: Resources

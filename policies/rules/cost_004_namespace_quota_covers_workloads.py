@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from paved.cost import memory_text, shown, workloads
 from paved.quantity import cpu_cores, memory_bytes
@@ -38,19 +39,19 @@ def validate_stack(args, report) -> None:
     first_urn: dict[str, str | None] = {}
     for w in workloads(args.resources):
         top = w.max_replicas
-        if top is None:
+        if top is None or w.namespace is UNKNOWN:
             continue  # unknown at preview
         n = need.setdefault(w.namespace, {"cpu": Decimal(0), "memory": Decimal(0), "pods": Decimal(0)})
         n["cpu"] += w.requests.cpu * top
         n["memory"] += Decimal(w.requests.memory) * top
         n["pods"] += top
         first_urn.setdefault(w.namespace, getattr(w.item.source, "urn", None))
-    quotas: dict[str, list] = {}
+    quotas: dict[Any, list] = {}
     namespaces: dict[str, str] = {}
     for r in args.resources:
         if r.resource_type == QUOTA:
             ns = lookup(r.props, "metadata.namespace")
-            quotas.setdefault(ns if isinstance(ns, str) else "default", []).append(r)
+            quotas.setdefault(ns if isinstance(ns, str) or ns is UNKNOWN else "default", []).append(r)
         elif r.resource_type == NAMESPACE:
             name = lookup(r.props, "metadata.name")
             if isinstance(name, str):
@@ -58,6 +59,8 @@ def validate_stack(args, report) -> None:
     for ns, total in sorted(need.items()):
         wanted = f"{shown(total['cpu'])} CPU and {memory_text(total['memory'])} memory requested"
         if ns not in quotas:
+            if UNKNOWN in quotas:
+                continue  # a quota whose namespace is unknown at preview may be this one
             report(f"Namespace {ns} must have a ResourceQuota whose hard requests.cpu and requests.memory cover its "
                    f"workloads at maximum replicas ({wanted}).", namespaces.get(ns, first_urn[ns]))
             continue

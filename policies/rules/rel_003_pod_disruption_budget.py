@@ -81,14 +81,14 @@ def validate_stack(args, report) -> None:
     pdbs = [r for r in args.resources if r.resource_type in PDB_TYPES]
     ws = workloads(args.resources)
 
-    def namespace(r) -> str:
-        ns = lookup(r.props, "metadata.namespace")
-        return ns if isinstance(ns, str) else "default"
+    def same_namespace(pdb, w) -> bool:
+        ns = lookup(pdb.props, "metadata.namespace")
+        ns = ns if isinstance(ns, str) or ns is UNKNOWN else "default"
+        return ns is UNKNOWN or w.namespace is UNKNOWN or ns == w.namespace  # unknown matches
 
     covered: dict[str, list] = {}
     for w in ws:
-        matching = [p for p in pdbs
-                    if namespace(p) == w.namespace and selects(lookup(p.props, "spec.selector"), w.pod_labels)]
+        matching = [p for p in pdbs if same_namespace(p, w) and selects(lookup(p.props, "spec.selector"), w.pod_labels)]
         for p in matching:
             covered.setdefault(p.urn, []).append(w)
         low = w.min_replicas

@@ -486,3 +486,8 @@ def test_unknown_sizes_are_left_out_and_noted():
     assert stack_violations(cost_010.RULE, stack, config={"monthlyBudgetUsd": 73}) == []
     found = stack_violations(cost_011.RULE, stack, config={"monthlyBudgetUsd": 1000})
     assert_flags([m for m, _ in found], "Stack must let paved price every resource", "node group general")
+
+
+def test_quota_with_unknown_namespace_passes():
+    quota = mutate(sample("prod", QUOTA_T, name="checkout-quota"), "metadata.namespace", UNKNOWN_STRING_VALUE)
+    assert stack_violations(cost_004.RULE, quota_stack(quota)) == []

@@ -506,3 +506,18 @@ def test_short_recovery_window_is_reported(days, config, needle):
 
 def test_unknown_recovery_window_passes():
     assert resource_violations(rel_010.RULE, SECRET_T, mutate(SECRET, "recoveryWindowInDays", UNKNOWN_NUMBER_VALUE)) == []
+
+
+def test_autoscaler_with_unknown_target_may_own_the_workload():
+    """An HPA's target computed from another output (deployment.metadata.name) is unknown at preview."""
+    stack = workload_stack(autoscaler=mutate(hpa(), "spec.scaleTargetRef.name", UNKNOWN_STRING_VALUE), budget=False)
+    assert stack_violations(rel_002.RULE, stack) == []
+    assert stack_violations(rel_003.RULE, stack) == []
+    unnamed = workload_stack(dep=mutate(deployment(), "metadata.name", UNKNOWN_STRING_VALUE),
+                             autoscaler=mutate(hpa(), "spec.minReplicas", 1.0), budget=False)
+    assert stack_violations(rel_002.RULE, unnamed) == []
+
+
+def test_pdb_with_unknown_namespace_counts_as_matching():
+    budget = mutate(pdb(), "metadata.namespace", UNKNOWN_STRING_VALUE)
+    assert stack_violations(rel_003.RULE, workload_stack(budget=budget)) == []
