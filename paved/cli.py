@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
 
+    p = sub.add_parser("cost", help="monthly cost estimate of the plan")
+    _stack_arg(p)
+    _catalog_arg(p)
+    p.add_argument("--plan", metavar="FILE", help="estimate a saved plan document instead of planning")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--output", metavar="FILE", help="write the estimate here instead of standard output")
+
     p = sub.add_parser("validate", help="check the catalog against every stack")
     _catalog_arg(p)
 
@@ -143,6 +150,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if summ["passed"] else 1
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    from paved import cost
+
+    doc = _plan_for(args, _root())
+    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)])
+    out = json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json" else cost.text(est, args.stack)
+    _emit(out, args.output)
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from paved.catalog import load_catalog
     from paved.stack import list_stacks, load_stack
@@ -193,7 +210,7 @@ def cmd_secrets(args: argparse.Namespace) -> int:
     return secrets_cmd.run(args, root, _catalog_path(args, root))
 
 
-COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "secrets": cmd_secrets}
+COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "secrets": cmd_secrets}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,6 +128,17 @@ class SecretsSettings(_Section):
     rotation_lambda_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:lambda:")
 
 
+class ObservabilitySettings(_Section):
+    """Prometheus, Grafana and Jaeger sizes per environment."""
+
+    prometheus_retention: str = Field(pattern=r"^\d+[dhw]$", description="How long Prometheus keeps samples, e.g. 15d.")
+    prometheus_storage_gib: int = Field(ge=5, le=2000)
+    prometheus_replicas: int = Field(ge=1, le=3)
+    jaeger_storage: Literal["memory", "badger"] = Field(description="In-memory (dev) or Badger on a volume.")
+    jaeger_storage_gib: int = Field(ge=1, le=1000)
+    trace_sampling_ratio: float = Field(gt=0, le=1, description="Share of traces services sample.")
+
+
 class StackSettings(BaseModel):
     """Everything environment-specific. Keys are ``paved:<camelCase>`` in the stack file."""
 
@@ -151,6 +162,7 @@ class StackSettings(BaseModel):
     cluster: ClusterSettings
     kafka: KafkaSettings
     secrets: SecretsSettings
+    observability: ObservabilitySettings
 
     @model_validator(mode="after")
     def _kafka_fits_zones(self) -> "StackSettings":

@@ -57,6 +57,13 @@ config:
     logRetentionDays: 7
   paved:secrets:
     recoveryWindowDays: 7
+  paved:observability:
+    prometheusRetention: 7d
+    prometheusStorageGib: 20
+    prometheusReplicas: 1
+    jaegerStorage: memory
+    jaegerStorageGib: 1
+    traceSamplingRatio: 1.0
 """
 
 DEV_SETTINGS = StackSettings(
@@ -71,6 +78,8 @@ DEV_SETTINGS = StackSettings(
     kafka={"version": "3.6.0", "broker_type": "kafka.t3.small", "brokers_per_zone": 1, "volume_size_gib": 20,
            "replication_factor": 2, "min_insync_replicas": 1, "enhanced_monitoring": "DEFAULT", "log_retention_days": 7},
     secrets={"recovery_window_days": 7},
+    observability={"prometheus_retention": "7d", "prometheus_storage_gib": 20, "prometheus_replicas": 1,
+                   "jaeger_storage": "memory", "jaeger_storage_gib": 1, "trace_sampling_ratio": 1.0},
 )
 
 
