@@ -44,6 +44,7 @@ EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 SECRET = "aws:secretsmanager/secret:Secret"
 KMS_KEY = "aws:kms/key:Key"
@@ -594,9 +595,10 @@ def _simple(label: str, key: str, quantity_of=None):
 
 # Printing order; a node group's instances and disks (and an MSK cluster's brokers and
 # storage) share a rank so they stay together.
-RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "mskBroker": 3, "mskStorage": 3,
+RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "vpcInterfaceEndpoint": 2,
+        "mskBroker": 3, "mskStorage": 3,
         "secretsManagerSecret": 4, "kmsKey": 5}
-MERGED = {"natGateway": "NAT gateway", "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
+MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone", "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
 
 def _merge(lines: list[Line], prices: Prices) -> list[Line]:
@@ -622,6 +624,11 @@ def _merge(lines: list[Line], prices: Prices) -> list[Line]:
     return out
 
 
+def _endpoint_zones(it: Item) -> int:
+    # An interface endpoint is billed per Availability Zone it has a network interface in.
+    return len(items(it.props, "subnetIds")) if lookup(it.props, "vpcEndpointType") == "Interface" else 0
+
+
 def _secret_copies(it: Item) -> int:
     # Each replica region of a secret is billed as a secret of its own.
     return 1 + len(items(it.props, "replicas"))
@@ -632,6 +639,7 @@ PRICERS = {
     NODE_GROUP: _node_group,
     MSK_CLUSTER: _msk,
     NAT_GATEWAY: _simple("NAT gateway", "natGateway"),
+    VPC_ENDPOINT: _simple("VPC interface endpoint zone", "vpcInterfaceEndpoint", _endpoint_zones),
     SECRET: _simple("Secrets Manager secret", "secretsManagerSecret", _secret_copies),
     KMS_KEY: _simple("KMS key", "kmsKey"),
 }

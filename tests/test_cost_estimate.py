@@ -252,3 +252,13 @@ def test_pod_requests_count_sidecars_with_the_app_and_init_containers_alone():
     assert (req.cpu, req.memory, req.complete) == (Decimal("1"), 320 * 2**20, True)
     pod["containers"][0]["resources"]["requests"]["cpu"] = UNKNOWN_STRING_VALUE
     assert cost.pod_requests(unknown_checking_proxy(pod)).complete is False
+
+
+def test_interface_endpoints_are_billed_per_zone():
+    endpoint = {"vpcEndpointType": "Interface", "serviceName": "com.amazonaws.us-east-1.sts",
+                "subnetIds": ["subnet-a", "subnet-b", "subnet-c"]}
+    gateway = {"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.us-east-1.s3"}
+    est = cost.estimate([("aws:ec2/vpcEndpoint:VpcEndpoint", endpoint, "sts"),
+                         ("aws:ec2/vpcEndpoint:VpcEndpoint", gateway, "s3")])
+    # 3 zones x 730 h x $0.01 = $21.90; gateway endpoints are free.
+    assert est.infrastructure_total == Decimal("21.90")
