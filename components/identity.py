@@ -108,6 +108,8 @@ class ServiceIdentityArgs:
     owner_service: str | None = None  # catalog service and team the identity belongs to, if any
     owner_team: str | None = None
     former_names: tuple[str, ...] = ()  # the owner service's former names: its role is kept on rename
+    # Statements for platform operators whose needs are not derived from the catalog.
+    extra_statements: pulumi.Input[list] | None = None
 
 
 class ServiceIdentity(pulumi.ComponentResource):
@@ -132,7 +134,7 @@ class ServiceIdentity(pulumi.ComponentResource):
             description=f"paved service {args.namespace}/{args.service}", assume_role_policy=trust, tags=args.tags), opts=child("role"))
 
         def policy(values: list) -> str | None:
-            secret_arns, key_arn, cluster_arn = values[0], values[1], values[2]
+            secret_arns, key_arn, cluster_arn, extra = values[0], values[1], values[2], values[3]
             kafka = None
             if cluster_arn and (args.produces or args.consumes):
                 kafka = KafkaAccess(
@@ -141,11 +143,12 @@ class ServiceIdentity(pulumi.ComponentResource):
                     consumes=tuple(kafka_arn(cluster_arn, "topic", t) for t in args.consumes),
                     group_arn=kafka_arn(cluster_arn, "group", args.service),
                 )
-            statements = permissions(list(secret_arns), key_arn, kafka, args.region)
+            statements = permissions(list(secret_arns), key_arn, kafka, args.region) + list(extra or [])
             return document(*statements) if statements else None
 
-        statements = pulumi.Output.all(pulumi.Output.all(*args.secret_arns), args.secrets_key_arn, args.kafka_cluster_arn).apply(policy)
-        if args.secret_arns or args.produces or args.consumes:
+        statements = pulumi.Output.all(pulumi.Output.all(*args.secret_arns), args.secrets_key_arn,
+                                       args.kafka_cluster_arn, args.extra_statements).apply(policy)
+        if args.secret_arns or args.produces or args.consumes or args.extra_statements is not None:
             aws.iam.RolePolicy(f"{name}-policy", aws.iam.RolePolicyArgs(role=role.id, policy=statements), opts=child("policy"))
         if args.mode == "podIdentity":
             aws.eks.PodIdentityAssociation(f"{name}-pod-identity", aws.eks.PodIdentityAssociationArgs(

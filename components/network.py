@@ -29,6 +29,7 @@ class NetworkArgs:
     cluster_name: str
     environment: str
     region: str
+    extra_endpoints: tuple[str, ...] = ()  # more AWS services to reach privately (e.g. for the ALB controller)
 
 
 def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -114,7 +115,7 @@ class Network(pulumi.ComponentResource):
         aws.vpc.SecurityGroupIngressRule(f"{name}-endpoints-https", aws.vpc.SecurityGroupIngressRuleArgs(
             security_group_id=endpoint_sg.id, cidr_ipv4=s.cidr, ip_protocol="tcp", from_port=443, to_port=443,
             description="HTTPS from the VPC"), opts=child)
-        for service in INTERFACE_ENDPOINTS:
+        for service in (*INTERFACE_ENDPOINTS, *args.extra_endpoints):
             aws.ec2.VpcEndpoint(f"{name}-endpoint-{service}", aws.ec2.VpcEndpointArgs(
                 vpc_id=vpc.id, service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
                 private_dns_enabled=True, subnet_ids=[sn.id for sn in private], security_group_ids=[endpoint_sg.id]),

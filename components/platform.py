@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import ingress
 from components.cluster import EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
@@ -71,8 +72,10 @@ class Platform(pulumi.ComponentResource):
         with_aws = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
 
-        network = Network(f"{name}-network", NetworkArgs(settings=s.network, cluster_name=s.cluster_name,
-                                                         environment=s.environment, region=s.aws_region), opts=with_aws)
+        public = [svc for svc in catalog.services if svc.public is not None]
+        network = Network(f"{name}-network", NetworkArgs(
+            settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
+            extra_endpoints=ingress.ENDPOINTS if public else ()), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
@@ -94,6 +97,15 @@ class Platform(pulumi.ComponentResource):
                 catalog=catalog, settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
                 account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
                 oidc_issuer=cluster.oidc_issuer), opts=with_both)
+
+        load_balancer = None
+        if public:
+            partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition
+            load_balancer = ingress.LoadBalancerController(f"{name}-load-balancer", ingress.LoadBalancerControllerArgs(
+                settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                account_id=caller.account_id, partition=partition, vpc_id=network.vpc_id,
+                cluster_security_group_id=cluster.node_security_group_id,
+                oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer), opts=with_both)
 
         namespaces = {
             team.name: TeamNamespace(team.name, TeamNamespaceArgs(team=team, settings=s), opts=with_both)
@@ -117,7 +129,7 @@ class Platform(pulumi.ComponentResource):
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
-                secret_store=store.store if store else None)
+                secret_store=store.store if store else None, load_balancer=load_balancer)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),

@@ -63,6 +63,7 @@ from pulumi_kubernetes.networking.v1 import (
 )
 from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetInitArgs, PodDisruptionBudgetSpecArgs
 
+from components.ingress import ingress_args
 from components.labels import selector_labels, service_labels
 from components.namespace import NAMESPACE_NAME_LABEL
 from components.renames import former_aliases
@@ -107,6 +108,7 @@ class AwsWiring:
     role_arn: pulumi.Input[str] | None = None
     kafka_bootstrap: pulumi.Input[str] | None = None
     secret_store: pulumi.Resource | None = None
+    load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
 
 
 @dataclass(frozen=True)
@@ -403,6 +405,11 @@ def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
         )
         for p in args.callers
     ]
+    if svc.public is not None and args.aws is not None:
+        # The shared ALB sends traffic straight to pod IPs from its nodes in the VPC.
+        ingress.append(NetworkPolicyIngressRuleArgs(
+            from_=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
+            ports=[NetworkPolicyPortArgs(protocol="TCP", port=svc.port)]))
     egress = [
         NetworkPolicyEgressRuleArgs(to=[_peer(p)], ports=[NetworkPolicyPortArgs(protocol="TCP", port=p.port)])
         for p in args.callees
@@ -445,6 +452,9 @@ class Microservice(pulumi.ComponentResource):
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child("pdb"))
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child("netpol"))
+        if args.service.public is not None and args.aws is not None and args.aws.load_balancer is not None:
+            k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
+                                      opts=child("ingress", [args.aws.load_balancer]))
         if args.service.secrets and args.aws is not None and args.aws.secret_store is not None:
             k8s.apiextensions.CustomResource(
                 f"{name}-external-secret",

@@ -28,6 +28,11 @@ CHARTS: dict[str, dict[str, str]] = {
         "chart": "external-secrets",
         "version": "0.10.7",
     },
+    "aws-load-balancer-controller": {
+        "repo": "https://aws.github.io/eks-charts",
+        "chart": "aws-load-balancer-controller",
+        "version": "1.13.3",
+    },
     "reloader": {
         "repo": "https://stakater.github.io/stakater-charts",
         "chart": "reloader",

@@ -200,6 +200,8 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     for var in svc.env:
         if SECRET_WORDS & set(var.upper().split("_")):
             found.append((("env", var), f"{var} looks like a credential; declare it under `secrets` so its value lives in Secrets Manager, not in the catalog"))
+    if settings is not None and svc.public is not None and settings.ingress is None:
+        found.append((("public",), "the service is public, but the stack sets no paved:ingress (certificateArn)"))
     if settings is not None and settings.secrets.rotation_lambda_arn is None:
         for i, secret in enumerate(svc.secrets):
             if secret.rotation == "managed":

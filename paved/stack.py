@@ -128,6 +128,15 @@ class SecretsSettings(_Section):
     rotation_lambda_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:lambda:")
 
 
+class IngressSettings(_Section):
+    """The shared public load balancer: HTTPS only, with this certificate."""
+
+    certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$",
+                                 description="ACM certificate for the public hosts.")
+    ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-",
+                            description="TLS policy of the HTTPS listener.")
+
+
 class ObservabilitySettings(_Section):
     """Prometheus, Grafana and Jaeger sizes per environment."""
 
@@ -163,6 +172,7 @@ class StackSettings(BaseModel):
     kafka: KafkaSettings
     secrets: SecretsSettings
     observability: ObservabilitySettings
+    ingress: IngressSettings | None = Field(default=None, description="Needed when a service is public.")
 
     @model_validator(mode="after")
     def _kafka_fits_zones(self) -> "StackSettings":

@@ -209,7 +209,8 @@ def test_network_spans_the_zones(stack, nats):
     assert all(sn["tags"][f"kubernetes.io/cluster/paved-{stack}"] == "shared" for sn in subnets)
     assert len(by_type(doc, "aws:ec2/natGateway:NatGateway")) == nats
     endpoints = {r["inputs"]["serviceName"]: r["inputs"] for r in by_type(doc, "aws:ec2/vpcEndpoint:VpcEndpoint")}
-    assert set(endpoints) == {"com.amazonaws.us-east-1.secretsmanager", "com.amazonaws.us-east-1.sts"}
+    # Secrets Manager and STS always; EC2 and ELB for the load balancer controller (orders is public).
+    assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}" for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing")}
     assert all(e["privateDnsEnabled"] and len(e["subnetIds"]) == s.network.zones for e in endpoints.values())
 
 
@@ -254,8 +255,8 @@ def test_no_wildcards_and_no_open_world_anywhere():
         for r in planned(stack)[0]["resources"]:
             for text in walk_strings(r["inputs"]):
                 assert "0.0.0.0/0" not in text or r["type"] == "aws:ec2/routeTable:RouteTable", r["urn"]
-            if r["type"] in ("aws:iam/rolePolicy:RolePolicy",):
-                assert '"*"' not in r["inputs"]["policy"], r["urn"]
+            if r["type"] == "aws:iam/rolePolicy:RolePolicy" and r["service"]:
+                assert '"*"' not in r["inputs"]["policy"], r["urn"]  # service roles: no wildcard at all
 
 
 def variant(tmp_path: Path, stack: str, **changes) -> Path:
@@ -312,3 +313,33 @@ def test_plans_need_no_credentials(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     doc, _ = plan.build("prod")
     assert by_type(doc, "aws:eks/cluster:Cluster")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_public_services_share_one_https_only_load_balancer(stack):
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    catalog = effective_catalog(stack)
+    ingresses = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:networking.k8s.io/v1:Ingress")}
+    assert set(ingresses) == {svc.name for svc in catalog.services if svc.public}
+    for name, ing in ingresses.items():
+        notes = ing["metadata"]["annotations"]
+        assert notes["alb.ingress.kubernetes.io/group.name"] == f"paved-{stack}"  # one ALB per environment
+        assert json.loads(notes["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 443}]
+        assert notes["alb.ingress.kubernetes.io/certificate-arn"] == s.ingress.certificate_arn
+        assert ing["spec"]["ingressClassName"] == "alb"
+        rule = ing["spec"]["rules"][0]
+        assert rule["host"] == catalog.service(name).public.host
+    charts = {c["inputs"]["chart"]: c["inputs"] for c in doc["resources"] if c["type"] == "kubernetes:helm.sh/v4:Chart"}
+    assert charts["aws-load-balancer-controller"]["values"]["enableWafv2"] is False
+    # The controller's role: only Describe actions on "*", everything else scoped or conditioned on the cluster tag.
+    policy = next(r for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if "load-balancer" in r["name"])
+    for st in json.loads(policy["inputs"]["policy"])["Statement"]:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if st["Resource"] == "*":
+            assert all(a.endswith(":Describe*") for a in actions), st
+    # The ALB reaches the public service's pods; nothing else opens ingress from the VPC.
+    netpols = {r["service"]: r["inputs"]["spec"] for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy") if r["service"]}
+    for svc in catalog.services:
+        from_vpc = [p for rule in netpols[svc.name].get("ingress", []) for p in rule["from"] if "ipBlock" in p]
+        assert bool(from_vpc) == bool(svc.public), svc.name

@@ -42,6 +42,8 @@ def test_every_service_gets_its_resources(stack):
             expected.add("SecretRotation")
         if svc.kafka.produces:
             expected.add("Topic")
+        if svc.public:
+            expected.add("Ingress")
         assert mine == expected, f"{stack}/{svc.name}: {sorted(mine)}"
 
 
