@@ -343,3 +343,18 @@ def test_public_services_share_one_https_only_load_balancer(stack):
     for svc in catalog.services:
         from_vpc = [p for rule in netpols[svc.name].get("ingress", []) for p in rule["from"] if "ipBlock" in p]
         assert bool(from_vpc) == bool(svc.public), svc.name
+
+
+def test_public_service_needs_a_certificate(tmp_path):
+    root = variant(tmp_path, "staging")
+    path = root / "stacks" / "Pulumi.staging.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["config"]["paved:ingress"]
+    path.write_text(yaml.safe_dump(data))
+    from paved.errors import InputError
+
+    with pytest.raises(InputError) as exc:
+        plan.build("staging", root / "services_catalog.yaml", root)
+    (issue,) = exc.value.issues
+    assert issue.field == "services[orders].public"
+    assert "paved:ingress" in issue.message and "(in environment staging)" in issue.message
