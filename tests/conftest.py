@@ -41,6 +41,27 @@ def stack_plan(request):
     return planned(request.param)[0]
 
 
+def copy_project(tmp_path: Path, program: str | None = None) -> Path:
+    """A copy of the project's inputs (Pulumi.yaml, stacks/, catalog, platform/) to change in a test.
+
+    ``program`` replaces ``platform/__main__.py``; the copy still imports this repo's
+    paved and components packages.
+    """
+    import shutil
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    for name in ("Pulumi.yaml", "services_catalog.yaml"):
+        shutil.copy(ROOT / name, root / name)
+    shutil.copytree(ROOT / "stacks", root / "stacks")
+    if program is None:
+        shutil.copytree(ROOT / "platform", root / "platform")
+    else:
+        (root / "platform").mkdir()
+        (root / "platform" / "__main__.py").write_text(program)
+    return root
+
+
 def by_type(plan: dict, type_token: str) -> list[dict]:
     """Resources of one type in a plan document."""
     return [r for r in plan["resources"] if r["type"] == type_token]

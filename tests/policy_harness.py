@@ -63,6 +63,16 @@ def stack_violations(rule, resources: list[tuple[str, str, dict[str, Any]]], *, 
     return found
 
 
+def category_config(rules, env: str) -> dict:
+    """The entries of ``policies/config/<env>.json`` that configure ``rules``."""
+    import json
+    from pathlib import Path
+
+    names = {rule.policy_name for rule in rules}
+    path = Path(__file__).resolve().parent.parent / "policies" / "config" / f"{env}.json"
+    return {k: v for k, v in json.loads(path.read_text()).items() if k in names}
+
+
 def sample(stack: str, resource_type: str, service: str | None = None, name: str | None = None) -> dict[str, Any]:
     """A deep copy of one resource's inputs from the repo's own plan for ``stack``: a passing fixture."""
     from conftest import planned

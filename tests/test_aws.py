@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import yaml
 
 from components.safety import STATEFUL_TYPES
 from components.versions import EKS_ADDONS
-from conftest import ROOT, STACKS, by_type, planned
+from conftest import ROOT, STACKS, by_type, copy_project, planned
 from paved import plan
 from paved.stack import load_stack
 from test_program import effective_catalog
@@ -261,12 +260,7 @@ def test_no_wildcards_and_no_open_world_anywhere():
 
 def variant(tmp_path: Path, stack: str, **changes) -> Path:
     """A copy of the project with some of a stack's settings replaced."""
-    root = tmp_path / "proj"
-    root.mkdir()
-    for name in ("Pulumi.yaml", "services_catalog.yaml"):
-        shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / "stacks", root / "stacks")
-    shutil.copytree(ROOT / "platform", root / "platform")
+    root = copy_project(tmp_path)
     path = root / "stacks" / f"Pulumi.{stack}.yaml"
     data = yaml.safe_load(path.read_text())
     data["config"].update(changes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, planned
+from conftest import copy_project, planned
 from paved import engine, plan, render
 
 
@@ -80,16 +79,12 @@ def test_secret_inputs_are_masked_everywhere():
 
 def test_secret_never_reaches_plan_or_render(tmp_path):
     """A program that passes a Pulumi secret into a resource: the value appears nowhere."""
-    root = tmp_path / "proj"
-    shutil.copytree(ROOT / "stacks", root / "stacks")
-    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-    shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
-    (root / "platform").mkdir()
-    (root / "platform" / "__main__.py").write_text(
+    root = copy_project(
+        tmp_path,
         "import pulumi, pulumi_kubernetes as k8s\n"
         "k8s.core.v1.Secret('s', metadata=k8s.meta.v1.ObjectMetaArgs(name='s', namespace='checkout'),\n"
         "    string_data={'password': pulumi.Output.secret('hunter2-very-secret')})\n"
-        "pulumi.export('leak', pulumi.Output.secret('hunter2-very-secret'))\n"
+        "pulumi.export('leak', pulumi.Output.secret('hunter2-very-secret'))\n",
     )
     doc, _ = plan.build("dev", root / "services_catalog.yaml", root)
     text = json.dumps(doc)
@@ -114,12 +109,8 @@ def test_render_writes_schema_valid_manifests(tmp_path):
 
 
 def test_schema_violation_is_an_error(tmp_path):
-    root = tmp_path / "proj"
-    shutil.copytree(ROOT / "stacks", root / "stacks")
-    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-    shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
-    (root / "platform").mkdir()
-    (root / "platform" / "__main__.py").write_text(
+    root = copy_project(
+        tmp_path,
         "import pulumi_kubernetes as k8s\n"
         "k8s.apps.v1.Deployment('d', metadata={'name': 'd', 'namespace': 'x'},\n"
         "    spec={'selector': {'matchLabels': {'a': 'b'}}, 'replicaz': 2,\n"
@@ -131,12 +122,7 @@ def test_schema_violation_is_an_error(tmp_path):
 
 def test_runs_do_not_leak_into_each_other(tmp_path):
     """Regression: set_mocks reused the root stack, so one run's exports showed up in the next."""
-    root = tmp_path / "proj"
-    shutil.copytree(ROOT / "stacks", root / "stacks")
-    shutil.copy(ROOT / "Pulumi.yaml", root / "Pulumi.yaml")
-    shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
-    (root / "platform").mkdir()
-    (root / "platform" / "__main__.py").write_text("import pulumi\npulumi.export('only_here', 1)\n")
+    root = copy_project(tmp_path, "import pulumi\npulumi.export('only_here', 1)\n")
     first, _ = plan.build("dev", root / "services_catalog.yaml", root)
     assert first["outputs"] == {"only_here": 1}
     second, _ = plan.build("dev")

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, copy_project
 from paved import plan
 from paved.cli import main
 
 
 def renamed_project(tmp_path: Path, former: str = "orders") -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    for name in ("Pulumi.yaml",):
-        shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / "stacks", root / "stacks")
-    shutil.copytree(ROOT / "platform", root / "platform")
+    root = copy_project(tmp_path)
     text = (ROOT / "services_catalog.yaml").read_text()
     text = text.replace("  - name: orders\n    team: checkout\n", f"  - name: orders-v2\n    team: checkout\n    formerNames: [{former}]\n")
     text = text.replace("calls: [orders]", "calls: [orders-v2]").replace("calls: [orders, inventory]", "calls: [orders-v2, inventory]")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pulumi_aws as aws
 import pytest
-from policy_harness import resource_violations, sample, stack_violations
+from policy_harness import category_config, resource_violations, sample, stack_violations
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
@@ -40,15 +40,12 @@ from policies.rules import cost_011_monthly_budget_warning as cost_011
 from policies.rules import index_cost
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "policies" / "config"
 
 
 def _category_config(env: str) -> dict:
-    """This category's entries of the environment's merged policy config."""
     from policies.rules import index_cost as _index
 
-    names = {rule.policy_name for rule in _index.RULES}
-    return {k: v for k, v in json.loads((CONFIG_DIR / f"{env}.json").read_text()).items() if k in names}
+    return category_config(_index.RULES, env)
 
 DEPLOYMENT_T = "kubernetes:apps/v1:Deployment"
 STATEFULSET_T = "kubernetes:apps/v1:StatefulSet"

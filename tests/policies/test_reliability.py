@@ -16,7 +16,7 @@ from pathlib import Path
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-from policy_harness import options, resource_violations, sample, stack_violations, urn
+from policy_harness import category_config, options, resource_violations, sample, stack_violations, urn
 from pulumi_policy import PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
@@ -42,15 +42,12 @@ from policies.rules import rel_009_kms_deletion_window as rel_009
 from policies.rules import rel_010_secret_recovery_window as rel_010
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "policies" / "config"
 
 
 def _category_config(env: str) -> dict:
-    """This category's entries of the environment's merged policy config."""
     from policies.rules import index_reliability as _index
 
-    names = {rule.policy_name for rule in _index.RULES}
-    return {k: v for k, v in json.loads((CONFIG_DIR / f"{env}.json").read_text()).items() if k in names}
+    return category_config(_index.RULES, env)
 
 DEPLOYMENT_T = "kubernetes:apps/v1:Deployment"
 STATEFULSET_T = "kubernetes:apps/v1:StatefulSet"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from policy_harness import options, resource_violations, stack_violations, urn
+from policy_harness import category_config, options, resource_violations, stack_violations, urn
 from pulumi_policy import PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
@@ -51,15 +51,12 @@ from policies.rules import sec_058_kms_key_policy_safety as sec_058
 from policies.rules import sec_059_aws_required_tags as sec_059
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "policies" / "config"
 
 
 def _category_config(env: str) -> dict:
-    """This category's entries of the environment's merged policy config."""
     from policies.rules import index_security_aws as _index
 
-    names = {rule.policy_name for rule in _index.RULES}
-    return {k: v for k, v in json.loads((CONFIG_DIR / f"{env}.json").read_text()).items() if k in names}
+    return category_config(_index.RULES, env)
 ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/0b7e1d3c-1111-2222-3333-444455556666"
 OIDC = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"

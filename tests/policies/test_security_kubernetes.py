@@ -59,7 +59,7 @@ from policies.rules import (
     sec_031_resources,
     sec_032_cpu_limit,
 )
-from policy_harness import options, resource_violations, sample, stack_violations, urn
+from policy_harness import category_config, options, resource_violations, sample, stack_violations, urn
 
 RULES = index_security_kubernetes.RULES
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -73,15 +73,12 @@ CLUSTER_ROLE_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBindi
 ORDERS = "Deployment orders container orders"
 ORDERS_POD = "Deployment orders"
 DIGEST = "sha256:" + "ab" * 32
-CONFIG_DIR = ROOT / "policies" / "config"
 
 
 def _category_config(env: str) -> dict:
-    """This category's entries of the environment's merged policy config."""
     from policies.rules import index_security_kubernetes as _index
 
-    names = {rule.policy_name for rule in _index.RULES}
-    return {k: v for k, v in json.loads((CONFIG_DIR / f"{env}.json").read_text()).items() if k in names}
+    return category_config(_index.RULES, env)
 
 
 # --- fixtures and helpers ----------------------------------------------------------------
