@@ -105,3 +105,18 @@ def test_container_check_message_form():
     assert resource_violations(rule, "kubernetes:apps/v1:Deployment", props) == ["Deployment web container bad must do X."]
     cron = {"metadata": {"name": "nightly"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"initContainers": [{"name": "bad"}]}}}}}}
     assert resource_violations(rule, "kubernetes:batch/v1:CronJob", cron) == ["CronJob nightly container bad must do X."]
+
+
+def test_rule_table_in_docs_is_current():
+    from policies.catalog_doc import markdown
+
+    expected = markdown(ROOT / "policies" / "config")
+    assert (ROOT / "docs" / "policies.md").read_text() == expected, (
+        "docs/policies.md is stale: run `python -m policies.catalog_doc > docs/policies.md`"
+    )
+
+
+def test_metrics_contract_doc_is_current():
+    from paved.metrics_contract import markdown
+
+    assert (ROOT / "docs" / "metrics-contract.md").read_text() == markdown()
