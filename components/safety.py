@@ -10,6 +10,7 @@ import pulumi
 # down (the cluster, a team namespace).
 STATEFUL_TYPES = frozenset({
     "aws:msk/cluster:Cluster",
+    "aws:msk/topic:Topic",  # deleting a topic drops its messages
     "aws:kms/key:Key",
     "aws:secretsmanager/secret:Secret",
     "aws:eks/cluster:Cluster",

@@ -19,7 +19,7 @@ from components.renames import former_aliases
 from components.namespace import allow_dns_spec, default_deny_spec, restricted_labels
 from components.versions import CHARTS, EXTERNAL_SECRETS_API
 from paved.catalog import Catalog
-from paved.naming import secret_name
+from paved.naming import service_secret_name
 from paved.stack import StackSettings
 
 STORE_NAME = "aws-secrets-manager"
@@ -106,7 +106,7 @@ class SecretStore(pulumi.ComponentResource):
         for svc in args.catalog.services:
             for declared in svc.secrets:
                 secret = aws.secretsmanager.Secret(f"{name}-{svc.name}-{declared.name}", aws.secretsmanager.SecretArgs(
-                    name=secret_name(s.environment, svc.team, svc.name, declared.name),
+                    name=service_secret_name(s.environment, svc, declared.name),
                     description=declared.description or f"{declared.name} of {svc.name}",
                     kms_key_id=key.arn,
                     recovery_window_in_days=s.secrets.recovery_window_days,

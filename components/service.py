@@ -70,7 +70,7 @@ from components.renames import former_aliases
 from components.secrets import STORE_NAME
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
-from paved.naming import secret_name
+from paved.naming import service_secret_name
 from paved.stack import StackSettings
 
 # PSS restricted wants a non-zero user; >= 10000 keeps it clear of host users (CKV_K8S_40).
@@ -390,7 +390,7 @@ def external_secret_spec(args: MicroserviceArgs, store_name: str) -> dict:
         "target": {"name": secret_object_name(svc), "creationPolicy": "Owner", "deletionPolicy": "Retain"},
         "data": [
             {"secretKey": s.name,
-             "remoteRef": {"key": secret_name(args.settings.environment, svc.team, svc.name, s.name)}}
+             "remoteRef": {"key": service_secret_name(args.settings.environment, svc, s.name)}}
             for s in svc.secrets
         ],
     }

@@ -308,6 +308,11 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
         team = raw.get("team")
         if isinstance(team, str) and teams_given and team not in team_names:
             c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names) or '(none)'}")
+        api = raw.get("api")
+        if isinstance(api, dict) and isinstance(api.get("definition"), str) and doc.file:
+            definition = FsPath(doc.file).parent / api["definition"]
+            if not definition.is_file():
+                c.add(base + ("api", "definition"), f"file {api['definition']!r} not found (paths are relative to the catalog)")
         former = raw.get("formerNames")
         for j, old in enumerate(former if isinstance(former, list) else []):
             if isinstance(old, str) and old in service_names:

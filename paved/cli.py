@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--output", metavar="FILE", help="write the estimate here instead of standard output")
 
+    p = sub.add_parser("diff", help="what a change does: a git revision's plan against the working tree's")
+    _stack_arg(p)
+    _catalog_arg(p)
+    p.add_argument("--base", required=True, metavar="GIT_REF", help="the revision to compare with (branch, tag or commit)")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--fail-on-destroy", action="store_true",
+                   help="exit 1 when a stateful or protected resource would be deleted or replaced")
+    p.add_argument("--max-chars", type=int, default=65000, metavar="N",
+                   help="markdown: cut the report to N characters (default: 65000, what a GitHub comment holds)")
+
     p = sub.add_parser("validate", help="check the catalog against every stack")
     _catalog_arg(p)
 
@@ -63,9 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("service")
     _catalog_arg(p)
 
-    from paved import secrets_cmd
+    from paved import backstage, new_service, secrets_cmd
 
     secrets_cmd.add_parser(sub, _stack_arg, _catalog_arg)
+    new_service.add_parser(sub, _catalog_arg)
+    backstage.add_parser(sub, _catalog_arg)
     return parser
 
 
@@ -160,6 +173,13 @@ def cmd_cost(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    from paved import diff
+
+    root = _root()
+    return diff.run(args, root, _catalog_path(args, root))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from paved.catalog import load_catalog
     from paved.stack import list_stacks, load_stack
@@ -210,7 +230,22 @@ def cmd_secrets(args: argparse.Namespace) -> int:
     return secrets_cmd.run(args, root, _catalog_path(args, root))
 
 
-COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "secrets": cmd_secrets}
+def cmd_new_service(args: argparse.Namespace) -> int:
+    from paved import new_service
+
+    root = _root()
+    return new_service.run(args, root, _catalog_path(args, root))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from paved import backstage
+
+    root = _root()
+    return backstage.run(args, root, _catalog_path(args, root))
+
+
+COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "secrets": cmd_secrets,
+            "new-service": cmd_new_service, "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -224,6 +224,14 @@ class Metrics(Model):
     port: int | None = Field(default=None, ge=1, le=65535, description="Defaults to the service port.")
 
 
+class Api(Model):
+    """An API the service provides, published to the developer portal (`paved export backstage`)."""
+
+    type: Literal["openapi", "asyncapi", "graphql", "grpc"] = Field(description="Format of the definition.")
+    definition: str = Field(min_length=1, pattern=r"^[^/]",
+                            description="Path of the definition file, relative to the repository root.")
+
+
 class ServiceOverride(Model):
     """Per-environment changes to a service; merged key by key onto the base entry."""
 
@@ -241,7 +249,7 @@ class Service(Model):
     team: Name
     description: str = Field(min_length=1)
     former_names: Annotated[tuple[Name, ...], BeforeValidator(_as_tuple)] = Field(
-        default=(), description="Names this service had before; its resources are moved, not recreated.")
+        default=(), description="Names this service had before, oldest first; its resources are moved, not recreated.")
     image: Image
     port: int = Field(ge=1, le=65535)
     resources: Resources
@@ -254,6 +262,7 @@ class Service(Model):
     calls: Annotated[tuple[Name, ...], BeforeValidator(_as_tuple)] = ()
     slo: Slo | None = None
     public: Public | None = None
+    api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")
     overrides: dict[str, ServiceOverride] = Field(default_factory=dict)
 
 

@@ -7,6 +7,7 @@ call these, so the two can never drift apart.
 from __future__ import annotations
 
 from paved.catalog import Catalog
+from paved.model import Service
 
 
 def secret_name(environment: str, team: str, service: str, secret: str) -> str:
@@ -14,10 +15,25 @@ def secret_name(environment: str, team: str, service: str, secret: str) -> str:
     return f"{environment}/{team}/{service}/{secret}"
 
 
+def secret_owner(service: Service) -> str:
+    """The service name a service's secrets are filed under: its first name.
+
+    A secret's name cannot change without replacing it (a new, empty secret), so a renamed
+    service keeps the names its secrets were created with: ``formerNames`` lists the old
+    names oldest first.
+    """
+    return service.former_names[0] if service.former_names else service.name
+
+
+def service_secret_name(environment: str, service: Service, secret: str) -> str:
+    """Secrets Manager name of one of ``service``'s declared secrets."""
+    return secret_name(environment, service.team, secret_owner(service), secret)
+
+
 def declared_secrets(catalog: Catalog, environment: str) -> list[tuple[str, str, str]]:
     """(service, secret, Secrets Manager name) for every secret the catalog declares."""
     return [
-        (svc.name, s.name, secret_name(environment, svc.team, svc.name, s.name))
+        (svc.name, s.name, service_secret_name(environment, svc, s.name))
         for svc in catalog.services
         for s in svc.secrets
     ]

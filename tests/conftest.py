@@ -42,7 +42,7 @@ def stack_plan(request):
 
 
 def copy_project(tmp_path: Path, program: str | None = None) -> Path:
-    """A copy of the project's inputs (Pulumi.yaml, stacks/, catalog, platform/) to change in a test.
+    """A copy of the project's inputs (Pulumi.yaml, stacks/, catalog, sample_services/, platform/) to change in a test.
 
     ``program`` replaces ``platform/__main__.py``; the copy still imports this repo's
     paved and components packages.
@@ -54,6 +54,9 @@ def copy_project(tmp_path: Path, program: str | None = None) -> Path:
     for name in ("Pulumi.yaml", "services_catalog.yaml"):
         shutil.copy(ROOT / name, root / name)
     shutil.copytree(ROOT / "stacks", root / "stacks")
+    # API definitions the catalog points at live beside the services.
+    shutil.copytree(ROOT / "sample_services", root / "sample_services",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     if program is None:
         shutil.copytree(ROOT / "platform", root / "platform")
     else:

@@ -566,3 +566,14 @@ def test_subprocess_valid_catalog(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout.strip().endswith("2 teams, 3 services, valid for stacks: dev, staging, prod")
+
+
+def test_api_definition_must_exist(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PAVED_ROOT", str(ROOT))
+    text = (ROOT / "services_catalog.yaml").read_text().replace(
+        "definition: sample_services/orders/openapi.yaml", "definition: sample_services/orders/missing.yaml")
+    catalog = tmp_path / "services_catalog.yaml"
+    catalog.write_text(text)
+    assert main(["validate", "--catalog", str(catalog)]) == 1
+    err = capsys.readouterr().err
+    assert "services[orders].api.definition: file 'sample_services/orders/missing.yaml' not found" in err
