@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.identity import pod_identity_trust
 from components.keys import customer_key, managed_policy, service_trust
 from components.versions import EKS_ADDONS
 from paved.errors import PavedError
@@ -18,6 +19,8 @@ from paved.stack import ClusterSettings, NodeGroupSettings
 CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 CLUSTER_POLICIES = ["AmazonEKSClusterPolicy"]
 NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"]
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+STORAGE_CLASS = "gp3-encrypted"
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class EksCluster(pulumi.ComponentResource):
     oidc_issuer: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str] | None
     node_security_group_id: pulumi.Output[str]
+    storage_class: str | None
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:cluster:EksCluster", name, None, opts)
@@ -184,6 +188,20 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=cluster.name, addon_name="coredns", addon_version=versions["coredns"],
                 resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=groups))
+            # Persistent volumes (Prometheus, Jaeger) need the EBS CSI driver; its controller
+            # gets its own role through Pod Identity, with AWS's managed driver policy.
+            ebs_role = aws.iam.Role(f"{name}-ebs-csi-role", aws.iam.RoleArgs(
+                description=f"EBS CSI driver of {args.name}",
+                assume_role_policy=pulumi.Output.all(args.account_id, cluster.arn).apply(
+                    lambda v: pod_identity_trust(v[0], v[1]))), opts=child)
+            aws.iam.RolePolicyAttachment(f"{name}-ebs-csi-policy", aws.iam.RolePolicyAttachmentArgs(
+                role=ebs_role.name, policy_arn=managed_policy(partition, "service-role/AmazonEBSCSIDriverPolicy")), opts=child)
+            ebs = aws.eks.Addon(f"{name}-addon-aws-ebs-csi-driver", aws.eks.AddonArgs(
+                cluster_name=cluster.name, addon_name="aws-ebs-csi-driver", addon_version=versions["aws-ebs-csi-driver"],
+                resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
+                pod_identity_associations=[aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT)]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=groups))
             self.cluster_name = cluster.name
             self.cluster_arn = cluster.arn
             self.oidc_issuer = cluster.identities[0].oidcs[0].issuer
@@ -206,6 +224,18 @@ class EksCluster(pulumi.ComponentResource):
             k8s.ProviderArgs(kubeconfig=config, enable_server_side_apply=True),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.storage_class = None
+        if s.mode == "create":
+            k8s.storage.v1.StorageClass(f"{name}-storage-class", k8s.storage.v1.StorageClassInitArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS, annotations={
+                    "storageclass.kubernetes.io/is-default-class": "true"}),
+                provisioner="ebs.csi.aws.com",
+                parameters={"type": "gp3", "encrypted": "true"},
+                volume_binding_mode="WaitForFirstConsumer",
+                reclaim_policy="Retain",
+                allow_volume_expansion=True,
+            ), opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]))
+            self.storage_class = STORAGE_CLASS
         self.register_outputs({
             "cluster_name": self.cluster_name, "cluster_arn": self.cluster_arn,
             "oidc_issuer": self.oidc_issuer, "oidc_provider_arn": self.oidc_provider_arn,

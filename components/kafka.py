@@ -13,6 +13,7 @@ from paved.model import Topic
 from paved.stack import KafkaSettings
 
 IAM_PORT = 9098  # MSK's port for IAM-authenticated TLS clients
+EXPORTER_PORTS = (11001, 11002)  # open monitoring: JMX exporter, node exporter (scraped by Prometheus)
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class KafkaCluster(pulumi.ComponentResource):
             security_group_id=group.id, referenced_security_group_id=args.client_security_group_id,
             ip_protocol="tcp", from_port=IAM_PORT, to_port=IAM_PORT,
             description="Kafka over TLS with IAM auth from EKS nodes"), opts=child)
+        aws.vpc.SecurityGroupIngressRule(f"{name}-sg-exporters", aws.vpc.SecurityGroupIngressRuleArgs(
+            security_group_id=group.id, referenced_security_group_id=args.client_security_group_id,
+            ip_protocol="tcp", from_port=EXPORTER_PORTS[0], to_port=EXPORTER_PORTS[1],
+            description="Prometheus on the EKS nodes scrapes the brokers' JMX and node exporters"), opts=child)
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", aws.cloudwatch.LogGroupArgs(
             name=f"/aws/msk/{args.name}", retention_in_days=s.log_retention_days), opts=child)
         configuration = aws.msk.Configuration(f"{name}-config", aws.msk.ConfigurationArgs(

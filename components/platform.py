@@ -11,7 +11,9 @@ from components import ingress
 from components.cluster import EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
+from components.monitoring import ServiceObservability, ServiceObservabilityArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
+from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.network import Network, NetworkArgs
 from components.secrets import SecretStore, SecretStoreArgs, team_tags
 from components.renames import former_aliases
@@ -91,12 +93,14 @@ class Platform(pulumi.ComponentResource):
                 client_security_group_id=cluster.node_security_group_id, topics=topics,
                 kms_deletion_window_days=s.kms_deletion_window_days), opts=with_aws)
 
-        store = None
-        if any(svc.secrets for svc in catalog.services):
-            store = SecretStore(f"{name}-secrets", SecretStoreArgs(
-                catalog=catalog, settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
-                account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
-                oidc_issuer=cluster.oidc_issuer), opts=with_both)
+        # Always: External Secrets also generates Grafana's admin password in the cluster.
+        store = SecretStore(f"{name}-secrets", SecretStoreArgs(
+            catalog=catalog, settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+            account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer=cluster.oidc_issuer), opts=with_both)
+        observability = ObservabilityStack(f"{name}-observability", ObservabilityStackArgs(
+            settings=s, secret_store=store.store, kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
+            storage_class=cluster.storage_class), opts=with_both)
 
         load_balancer = None
         if public:
@@ -118,8 +122,8 @@ class Platform(pulumi.ComponentResource):
                 service=svc.name, namespace=team.namespace_name, mode=s.cluster.identity,
                 cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, account_id=caller.account_id,
                 region=s.aws_region, tags=team_tags(catalog, svc.name),
-                secret_arns=store.secret_arns.get(svc.name, []) if store else [],
-                secrets_key_arn=store.key_arn if store else None,
+                secret_arns=store.secret_arns.get(svc.name, []),
+                secrets_key_arn=store.key_arn if svc.secrets else None,
                 kafka_cluster_arn=kafka.cluster_arn if kafka else None,
                 produces=tuple(t.name for t in svc.kafka.produces), consumes=svc.kafka.consumes,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
@@ -129,13 +133,16 @@ class Platform(pulumi.ComponentResource):
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
-                secret_store=store.store if store else None, load_balancer=load_balancer)
+                secret_store=store.store, load_balancer=load_balancer)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
                 opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(
                     depends_on=[namespaces[svc.team]], aliases=former_aliases(svc))),
             )
+            ServiceObservability(svc.name, ServiceObservabilityArgs(service=svc, team=team, settings=s),
+                                 opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(
+                                     depends_on=[namespaces[svc.team], observability], aliases=former_aliases(svc))))
 
         self.namespaces = pulumi.Output.all(**{t: ns.namespace_name for t, ns in namespaces.items()})
         self.services = pulumi.Output.all(**{n: m.service_dns for n, m in services.items()})

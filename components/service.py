@@ -65,6 +65,7 @@ from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetInitArgs, PodDisrupti
 
 from components.ingress import ingress_args
 from components.labels import selector_labels, service_labels
+from components.monitoring import metrics_service_port, otel_env
 from components.namespace import NAMESPACE_NAME_LABEL
 from components.renames import former_aliases
 from components.secrets import STORE_NAME
@@ -156,7 +157,10 @@ def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
         "PORT": str(svc.port),
     }
     secret_files = {f"{s.env_name}_FILE": f"{SECRETS_DIR}/{s.name}" for s in svc.secrets}
-    return [EnvVarArgs(name=k, value=v) for k, v in {**platform, **svc.env, **secret_files, **kafka_env(args)}.items()]
+    # paved's telemetry settings win over the catalog's.
+    telemetry = otel_env(svc, args.team, args.settings)
+    return [EnvVarArgs(name=k, value=v)
+            for k, v in {**platform, **svc.env, **telemetry, **secret_files, **kafka_env(args)}.items()]
 
 
 def uses_kafka(service: Service) -> bool:
@@ -308,7 +312,9 @@ def service_args(args: MicroserviceArgs) -> ServiceInitArgs:
         spec=ServiceSpecArgs(
             type="ClusterIP",
             selector=selector_labels(args.service),
-            ports=[ServicePortArgs(name=HTTP_PORT_NAME, port=args.service.port, target_port=HTTP_PORT_NAME, protocol="TCP")],
+            # A ServiceMonitor scrapes Service ports by name: a separate metrics port is listed too.
+            ports=[ServicePortArgs(name=HTTP_PORT_NAME, port=args.service.port, target_port=HTTP_PORT_NAME, protocol="TCP"),
+                   *filter(None, [metrics_service_port(args.service)])],
         ),
     )
 

@@ -18,6 +18,7 @@ EKS_ADDONS: dict[str, dict[str, str]] = {
         "coredns": "v1.12.4-eksbuild.1",
         "kube-proxy": "v1.35.0-eksbuild.2",
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+        "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
     },
 }
 
@@ -38,9 +39,34 @@ CHARTS: dict[str, dict[str, str]] = {
         "chart": "reloader",
         "version": "1.2.1",
     },
+    # Prometheus Operator v0.93.1 with Prometheus, Alertmanager, Grafana (grafana-community
+    # chart 12.11.1) and kube-state-metrics 8.4.0; the subcharts ship inside this version.
+    "kube-prometheus-stack": {
+        "repo": "https://prometheus-community.github.io/helm-charts",
+        "chart": "kube-prometheus-stack",
+        "version": "88.5.3",
+    },
+    # Jaeger v2 (all-in-one on the OpenTelemetry Collector core); image pinned in IMAGES.
+    "jaeger": {
+        "repo": "https://jaegertracing.github.io/helm-charts",
+        "chart": "jaeger",
+        "version": "4.11.1",
+    },
+    "opentelemetry-collector": {
+        "repo": "https://open-telemetry.github.io/opentelemetry-helm-charts",
+        "chart": "opentelemetry-collector",
+        "version": "0.170.0",
+    },
 }
 
 # The External Secrets API version served by the pinned chart above.
 EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
 
-IMAGES: dict[str, str] = {}
+# Images paved sets explicitly (the charts above pin the rest of theirs by chart version).
+IMAGES: dict[str, str] = {
+    # The appVersion of jaeger chart 4.11.1.
+    "jaeger": "jaegertracing/jaeger:2.19.0",
+    # The appVersion of opentelemetry-collector chart 0.170.0; the chart requires the image to
+    # be named. The k8s distribution carries the OTLP receiver and exporter paved uses.
+    "opentelemetry-collector": "ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.158.0",
+}

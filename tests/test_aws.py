@@ -333,7 +333,8 @@ def test_public_services_share_one_https_only_load_balancer(stack):
         if st["Resource"] == "*":
             assert all(a.endswith(":Describe*") for a in actions), st
     # The ALB reaches the public service's pods; nothing else opens ingress from the VPC.
-    netpols = {r["service"]: r["inputs"]["spec"] for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy") if r["service"]}
+    netpols = {r["service"]: r["inputs"]["spec"] for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+               if r["service"] and r["inputs"]["metadata"]["name"] == r["service"]}
     for svc in catalog.services:
         from_vpc = [p for rule in netpols[svc.name].get("ingress", []) for p in rule["from"] if "ipBlock" in p]
         assert bool(from_vpc) == bool(svc.public), svc.name

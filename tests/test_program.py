@@ -31,7 +31,7 @@ def test_every_service_gets_its_resources(stack):
     for svc in catalog.services:
         mine = {r["type"].rsplit(":", 1)[-1] for r in plan["resources"] if r["service"] == svc.name and r["custom"]}
         expected = {"ServiceAccount", "Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy",
-                    "Role", "PodIdentityAssociation"}
+                    "Role", "PodIdentityAssociation", "ServiceMonitor", "PrometheusRule", "ConfigMap"}
         if svc.scaling.min >= 2:
             expected.add("PodDisruptionBudget")
         if svc.secrets or svc.kafka.produces or svc.kafka.consumes:
@@ -115,7 +115,9 @@ def test_nothing_lands_in_default_namespace(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_network_policies_follow_calls(stack):
     plan = planned(stack)[0]
-    pol = {p["service"]: p["inputs"]["spec"] for p in by_type(plan, NETPOL) if p["service"]}
+    # The service's own policy (observability adds allow-prometheus and allow-otel-collector).
+    pol = {p["service"]: p["inputs"]["spec"] for p in by_type(plan, NETPOL)
+           if p["service"] and p["inputs"]["metadata"]["name"] == p["service"]}
     callers_of_inventory = [
         peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
         for rule in pol["inventory"].get("ingress", []) for peer in rule["from"]
