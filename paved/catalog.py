@@ -9,6 +9,7 @@ calls, topics) run on whatever could be read.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -388,8 +389,25 @@ def load_catalog(path: str | FsPath, environments: Mapping[str, Any]) -> Catalog
         raise InputError([Issue(display, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
     except UnicodeDecodeError as exc:
         raise InputError([Issue(display, 1, 1, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
+    key = (str(path.resolve()), hashlib.sha256(text.encode()).hexdigest(), frozenset(environments))
+    cached = _VALIDATED.get(key)
+    if cached is not None and _covers(cached[0], environments):
+        return cached[1]
     issues, model = validate_document(load_located(text, display), environments)
     if issues or model is None:
         raise InputError(issues)
-    return Catalog(file=display, teams=model.teams, services=model.services)
+    catalog = Catalog(file=display, teams=model.teams, services=model.services)
+    _VALIDATED[key] = (dict(environments), catalog)
+    return catalog
+
+
+# Catalogs validated in this process. `paved plan` validates the catalog before running the
+# program (to report problems with their lines) and the program loads it again: the second
+# load is a lookup. A hit needs the same file content and stack names, and settings at least
+# as complete as the caller's (None means "this stack's caps were not checked").
+_VALIDATED: dict[tuple, tuple[dict[str, Any], Catalog]] = {}
+
+
+def _covers(checked: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    return all(settings is None or checked.get(env) == settings for env, settings in wanted.items())
 

@@ -577,3 +577,21 @@ def test_api_definition_must_exist(tmp_path, capsys, monkeypatch):
     assert main(["validate", "--catalog", str(catalog)]) == 1
     err = capsys.readouterr().err
     assert "services[orders].api.definition: file 'sample_services/orders/missing.yaml' not found" in err
+
+
+def test_a_cached_catalog_is_not_returned_for_stricter_settings():
+    """The in-process cache of validated catalogs must never skip a stack's caps."""
+    from paved.catalog import load_catalog
+    from paved.errors import InputError
+    from paved.stack import load_stack
+
+    dev = load_stack(ROOT, "dev")
+    envs = {"dev": None, "staging": None, "prod": None}
+    load_catalog(ROOT / "services_catalog.yaml", envs)  # cached without caps
+    strict = dev.model_copy(update={"max_replicas": 1})
+    with pytest.raises(InputError, match="above this stack's cap paved:maxReplicas \\(1\\)"):
+        load_catalog(ROOT / "services_catalog.yaml", {**envs, "dev": strict})
+    # ... while the same or weaker settings are a cache hit.
+    first = load_catalog(ROOT / "services_catalog.yaml", {**envs, "dev": dev})
+    assert load_catalog(ROOT / "services_catalog.yaml", {**envs, "dev": dev}) is first
+    assert load_catalog(ROOT / "services_catalog.yaml", envs) is not None
