@@ -157,14 +157,28 @@ def run(plan: dict[str, Any], config: dict[str, Any], rules: tuple) -> list[Viol
         if level != "disabled":
             active.append((rule, level, props))
 
+    resource_rules = [(rule, level, props) for rule, level, props in active if rule.validate is not None]
+    proxies: dict[str, Any] = {}
+
+    def props_of(r: dict[str, Any]) -> Any:
+        # One proxy per resource, shared by every rule. Rules only read props (the proxies'
+        # lists are read-only), so the plan document itself is wrapped, not a copy of it.
+        if r["urn"] not in proxies:
+            proxies[r["urn"]] = unknown_checking_proxy(r["inputs"])
+        return proxies[r["urn"]]
+
     for r in resources:
         provider = providers.get(r.get("provider") or "")
-        for rule, level, props in active:
-            if rule.validate is None:
-                continue
+        applicable = [(rule, level, cfg) for rule, level, cfg in resource_rules
+                      if rule.resource_types is None or r["type"] in rule.resource_types]
+        if not applicable:
+            continue
+        props = props_of(r)
+        opts = _opts(r)
+        for rule, level, cfg in applicable:
             args = ResourceValidationArgs(
-                resource_type=r["type"], props=unknown_checking_proxy(copy.deepcopy(r["inputs"])), urn=r["urn"],
-                name=r["name"], opts=_opts(r), provider=provider, config=props,
+                resource_type=r["type"], props=props, urn=r["urn"], name=r["name"], opts=opts,
+                provider=provider, config=cfg,
             )
             rule.run_resource(args, reporter(rule, level, r["urn"]))
 
@@ -172,7 +186,7 @@ def run(plan: dict[str, Any], config: dict[str, Any], rules: tuple) -> list[Viol
     if stack_rules:
         policy_resources = {
             r["urn"]: PolicyResource(
-                resource_type=r["type"], props=unknown_checking_proxy(copy.deepcopy(r["inputs"])), urn=r["urn"],
+                resource_type=r["type"], props=props_of(r), urn=r["urn"],
                 name=r["name"], opts=_opts(r), provider=providers.get(r.get("provider") or ""), parent=None,
                 dependencies=[], property_dependencies={},
             )

@@ -81,14 +81,22 @@ def validate_stack(args, report) -> None:
     pdbs = [r for r in args.resources if r.resource_type in PDB_TYPES]
     ws = workloads(args.resources)
 
-    def same_namespace(pdb, w) -> bool:
-        ns = lookup(pdb.props, "metadata.namespace")
-        ns = ns if isinstance(ns, str) or ns is UNKNOWN else "default"
-        return ns is UNKNOWN or w.namespace is UNKNOWN or ns == w.namespace  # unknown matches
+    # PDBs by namespace, read once: a workload is compared only with its namespace's PDBs
+    # (and those whose namespace is unknown at preview, which may match anything).
+    by_namespace: dict[object, list] = {}
+    for p in pdbs:
+        ns = lookup(p.props, "metadata.namespace")
+        by_namespace.setdefault(ns if isinstance(ns, str) or ns is UNKNOWN else "default", []).append(
+            (p, lookup(p.props, "spec.selector")))
+
+    def candidates(w) -> list:
+        if w.namespace is UNKNOWN:
+            return [pair for pairs in by_namespace.values() for pair in pairs]
+        return [*by_namespace.get(w.namespace, []), *by_namespace.get(UNKNOWN, [])]
 
     covered: dict[str, list] = {}
     for w in ws:
-        matching = [p for p in pdbs if same_namespace(p, w) and selects(lookup(p.props, "spec.selector"), w.pod_labels)]
+        matching = [p for p, selector in candidates(w) if selects(selector, w.pod_labels)]
         for p in matching:
             covered.setdefault(p.urn, []).append(w)
         low = w.min_replicas
