@@ -75,11 +75,6 @@ def is_set(obj: Any, path: str | Sequence[Any]) -> bool:
     return value is UNKNOWN or value not in (None, "", [], {})
 
 
-def is_false_or_unknown(value: Any) -> bool:
-    """For flags that must be off: false, or not knowable yet."""
-    return value is UNKNOWN or value is False
-
-
 def items(obj: Any, path: str | Sequence[Any]) -> list[Any]:
     """A list at ``path`` (empty when missing or unknown), safe on pulumi-policy's read-only proxies."""
     value = lookup(obj, path, [])
