@@ -81,6 +81,7 @@ def child_paved(catalog: str, stack: str, plan_out: str | None, profile_out: str
     from paved import catalog as paved_catalog
     from paved import engine, plan
 
+    engine.tune_gc_for_process()  # as `paved plan` does (paved.cli.main)
     t_imported = time.perf_counter()
 
     # Phase timers: wrap module attributes (looked up at call time), so paved is unchanged.
@@ -109,7 +110,7 @@ def child_paved(catalog: str, stack: str, plan_out: str | None, profile_out: str
     if profile_out:
         import cProfile
 
-        profiler = cProfile.Profile(time.process_time)  # CPU time: robust to other load
+        profiler = cProfile.Profile()
         profiler.enable()
     doc, result = plan.build(stack, catalog, ROOT)
     t_built = time.perf_counter()
@@ -266,7 +267,7 @@ def child_baseline(spec_file: str, stack: str, profile_out: str | None) -> dict:
     if profile_out:
         import cProfile
 
-        profiler = cProfile.Profile(time.process_time)  # CPU time: robust to other load
+        profiler = cProfile.Profile()
         profiler.enable()
     pulumi_mocks.test(program)()
     t_done = time.perf_counter()
@@ -390,7 +391,7 @@ def machine() -> dict:
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     versions = subprocess.run(
         [PYTHON, "-c", "import importlib.metadata as m; print(' '.join(m.version(p) for p in "
-         "('pulumi', 'pulumi_kubernetes', 'pydantic', 'PyYAML', 'fastjsonschema')))"],
+         "('pulumi', 'pulumi_kubernetes', 'pydantic', 'PyYAML', 'fastjsonschema', 'pulumi_aws')))"],
         capture_output=True, text=True, check=True,
     ).stdout.split()
     return {
@@ -404,6 +405,7 @@ def machine() -> dict:
         "pydantic": versions[2],
         "pyyaml": versions[3],
         "fastjsonschema": versions[4],
+        "pulumi_aws": versions[5],
     }
 
 
@@ -499,8 +501,8 @@ def bench(ns: list[int], stack: str, repeat: int, seed: int, workdir: Path, prof
                     paved_runs.append(run_child(paved_args))
             check(b, paved_runs[0])
             base_runs.append(b)
-            print(f"  N={n} run {i + 1}/{repeat}: paved {paved_runs[i]['wall_s']:.2f} s {paved_runs[i]['peak_rss_mb']:.0f} MB, "
-                  f"baseline {b['wall_s']:.2f} s {b['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+            print(f"  N={n} run {i + 1}/{repeat}: paved {paved_runs[i]['wall_s']:.2f} s {paved_runs[i]['peak_rss_mb']:.0f} MiB, "
+                  f"baseline {b['wall_s']:.2f} s {b['peak_rss_mb']:.0f} MiB", file=sys.stderr, flush=True)
 
         def med(runs, key):
             return statistics.median(run[key] for run in runs)
@@ -530,7 +532,8 @@ def bench(ns: list[int], stack: str, repeat: int, seed: int, workdir: Path, prof
         else:
             run_child(["--child", "paved", str(catalog), stack, "--profile", str(pp)])
             run_child(["--child", "baseline", str(spec_file), stack, "--profile", str(bp)])
-        out["profile"] = {"n": n, "paved": profile_summary(pp), "baseline": profile_summary(bp)}
+        out["profile"] = {"n": n, "paved": profile_summary(pp), "baseline": profile_summary(bp),
+                          "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     return out
 
 
@@ -541,7 +544,7 @@ def table(data: dict) -> str:
     rows = [
         "| N | teams | resources (+ components) | paved wall s | baseline wall s | ratio (wall) | "
         "paved work s | baseline work s | ratio (work) | ratio (CPU) | paved ms/resource | baseline ms/resource | "
-        "paved peak RSS MB | baseline peak RSS MB |",
+        "paved peak RSS MiB | baseline peak RSS MiB |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in data["results"]:
@@ -592,13 +595,18 @@ def verdict(data: dict) -> str:
     p, b = last["paved"], last["baseline"]
     ratio_wall = p["wall_s"] / (b["wall_s"] - b["load_spec_s"])
     ratio_work = p["work_s"] / b["work_s"]
-    rss_ok = p["peak_rss_mb"] <= TARGET_RSS_MB
+    ratio_cpu = p["cpu_s"] / (b["cpu_s"] - b["load_spec_s"])
+    worst = max(ratio_wall, ratio_work, ratio_cpu)
+    rss = p["peak_rss_mb"]
+    gib_ok, gb_ok = rss <= TARGET_RSS_MB, rss * 2**20 <= 1.5e9
+    rss_verdict = ("met" if gib_ok and gb_ok else "NOT met" if not gib_ok else
+                   "met if 1.5 GB means 1.5 GiB (1536 MiB), NOT met if it means 1.5 × 10⁹ bytes (1431 MiB)")
     return "\n".join([
         f"- Time at N = {last['n']}: paved / baseline = {ratio_wall:.2f}× wall (with interpreter start and imports), "
-        f"{ratio_work:.2f}× work only; target ≤ {TARGET_RATIO}×: "
-        f"**{'met' if max(ratio_wall, ratio_work) <= TARGET_RATIO else 'NOT met'}**.",
-        f"- Peak RSS at N = {last['n']}: {p['peak_rss_mb']:.0f} MB; target ≤ {TARGET_RSS_MB} MB (1.5 GB): "
-        f"**{'met' if rss_ok else 'NOT met'}**.",
+        f"{ratio_work:.2f}× work only, {ratio_cpu:.2f}× CPU; target ≤ {TARGET_RATIO}×: "
+        f"**{'met' if worst <= TARGET_RATIO else 'NOT met'}**.",
+        f"- Peak RSS at N = {last['n']}: {rss:.0f} MiB = {rss / 1024:.2f} GiB = {rss * 2**20 / 1e9:.2f} GB; "
+        f"target ≤ 1.5 GB: **{rss_verdict}**.",
     ])
 
 
@@ -606,8 +614,11 @@ def profile_md(data: dict) -> str:
     prof = data.get("profile")
     if not prof:
         return "_No profile in this run (run with `--profile`)._"
-    lines = [f"cProfile of one run at N = {prof['n']} (CPU time; build + json.dumps for paved, the registration for the baseline; "
-             f"profiling slows both down, so compare shares, not seconds). Self time by area:", "",
+    lines = [f"cProfile of one run of each at N = {prof['n']} ({prof.get('date', '')}; build + json.dumps for paved, the "
+             "registration for the baseline). The profiler's cost per call inflates code that makes many small calls "
+             "(the pure-Python JSON encoder that `indent=2` selects, PyYAML's scanner) and the cyclic GC's time is "
+             "charged to whichever function happened to allocate, so compare shares, not seconds; the un-profiled "
+             "timers above are the reference. Self time by area:", "",
              "| area | paved self s | baseline self s |", "|---|---:|---:|"]
     pa, ba = dict(prof["paved"]["areas"]), dict(prof["baseline"]["areas"])
     for area in sorted(set(pa) | set(ba), key=lambda a: -pa.get(a, 0)):
@@ -629,7 +640,8 @@ def results_md(data: dict) -> str:
         f"`{data['stack']}`, catalog seed {data['seed']}, median of {data['repeat']} runs per cell ({mode}).",
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
-        f"pulumi {m['pulumi']}, pulumi_kubernetes {m['pulumi_kubernetes']}, pydantic {m['pydantic']}, "
+        f"pulumi {m['pulumi']}, pulumi_kubernetes {m['pulumi_kubernetes']}, pulumi_aws {m.get('pulumi_aws', '?')}, "
+        f"pydantic {m['pydantic']}, "
         f"PyYAML {m['pyyaml']}, fastjsonschema {m['fastjsonschema']}.",
         "",
         table(data),

@@ -251,6 +251,10 @@ COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paved`` console script."""
     args = _parser().parse_args(argv)
+    if argv is None:  # a real command line: one process, one command
+        from paved.engine import tune_gc_for_process
+
+        tune_gc_for_process()
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

@@ -9,6 +9,7 @@ joined by type and logical name once the program has finished.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import runpy
@@ -157,6 +158,26 @@ def _explicit_dependencies(opts: pulumi.ResourceOptions | None) -> list[Any]:
     return list(deps) if isinstance(deps, (list, tuple)) else [deps]
 
 
+# The program allocates millions of short-lived objects (Outputs, futures, dicts) and few
+# cycles: the default collector thresholds spend about a third of a large plan's time
+# scanning them. Objects that exist before the run (imports) are frozen out of the scans.
+GC_THRESHOLDS = (50_000, 20, 100)
+_gc_tuned = False
+
+
+def tune_gc_for_process() -> None:
+    """Tune the collector for the rest of a short-lived process (the CLI).
+
+    ``run`` otherwise tunes it around each run and restores it after, which costs one full
+    collection of the plan's objects: right for a long-lived process (tests), wasted in a
+    command that exits after one plan.
+    """
+    global _gc_tuned
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    _gc_tuned = True
+
+
 def _attribute(resources: list[Recorded], parent_of: dict[int, Any]) -> None:
     """Give each resource the catalog service and team of its nearest owning component."""
     for rec in resources:
@@ -219,19 +240,20 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     def program():
         runpy.run_path(str(root / "platform" / "__main__.py"), run_name="__main__")
         stack_outputs = dict(pulumi.runtime.settings.get_root_resource().outputs)
-        urns = [res.urn for res, *_ in seen]
+        # Gathered as plain futures: Output.all over tens of thousands of URNs merges its
+        # dependency sets one by one, which grows quadratically.
+        urns = asyncio.gather(*(res.urn.future() for res, *_ in seen))
         # Serialized the way the engine receives them, so secret outputs stay marked.
         exports = rpc.serialize_property(stack_outputs, [], None)
-        return pulumi.Output.all(pulumi.Output.all(*urns), pulumi.Output.from_input(exports)).apply(
+        return pulumi.Output.all(pulumi.Output.from_input(urns), pulumi.Output.from_input(exports)).apply(
             lambda pair: outputs.update(urns=pair[0], exports=pair[1])
         )
 
-    # The program allocates millions of short-lived objects (Outputs, futures, dicts) and
-    # few cycles: the default collector thresholds spend about a third of a large plan's
-    # time scanning them. Older objects (imports) are frozen out of the scans.
+    tuned_here = not _gc_tuned
     thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    if tuned_here:
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
     try:
         pulumi_mocks.test(program)()
     except PavedError:
@@ -239,8 +261,9 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     except Exception as exc:  # the program's own error, shown without an engine traceback
         raise ProgramError(f"the Pulumi program failed for stack {stack!r}: {type(exc).__name__}: {exc}") from exc
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        if tuned_here:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
         if previous is None:
             os.environ.pop("PAVED_CATALOG", None)
         else:

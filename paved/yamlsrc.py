@@ -60,6 +60,9 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 
 
 _constructor = yaml.SafeLoader(stream="")
+# libyaml's parser when PyYAML was built with it (about 8x faster on large catalogs); the
+# nodes and their positions are the same.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _convert(node: yaml.Node, path: Path, doc: Located) -> Any:
@@ -89,11 +92,22 @@ def _convert(node: yaml.Node, path: Path, doc: Located) -> Any:
     return _constructor.construct_object(node, deep=True)
 
 
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError:
+        if _LOADER is yaml.SafeLoader:
+            raise
+        # The pure-Python parser words syntax errors better ("expected ',' or ']', but got
+        # ':'"); it only runs on a broken file.
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_located(text: str, file: str) -> Located:
     """Parse ``text``; syntax errors become Issues on the returned document (data None)."""
     doc = Located(file=file, data=None)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
