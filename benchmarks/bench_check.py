@@ -27,8 +27,9 @@ CHILD = r"""
 import json, os, sys, time
 from pathlib import Path
 os.environ["PAVED_ROOT"] = sys.argv[2]
-from paved import check, plan
+from paved import check, engine, plan
 from policies.registry import RULES
+engine.tune_gc_for_process()  # as the `paved` command line does
 t0 = time.perf_counter()
 doc, _ = plan.build(sys.argv[3], sys.argv[1], Path(sys.argv[2]))
 t1 = time.perf_counter()
