@@ -81,3 +81,30 @@ def sample(stack: str, resource_type: str, service: str | None = None, name: str
         if r["type"] == resource_type and (service is None or r["service"] == service) and (name is None or r["name"] == name):
             return copy.deepcopy(r["inputs"])
     raise LookupError(f"no {resource_type} for service={service} name={name} in the {stack} plan")
+
+
+def mutate(props: dict, path: str, value) -> dict:
+    """A deep copy of ``props`` with the dotted ``path`` set to ``value`` (``None`` deletes it)."""
+    out = copy.deepcopy(props)
+    *parents, last = path.split(".")
+    node = out
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+    if value is None:
+        node.pop(last, None)
+    elif isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return out
+
+
+def names(found) -> set[str]:
+    """Resource names in (message, urn) pairs from ``stack_violations``."""
+    return {u.rsplit("::", 1)[-1] for _, u in found if u}
+
+
+def assert_flags(messages: list[str], *needles: str) -> None:
+    assert messages, "expected a violation"
+    for needle in needles:
+        assert any(needle in m for m in messages), (needle, messages)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pulumi_aws as aws
 import pytest
-from policy_harness import category_config, resource_violations, sample, stack_violations
+from policy_harness import assert_flags, category_config, mutate, names, resource_violations, sample, stack_violations
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
     UNKNOWN_BOOLEAN_VALUE,
@@ -110,33 +110,6 @@ AWS_FIXTURES = [
 def test_aws_fixtures_are_valid_sdk_inputs():
     for cls, props in AWS_FIXTURES:
         assert check_inputs(cls, props) == [], cls.__name__
-
-
-def mutate(props: dict, path: str, value) -> dict:
-    """A deep copy of ``props`` with the dotted ``path`` set to ``value`` (``None`` deletes it)."""
-    out = copy.deepcopy(props)
-    *parents, last = path.split(".")
-    node = out
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
-    if value is None:
-        node.pop(last, None)
-    elif isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return out
-
-
-def names(found) -> set[str]:
-    """Resource names in (message, urn) pairs from ``stack_violations``."""
-    return {u.rsplit("::", 1)[-1] for _, u in found if u}
-
-
-def assert_flags(messages: list[str], *needles: str) -> None:
-    assert messages, "expected a violation"
-    for needle in needles:
-        assert any(needle in m for m in messages), (needle, messages)
 
 
 def deployment(service: str = "orders") -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-from policy_harness import category_config, options, resource_violations, sample, stack_violations, urn
+from policy_harness import assert_flags, category_config, mutate, names, options, resource_violations, sample, stack_violations, urn
 from pulumi_policy import PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import (
     UNKNOWN_ARRAY_VALUE,
@@ -88,32 +88,6 @@ def test_hand_built_fixtures_are_valid_sdk_inputs():
     for cls, props in ((aws.msk.Cluster, MSK), (aws.kms.Key, KMS), (aws.secretsmanager.Secret, SECRET),
                        (k8s.helm.v3.Release, RELEASE)):
         assert check_inputs(cls, props) == [], cls.__name__
-
-
-def mutate(props: dict, path: str, value) -> dict:
-    """A deep copy of ``props`` with the dotted ``path`` set to ``value`` (``None`` deletes it)."""
-    out = copy.deepcopy(props)
-    *parents, last = path.split(".")
-    node = out
-    for key in parents:
-        node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
-    if value is None:
-        node.pop(last, None)
-    elif isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-    return out
-
-
-def names(found) -> set[str]:
-    return {u.rsplit("::", 1)[-1] for _, u in found if u}
-
-
-def assert_flags(messages: list[str], *needles: str) -> None:
-    assert messages, "expected a violation"
-    for needle in needles:
-        assert any(needle in m for m in messages), (needle, messages)
 
 
 def deployment(service: str = "orders") -> dict:
