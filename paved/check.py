@@ -8,7 +8,6 @@ would call them during ``pulumi preview``.
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,7 +127,7 @@ def _opts(r: dict[str, Any]) -> PolicyResourceOptions:
 
 def _providers(plan: dict[str, Any]) -> dict[str, PolicyProviderResource]:
     return {
-        r["urn"]: PolicyProviderResource(r["type"], unknown_checking_proxy(copy.deepcopy(r["inputs"])), r["urn"], r["name"])
+        r["urn"]: PolicyProviderResource(r["type"], unknown_checking_proxy(r["inputs"]), r["urn"], r["name"])
         for r in plan["resources"]
         if r["type"].startswith("pulumi:providers:")
     }
