@@ -6,17 +6,7 @@ from collections.abc import Callable
 
 import pulumi
 
-# Losing one of these loses data or locks it away (a KMS key), or takes every workload
-# down (the cluster, a team namespace).
-STATEFUL_TYPES = frozenset({
-    "aws:msk/cluster:Cluster",
-    "aws:msk/topic:Topic",  # deleting a topic drops its messages
-    "aws:kms/key:Key",
-    "aws:secretsmanager/secret:Secret",
-    "aws:eks/cluster:Cluster",
-    "kubernetes:core/v1:Namespace",
-})
-
+from paved.resources import STATEFUL_TYPES
 
 def protect_stateful(enabled: bool) -> Callable[[pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]:
     """A stack transformation marking stateful resources ``protect`` and ``retain_on_delete``."""

@@ -88,17 +88,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from components.safety import STATEFUL_TYPES
+from paved.resources import STATEFUL_TYPES
 from paved.errors import PavedError, UsageError
 
 DIFF_VERSION = 1
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters
 OPS = ("create", "update", "replace", "delete")
 
-# Deleting or replacing one of these loses data. components.safety's stateful types, plus
-# Kafka topics: a topic's messages go with it (it is not protected in prod, being cheap to
-# recreate, but a reviewer must still see that its data is dropped).
-DATA_TYPES = STATEFUL_TYPES | {"aws:msk/topic:Topic"}
+# Deleting or replacing one of these loses data (paved.resources.STATEFUL_TYPES, the set the
+# protect transformation uses).
+DATA_TYPES = STATEFUL_TYPES
 
 # --- what forces a replacement ------------------------------------------------------------
 

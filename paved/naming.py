@@ -9,6 +9,18 @@ from __future__ import annotations
 from paved.catalog import Catalog
 from paved.model import Service
 
+# Label keys on every Kubernetes object paved creates. Components write them; cost, rules,
+# the diff and the Backstage export read them.
+SERVICE_LABEL = "app.kubernetes.io/name"
+INSTANCE_LABEL = "app.kubernetes.io/instance"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+COMPONENT_LABEL = "app.kubernetes.io/component"
+VERSION_LABEL = "app.kubernetes.io/version"
+TEAM_LABEL = "paved.dev/team"
+COST_CENTER_LABEL = "paved.dev/cost-center"
+ENVIRONMENT_LABEL = "paved.dev/environment"
+
 
 def secret_name(environment: str, team: str, service: str, secret: str) -> str:
     """Secrets Manager name of a declared secret: ``<env>/<team>/<service>/<secret>``."""

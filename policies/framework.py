@@ -10,7 +10,7 @@ the offline plan. Building the ``PolicyPack`` itself starts a gRPC server, so on
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,119 +23,14 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+
+from paved.resources import containers, kind_of, lookup, object_name, pod_spec
 
 ReportViolation = Callable[..., None]
 ID_PATTERN = re.compile(r"^PAVED-(SEC|COST|REL)-\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 ENFORCEMENTS = {e.value: e for e in EnforcementLevel}
-
-
-class _Unknown:
-    """A value Pulumi cannot know during preview (an ARN of a resource created in the same run)."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN = _Unknown()
-
-
-def lookup(obj: Any, path: str | Sequence[Any], default: Any = None) -> Any:
-    """``obj`` at a dotted ``path`` (``"spec.template.spec"``), ``UNKNOWN``, or ``default``.
-
-    Reading an unknown value through pulumi-policy's proxy raises UnknownValueError, which
-    the policy server turns into an *advisory* "can't run during preview" note: a mandatory
-    rule would silently stop blocking. Every rule reads through here instead and treats
-    UNKNOWN as set.
-    """
-    parts = path.split(".") if isinstance(path, str) else list(path)
-    current = obj
-    try:
-        for part in parts:
-            if isinstance(current, Mapping):
-                if part not in current:
-                    return default
-                current = current[part]
-            elif isinstance(current, Sequence) and not isinstance(current, str) and isinstance(part, int):
-                if part >= len(current):
-                    return default
-                current = current[part]
-            else:
-                return default
-    except UnknownValueError:
-        return UNKNOWN
-    return default if current is None else current
-
-
-def is_set(obj: Any, path: str | Sequence[Any]) -> bool:
-    """True when the value is present (or unknown at preview, which counts as set)."""
-    value = lookup(obj, path)
-    return value is UNKNOWN or value not in (None, "", [], {})
-
-
-def items(obj: Any, path: str | Sequence[Any]) -> list[Any]:
-    """A list at ``path`` (empty when missing or unknown), safe on pulumi-policy's read-only proxies."""
-    value = lookup(obj, path, [])
-    if value is UNKNOWN or not isinstance(value, Sequence) or isinstance(value, str):
-        return []
-    out = []
-    for i in range(len(value)):
-        try:
-            out.append(value[i])
-        except UnknownValueError:
-            out.append(UNKNOWN)
-    return out
-
-
-# --- Kubernetes workloads ----------------------------------------------------------------
-
-POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "kubernetes:core/v1:Pod": ("spec",),
-    "kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
-    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
-WORKLOAD_TYPES = frozenset(POD_SPEC_PATHS)
-CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
-
-
-def kind_of(resource_type: str) -> str:
-    """``kubernetes:apps/v1:Deployment`` → ``Deployment``."""
-    return resource_type.rsplit(":", 1)[-1]
-
-
-def object_name(props: Mapping[str, Any], fallback: str) -> str:
-    """``metadata.name`` or the resource's logical name."""
-    name = lookup(props, "metadata.name")
-    return name if isinstance(name, str) else fallback
-
-
-def pod_spec(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The pod spec inside any workload kind, or None for other resources."""
-    path = POD_SPEC_PATHS.get(resource_type)
-    if path is None:
-        return None
-    spec = lookup(props, path)
-    return spec if isinstance(spec, Mapping) else None
-
-
-def containers(pod: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every container of a pod spec: init, regular and ephemeral."""
-    for key in CONTAINER_FIELDS:
-        for c in items(pod, key):
-            if isinstance(c, Mapping):
-                yield c
-
-
-def effective(container: Mapping[str, Any], pod: Mapping[str, Any], key: str) -> Any:
-    """A securityContext field of the container, falling back to the pod's."""
-    value = lookup(container, ("securityContext", key))
-    return lookup(pod, ("securityContext", key)) if value is None else value
 
 
 ContainerCheck = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]], str | None]

@@ -68,3 +68,9 @@ def copy_project(tmp_path: Path, program: str | None = None) -> Path:
 def by_type(plan: dict, type_token: str) -> list[dict]:
     """Resources of one type in a plan document."""
     return [r for r in plan["resources"] if r["type"] == type_token]
+
+
+@pytest.fixture(scope="session")
+def planned_stack():
+    """``planned``, as a session fixture: ``planned_stack("prod")`` → (plan document, RunResult)."""
+    return planned

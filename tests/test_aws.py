@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.safety import STATEFUL_TYPES
+from paved.resources import STATEFUL_TYPES
 from components.versions import EKS_ADDONS
 from conftest import ROOT, STACKS, by_type, copy_project, planned
 from paved import plan

@@ -17,6 +17,7 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from paved import cost
+from paved.resources import pod_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES = json.loads((ROOT / "paved" / "data" / "prices.json").read_text(), parse_float=Decimal)
@@ -248,10 +249,10 @@ def test_pod_requests_count_sidecars_with_the_app_and_init_containers_alone():
             {"name": "migrate", "resources": {"requests": {"cpu": "1", "memory": "128Mi"}}},
         ],
     }
-    req = cost.pod_requests(unknown_checking_proxy(pod))
+    req = pod_requests(unknown_checking_proxy(pod))
     assert (req.cpu, req.memory, req.complete) == (Decimal("1"), 320 * 2**20, True)
     pod["containers"][0]["resources"]["requests"]["cpu"] = UNKNOWN_STRING_VALUE
-    assert cost.pod_requests(unknown_checking_proxy(pod)).complete is False
+    assert pod_requests(unknown_checking_proxy(pod)).complete is False
 
 
 def test_interface_endpoints_are_billed_per_zone():

@@ -11,7 +11,8 @@ import pytest
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from conftest import ROOT
-from policies.framework import UNKNOWN, Rule, container_check, items, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, items, lookup
 from policies.registry import RULES, validate_registry
 
 

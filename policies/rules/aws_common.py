@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 
-from policies.framework import UNKNOWN, items, lookup
+from paved.resources import UNKNOWN, items, lookup
 
 # How each pulumi_aws module reads in a message: "EKS Cluster paved-prod must ...".
 _SERVICE_NAMES = {

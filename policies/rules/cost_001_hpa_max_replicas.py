@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import HPA_TYPES, number
-from policies.framework import Rule, kind_of, lookup, object_name
+from paved.resources import HPA_TYPES, number
+from policies.framework import Rule
+from paved.resources import kind_of, lookup, object_name
 
 
 def validate(args, report) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from paved.quantity import cpu_cores, memory_bytes
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 
 PARSERS = {"cpu": cpu_cores, "memory": memory_bytes}
 CAPS = {"cpu": "maxCpuRequest", "memory": "maxMemoryRequest"}

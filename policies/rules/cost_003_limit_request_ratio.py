@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from paved.quantity import cpu_cores, memory_bytes
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 
 PARSERS = {"cpu": cpu_cores, "memory": memory_bytes}
 CAPS = {"cpu": "maxCpuRatio", "memory": "maxMemoryRatio"}

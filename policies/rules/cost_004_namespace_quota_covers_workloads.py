@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from paved.cost import memory_text, shown, workloads
+from paved.resources import memory_text, shown, workloads
 from paved.quantity import cpu_cores, memory_bytes
-from policies.framework import UNKNOWN, Rule, lookup
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup
 
 QUOTA = "kubernetes:core/v1:ResourceQuota"
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from paved.cost import DEFAULT_NODE_DISK_GB, DEFAULT_NODE_INSTANCE_TYPE, LAUNCH_TEMPLATE, NODE_GROUP, number
-from policies.framework import UNKNOWN, Rule, items, lookup
+from paved.resources import DEFAULT_NODE_DISK_GB, DEFAULT_NODE_INSTANCE_TYPE, LAUNCH_TEMPLATE, NODE_GROUP, number
+from policies.framework import Rule
+from paved.resources import UNKNOWN, items, lookup
 from policies.rules.aws_common import subject
 
 

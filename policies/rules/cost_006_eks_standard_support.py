@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from paved.cost import EKS_CLUSTER
-from policies.framework import UNKNOWN, Rule, lookup
+from paved.resources import EKS_CLUSTER
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup
 from policies.rules.aws_common import subject
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import DEFAULT_MSK_VOLUME_GB, MSK_CLUSTER, number
-from policies.framework import UNKNOWN, Rule, lookup
+from paved.resources import DEFAULT_MSK_VOLUME_GB, MSK_CLUSTER, number
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup
 from policies.rules.aws_common import subject
 
 EBS = "brokerNodeGroupInfo.storageInfo.ebsStorageInfo"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paved.cost import SECRET
+from paved.resources import SECRET
 from policies.framework import Rule
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

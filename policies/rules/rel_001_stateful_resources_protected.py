@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from policies.framework import Rule, kind_of, object_name
+from policies.framework import Rule
+from paved.resources import STATEFUL_TYPES, kind_of, object_name
 from policies.rules.aws_common import subject
-
-STATEFUL_TYPES = (
-    "aws:msk/cluster:Cluster",
-    "aws:kms/key:Key",
-    "aws:secretsmanager/secret:Secret",
-    "aws:eks/cluster:Cluster",
-    "kubernetes:core/v1:Namespace",
-)
 
 
 def validate(args, report) -> None:
@@ -31,7 +24,7 @@ RULE = Rule(
     id="PAVED-REL-001",
     name="stateful-resources-protected",
     description=(
-        "Checks whether every resource whose type is in statefulTypes (MSK cluster, KMS key, Secrets Manager "
+        "Checks whether every resource whose type is in statefulTypes (MSK cluster, Kafka topic, KMS key, Secrets Manager "
         "secret, EKS cluster, Namespace by default) has the protect resource option set."
     ),
     severity="high",
@@ -42,11 +35,11 @@ RULE = Rule(
     ),
     anchors=("REL-PUL-001", "Pulumi protect resource option"),
     validate=validate,
-    resource_types=frozenset(STATEFUL_TYPES),
+    resource_types=STATEFUL_TYPES,
     config={
         "statefulTypes": {
-            "type": "array", "items": {"type": "string", "enum": list(STATEFUL_TYPES)},
-            "default": list(STATEFUL_TYPES),
+            "type": "array", "items": {"type": "string", "enum": sorted(STATEFUL_TYPES)},
+            "default": sorted(STATEFUL_TYPES),
             "description": "Resource types that must be protected in this environment.",
         },
     },

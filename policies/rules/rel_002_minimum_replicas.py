@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paved.cost import workloads
+from paved.resources import workloads
 from policies.framework import Rule
 
 

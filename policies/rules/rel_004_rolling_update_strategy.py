@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import number, shown
-from policies.framework import UNKNOWN, Rule, lookup, object_name
+from paved.resources import number, shown
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup, object_name
 
 
 def _amount(value) -> tuple[str, Decimal] | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, Rule, is_set, items, lookup, pod_check
+from policies.framework import Rule, pod_check
+from paved.resources import UNKNOWN, is_set, items, lookup
 
 SPREAD_TYPES = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"})
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from paved.cost import workloads
-from policies.framework import UNKNOWN, Rule
+from paved.resources import workloads
+from policies.framework import Rule
+from paved.resources import UNKNOWN
 
 # ignoreChanges entries that cover spec.replicas.
 IGNORED = {"spec.replicas", 'spec["replicas"]', "spec['replicas']", "spec", "spec.*", "*"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, kind_of, lookup, object_name
+from policies.framework import Rule
+from paved.resources import UNKNOWN, kind_of, lookup, object_name
 
 ANNOTATION = "pulumi.com/skipAwait"
 # Resources with a skipAwait input of their own.

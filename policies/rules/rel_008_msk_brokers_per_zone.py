@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import MSK_CLUSTER, number
-from policies.framework import UNKNOWN, Rule, items, lookup
+from paved.resources import MSK_CLUSTER, number
+from policies.framework import Rule
+from paved.resources import UNKNOWN, items, lookup
 from policies.rules.aws_common import subject
 
 

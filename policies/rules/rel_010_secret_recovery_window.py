@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import SECRET, number
-from policies.framework import Rule, lookup
+from paved.resources import SECRET, number
+from policies.framework import Rule
+from paved.resources import lookup
 from policies.rules.aws_common import subject
 
 

@@ -6,7 +6,8 @@ itself, and neither may set it to false.
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, effective, lookup, pod_check
+from policies.framework import Rule, container_check, pod_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, effective, lookup
 
 
 def _pod(pod, config):

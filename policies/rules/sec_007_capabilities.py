@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, items, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, items, lookup
 
 
 def _check(container, pod, config):

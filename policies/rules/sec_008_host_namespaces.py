@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, lookup, pod_check
+from policies.framework import Rule, pod_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 
 FIELDS = ("hostNetwork", "hostPID", "hostIPC")
 

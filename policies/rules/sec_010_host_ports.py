@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, items, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, items, lookup
 
 
 def _check(container, pod, config):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, items, lookup, pod_check
+from policies.framework import Rule, pod_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, items, lookup
 
 RESTRICTED_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]
 

@@ -8,17 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import (
-    POD_SPEC_PATHS,
-    UNKNOWN,
-    WORKLOAD_TYPES,
-    Rule,
-    container_check,
-    kind_of,
-    lookup,
-    object_name,
-    pod_check,
-)
+from policies.framework import Rule, container_check, pod_check
+from paved.resources import POD_SPEC_PATHS, UNKNOWN, WORKLOAD_TYPES, kind_of, lookup, object_name
 
 ALLOWED_TYPES = ("RuntimeDefault", "Localhost")
 ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"

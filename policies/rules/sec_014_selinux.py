@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, lookup, pod_check
+from policies.framework import Rule, container_check, pod_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 
 ALLOWED_TYPES = ("", "container_t", "container_init_t", "container_kvm_t", "container_engine_t")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 
 
 def _check(container, pod, config):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, items, lookup, pod_check
+from policies.framework import Rule, pod_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, items, lookup
 
 # The PSS baseline safe set as of Kubernetes 1.29+ (the keepalive and reserved-ports entries
 # joined the original five in 1.27 and 1.29).

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, container_check, lookup
+from policies.framework import Rule, container_check
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
 from policies.rules.sec_019_image_tag import parse_image
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")

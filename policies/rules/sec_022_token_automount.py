@@ -7,7 +7,8 @@ and the pods that run under it may mount the token.
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, WORKLOAD_TYPES, Rule, kind_of, lookup, object_name, pod_spec
+from policies.framework import Rule
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, kind_of, lookup, object_name, pod_spec
 
 SERVICE_ACCOUNT = "kubernetes:core/v1:ServiceAccount"
 

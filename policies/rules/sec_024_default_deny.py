@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, Rule, is_set, items, lookup
+from policies.framework import Rule
+from paved.resources import UNKNOWN, is_set, items, lookup
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from policies.framework import UNKNOWN, Rule, lookup, object_name
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup, object_name
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 PREFIX = "pod-security.kubernetes.io/"

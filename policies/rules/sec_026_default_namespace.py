@@ -8,7 +8,8 @@ A namespace unknown at preview comes from a Namespace this stack creates, so it 
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, lookup, object_name
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup, object_name
 
 BUILT_IN_GROUPS = frozenset({
     "core", "apps", "batch", "autoscaling", "policy", "extensions", "networking.k8s.io", "rbac.authorization.k8s.io",

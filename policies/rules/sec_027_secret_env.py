@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from policies.framework import WORKLOAD_TYPES, Rule, container_check, is_set, items, lookup
+from policies.framework import Rule, container_check
+from paved.resources import WORKLOAD_TYPES, is_set, items, lookup
 
 # The words pass, secret, token, key and credential, at name-segment boundaries, as
 # `paved validate` reads them (paved/catalog.py): DB_PASSWORD, APITOKEN, SIGNING_KEY and

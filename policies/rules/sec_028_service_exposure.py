@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, lookup, object_name
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup, object_name
 
 SERVICE = "kubernetes:core/v1:Service"
 EXPOSED = ("LoadBalancer", "NodePort")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import UNKNOWN, Rule, items, kind_of, lookup, object_name
+from policies.framework import Rule
+from paved.resources import UNKNOWN, items, kind_of, lookup, object_name
 
 ROLE_TYPES = frozenset({
     "kubernetes:rbac.authorization.k8s.io/v1:Role",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, kind_of, lookup, object_name
+from policies.framework import Rule
+from paved.resources import UNKNOWN, kind_of, lookup, object_name
 
 BINDING_TYPES = frozenset({
     "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import WORKLOAD_TYPES, Rule, is_set, items, kind_of, lookup, object_name, pod_spec
+from policies.framework import Rule
+from paved.resources import WORKLOAD_TYPES, is_set, items, kind_of, lookup, object_name, pod_spec
 
 REQUIRED = ("requests.cpu", "requests.memory", "limits.memory")
 

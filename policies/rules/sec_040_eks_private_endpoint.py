@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from policies.framework import UNKNOWN, Rule, items, lookup
+from policies.framework import Rule
+from paved.resources import UNKNOWN, items, lookup
 from policies.rules.aws_common import subject
 
 CLUSTER = "aws:eks/cluster:Cluster"

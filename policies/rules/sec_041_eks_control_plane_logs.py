@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, items, lookup
+from policies.framework import Rule
+from paved.resources import UNKNOWN, items, lookup
 from policies.rules.aws_common import subject
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]

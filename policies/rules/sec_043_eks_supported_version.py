@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, lookup
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup
 from policies.rules.aws_common import subject
 
 # EKS standard support as of 2026-11 (14 months from EKS release): 1.34 until 2026-12-02,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import Rule, is_set
+from policies.framework import Rule
+from paved.resources import is_set
 from policies.rules.aws_common import subject
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import Rule, lookup
+from policies.framework import Rule
+from paved.resources import lookup
 from policies.rules.aws_common import subject
 
 

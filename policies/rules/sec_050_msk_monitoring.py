@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import UNKNOWN, Rule, lookup
+from policies.framework import Rule
+from paved.resources import UNKNOWN, lookup
 from policies.rules.aws_common import subject
 
 LEVELS = ["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]

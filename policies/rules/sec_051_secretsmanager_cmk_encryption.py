@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import Rule, is_set, lookup
+from policies.framework import Rule
+from paved.resources import is_set, lookup
 from policies.rules.aws_common import subject
 
 AWS_MANAGED = "alias/aws/secretsmanager"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from policies.framework import Rule, items, lookup
+from policies.framework import Rule
+from paved.resources import items, lookup
 from policies.rules.aws_common import IAM_POLICY_TYPES, permission_statements, subject
 
 ADMIN_POLICY = ":policy/AdministratorAccess"

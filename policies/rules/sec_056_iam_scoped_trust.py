@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from policies.framework import Rule, lookup
+from policies.framework import Rule
+from paved.resources import lookup
 from policies.rules.aws_common import (
     Statement,
     parse_document,

@@ -23,7 +23,7 @@ from pulumi_policy.proxy import (
 
 from conftest import ROOT, STACKS, planned
 from paved.check import run, settings_for
-from policies.framework import POD_SPEC_PATHS, WORKLOAD_TYPES
+from paved.resources import POD_SPEC_PATHS, WORKLOAD_TYPES
 from policies.rules import (
     index_security_kubernetes,
     sec_001_privileged,
