@@ -4,8 +4,8 @@ The catalog is read with a round-trip YAML parser (ruamel.yaml), and the new ent
 by it in the file's own indentation, is inserted after the last service: every other byte
 of the file (comments, order, formatting) stays as it was. The new document is validated
 against every stack before anything is written; then the catalog is replaced atomically
-and ``sample_services/NAME/`` is rendered from ``sample_services/_template/``, the template
-every sample service's Dockerfile comes from.
+and ``sample_services/NAME/`` is rendered from ``sample_services/_template/``; every sample
+service's image is built from the one ``sample_services/Dockerfile`` (:func:`build_command`).
 
 The defaults pass every mandatory policy in every stack: two to four replicas (one to
 two in dev), small requests within every stack's caps, the probes and metrics path the
@@ -33,7 +33,8 @@ DEFAULT_REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop"
 DEFAULT_VERSION = "0.1.0"
 DEFAULT_PORT = 8080
 # Files of a scaffolded service: template name → file name.
-TEMPLATE_FILES = {"app.py.tmpl": "app.py", "Dockerfile.tmpl": "Dockerfile"}
+TEMPLATE_FILES = {"app.py.tmpl": "app.py"}
+DOCKERFILE = SERVICES_DIR / "Dockerfile"
 
 
 def _yaml() -> Any:
@@ -80,13 +81,21 @@ def entry(name: str, team: str, port: int, image: str, description: str) -> Any:
     ])
 
 
-def render(template_dir: Path, name: str, port: int, metrics_port: int | None = None,
-           description: str = "") -> dict[str, str]:
+def build_command(name: str, port: int, metrics_port: int | None = None) -> str:
+    """The ``docker build`` of a service's image from the shared Dockerfile, run from the repository root."""
+    args = [f"--build-arg SERVICE={name}"]
+    if port != DEFAULT_PORT:
+        args.append(f"--build-arg PORT={port}")
+    if (metrics_port or port) != DEFAULT_PORT:
+        args.append(f"--build-arg METRICS_PORT={metrics_port or port}")
+    return f"docker build -f {DOCKERFILE.as_posix()} {' '.join(args)} -t shop/{name}:dev {SERVICES_DIR.as_posix()}"
+
+
+def render(template_dir: Path, name: str, port: int, description: str = "") -> dict[str, str]:
     """The scaffold's files (file name → text) for a service, from the shared template."""
     values = {
         "name": name,
         "port": str(port),
-        "expose": " ".join(str(p) for p in dict.fromkeys([port, metrics_port or port])),
         # It lands in a docstring.
         "description": description.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
     }
@@ -291,6 +300,6 @@ def run(args: argparse.Namespace, root: Path, catalog: Path) -> int:
     print(added.entry_text.rstrip("\n"))
     if added.scaffold is not None:
         rel = os.path.relpath(added.scaffold) if added.scaffold.is_absolute() else added.scaffold
-        print(f"\nscaffolded {rel}/: {', '.join(TEMPLATE_FILES.values())}")
+        print(f"\nscaffolded {rel}/: {', '.join(TEMPLATE_FILES.values())}; its image: {build_command(args.name, args.port)}")
     print("\nnext: paved validate && paved plan --stack dev && paved check --stack dev, then open a pull request")
     return 0

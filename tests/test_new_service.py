@@ -62,15 +62,18 @@ def test_new_service_plans_and_passes_every_mandatory_policy_in_every_stack(proj
     capsys.readouterr()
 
 
-def test_scaffold_comes_from_the_shared_template_and_runs(project, tmp_path):
+def test_scaffold_comes_from_the_shared_template_and_runs(project, tmp_path, capsys):
     from paved.new_service import TEMPLATE_DIR, render
 
     assert main(["new-service", "reviews", "--team", "engagement", "--port", "8081"]) == 0
     scaffold = project / "sample_services" / "reviews"
-    assert sorted(p.name for p in scaffold.iterdir()) == ["Dockerfile", "app.py"]
+    # No Dockerfile per service: the shared one builds it, and the command says how.
+    assert sorted(p.name for p in scaffold.iterdir()) == ["app.py"]
+    assert ("docker build -f sample_services/Dockerfile --build-arg SERVICE=reviews --build-arg PORT=8081 "
+            "--build-arg METRICS_PORT=8081 -t shop/reviews:dev sample_services") in capsys.readouterr().out
     expected = render(project / TEMPLATE_DIR, "reviews", 8081, description="The reviews service of team engagement.")
-    assert (scaffold / "Dockerfile").read_text() == expected["Dockerfile"]
-    assert "EXPOSE 8081" in expected["Dockerfile"] and 'NAME = "reviews"' in (scaffold / "app.py").read_text()
+    assert (scaffold / "app.py").read_text() == expected["app.py"]
+    assert 'NAME = "reviews"' in (scaffold / "app.py").read_text()
 
     import socket
 
