@@ -21,6 +21,15 @@ CLUSTER_POLICIES = ["AmazonEKSClusterPolicy"]
 NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"]
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 STORAGE_CLASS = "gp3-encrypted"
+# The VPC CNI enforces NetworkPolicy only with its network policy agent switched on
+# (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html); without it
+# every NetworkPolicy paved writes is accepted by the API server and silently ignored.
+ADDON_CONFIGURATION = {"vpc-cni": {"enableNetworkPolicy": "true"}}
+# EKS access policies for the operators a stack lists (paved:cluster access).
+ACCESS_POLICIES = {
+    "admins": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    "viewers": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+}
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class EksCluster(pulumi.ComponentResource):
             self.oidc_issuer = found.identities[0].oidcs[0].issuer
             self.node_security_group_id = found.vpc_config.cluster_security_group_id
             config = kubeconfig(found.name, found.endpoint, found.certificate_authorities[0].data, args.region)
+            ready = []
         else:
             versions = addon_versions(args.kubernetes_version)
             child = pulumi.ResourceOptions(parent=self)
@@ -125,9 +135,12 @@ class EksCluster(pulumi.ComponentResource):
                                args.kms_deletion_window_days, self)
             role = aws.iam.Role(f"{name}-role", aws.iam.RoleArgs(
                 description=f"EKS control plane of {args.name}", assume_role_policy=service_trust("eks.amazonaws.com")), opts=child)
-            for policy in CLUSTER_POLICIES:
+            # EKS checks the role's permissions when it creates the cluster: attach them first.
+            cluster_attachments = [
                 aws.iam.RolePolicyAttachment(f"{name}-role-{policy.lower()}", aws.iam.RolePolicyAttachmentArgs(
                     role=role.name, policy_arn=managed_policy(partition, policy)), opts=child)
+                for policy in CLUSTER_POLICIES
+            ]
             # Created first so EKS does not create it without a retention period.
             logs = aws.cloudwatch.LogGroup(f"{name}-logs", aws.cloudwatch.LogGroupArgs(
                 name=f"/aws/eks/{args.name}/cluster", retention_in_days=s.log_retention_days), opts=child)
@@ -147,8 +160,15 @@ class EksCluster(pulumi.ComponentResource):
                     deletion_protection=s.deletion_protection,
                     bootstrap_self_managed_addons=False,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[logs, *cluster_attachments]),
             )
+            for role_name, arns in (("admins", s.access.admins), ("viewers", s.access.viewers)):
+                for i, principal in enumerate(arns):
+                    entry = aws.eks.AccessEntry(f"{name}-access-{role_name}-{i}", aws.eks.AccessEntryArgs(
+                        cluster_name=cluster.name, principal_arn=principal, type="STANDARD"), opts=child)
+                    aws.eks.AccessPolicyAssociation(f"{name}-access-{role_name}-{i}-policy", aws.eks.AccessPolicyAssociationArgs(
+                        cluster_name=cluster.name, principal_arn=entry.principal_arn, policy_arn=ACCESS_POLICIES[role_name],
+                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster")), opts=child)
             node_role = aws.iam.Role(f"{name}-node-role", aws.iam.RoleArgs(
                 description=f"EKS nodes of {args.name}", assume_role_policy=service_trust("ec2.amazonaws.com")), opts=child)
             attachments = [
@@ -160,6 +180,7 @@ class EksCluster(pulumi.ComponentResource):
             early = [
                 aws.eks.Addon(f"{name}-addon-{addon}", aws.eks.AddonArgs(
                     cluster_name=cluster.name, addon_name=addon, addon_version=versions[addon],
+                    configuration_values=json.dumps(ADDON_CONFIGURATION[addon]) if addon in ADDON_CONFIGURATION else None,
                     resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE"), opts=child)
                 for addon in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
             ]
@@ -170,7 +191,11 @@ class EksCluster(pulumi.ComponentResource):
                     f"{name}-{group.name}",
                     aws.eks.NodeGroupArgs(
                         cluster_name=cluster.name,
-                        node_group_name=group.name,
+                        # A prefix, not a fixed name: a change that replaces the group creates the
+                        # new one before deleting the old, and two groups cannot share a name.
+                        node_group_name_prefix=f"{group.name}-",
+                        # Nodes follow the control plane's pinned minor version, never EKS's latest.
+                        version=args.kubernetes_version,
                         node_role_arn=node_role.arn,
                         subnet_ids=args.subnet_ids,
                         instance_types=list(group.instance_types),
@@ -184,7 +209,7 @@ class EksCluster(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[*attachments, *early],
                                                 ignore_changes=["scalingConfig.desiredSize"]),
                 ))
-            aws.eks.Addon(f"{name}-addon-coredns", aws.eks.AddonArgs(
+            coredns = aws.eks.Addon(f"{name}-addon-coredns", aws.eks.AddonArgs(
                 cluster_name=cluster.name, addon_name="coredns", addon_version=versions["coredns"],
                 resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=groups))
@@ -194,14 +219,17 @@ class EksCluster(pulumi.ComponentResource):
                 description=f"EBS CSI driver of {args.name}",
                 assume_role_policy=pulumi.Output.all(args.account_id, cluster.arn).apply(
                     lambda v: pod_identity_trust(v[0], v[1]))), opts=child)
-            aws.iam.RolePolicyAttachment(f"{name}-ebs-csi-policy", aws.iam.RolePolicyAttachmentArgs(
+            ebs_policy = aws.iam.RolePolicyAttachment(f"{name}-ebs-csi-policy", aws.iam.RolePolicyAttachmentArgs(
                 role=ebs_role.name, policy_arn=managed_policy(partition, "service-role/AmazonEBSCSIDriverPolicy")), opts=child)
             ebs = aws.eks.Addon(f"{name}-addon-aws-ebs-csi-driver", aws.eks.AddonArgs(
                 cluster_name=cluster.name, addon_name="aws-ebs-csi-driver", addon_version=versions["aws-ebs-csi-driver"],
                 resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE",
                 pod_identity_associations=[aws.eks.AddonPodIdentityAssociationArgs(
                     role_arn=ebs_role.arn, service_account=EBS_CSI_SERVICE_ACCOUNT)]),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=groups))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*groups, ebs_policy]))
+            # Every Kubernetes object goes through the provider: making it wait for the nodes
+            # and CoreDNS means no Deployment is created into a cluster that cannot run it.
+            ready = [*groups, coredns]
             self.cluster_name = cluster.name
             self.cluster_arn = cluster.arn
             self.oidc_issuer = cluster.identities[0].oidcs[0].issuer
@@ -222,7 +250,7 @@ class EksCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s",
             k8s.ProviderArgs(kubeconfig=config, enable_server_side_apply=True),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
         )
         self.storage_class = None
         if s.mode == "create":

@@ -53,6 +53,11 @@ def permissions(secret_arns: list[str], secrets_key_arn: str | None, kafka: Kafk
         if kafka.produces:
             statements.append({"Sid": "WriteProducedTopics", "Effect": "Allow", "Action": "kafka-cluster:WriteData",
                                "Resource": sorted(kafka.produces)})
+            # The platform's producers are idempotent (enable.idempotence, Kafka's default since
+            # 3.0); MSK IAM authorises that on the cluster, not the topic, and refuses the
+            # producer's InitProducerId without it.
+            statements.append({"Sid": "WriteIdempotently", "Effect": "Allow",
+                               "Action": "kafka-cluster:WriteDataIdempotently", "Resource": kafka.cluster_arn})
         if kafka.consumes:
             statements.append({"Sid": "ReadConsumedTopics", "Effect": "Allow", "Action": "kafka-cluster:ReadData",
                                "Resource": sorted(kafka.consumes)})

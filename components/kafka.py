@@ -104,8 +104,11 @@ class KafkaCluster(pulumi.ComponentResource):
             description="Prometheus on the EKS nodes scrapes the brokers' JMX and node exporters"), opts=child)
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", aws.cloudwatch.LogGroupArgs(
             name=f"/aws/msk/{args.name}", retention_in_days=s.log_retention_days), opts=child)
+        # No fixed name: a new Kafka version replaces the configuration (kafkaVersions forces a
+        # new one), and Pulumi creates the replacement before deleting the old; one fixed name
+        # would collide. Pulumi's auto-name (logical name plus a random suffix) cannot.
         configuration = aws.msk.Configuration(f"{name}-config", aws.msk.ConfigurationArgs(
-            name=f"{args.name}-config", kafka_versions=[s.version], server_properties=server_properties(s),
+            kafka_versions=[s.version], server_properties=server_properties(s),
             description="paved: no auto-created topics; replication per stack"), opts=child)
         cluster = aws.msk.Cluster(f"{name}-msk", cluster_args(args, key.arn, group.id, configuration, logs.name), opts=child)
         for topic, service, team in args.topics:

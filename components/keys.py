@@ -10,7 +10,11 @@ import pulumi_aws as aws
 
 
 def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pulumi.Resource) -> aws.kms.Key:
-    """A symmetric CMK with yearly rotation; named ``<name>-key``, aliased ``alias/paved/<name>``."""
+    """A symmetric CMK with yearly rotation; named ``<name>-key``, aliased ``alias/paved/<stack>/<name>``.
+
+    Aliases are unique per account and region, and every environment's stack creates the
+    same component names: the stack in the alias keeps dev and prod in one account apart.
+    """
     key = aws.kms.Key(
         f"{name}-key",
         aws.kms.KeyArgs(
@@ -21,7 +25,7 @@ def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pul
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    aws.kms.Alias(f"{name}-key-alias", aws.kms.AliasArgs(name=f"alias/paved/{name}", target_key_id=key.key_id),
+    aws.kms.Alias(f"{name}-key-alias", aws.kms.AliasArgs(name=f"alias/paved/{pulumi.get_stack()}/{name}", target_key_id=key.key_id),
                   opts=pulumi.ResourceOptions(parent=parent))
     return key
 

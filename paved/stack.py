@@ -83,6 +83,28 @@ class NodeGroupSettings(_Section):
         return self
 
 
+PRINCIPAL_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9_+=,.@/-]{1,512}$"  # pydantic-core (Rust regex): $ is the very end
+
+
+class ClusterAccess(_Section):
+    """Who may use the cluster besides whoever ran the first ``pulumi up`` (EKS access entries)."""
+
+    admins: list[Annotated[str, Field(pattern=PRINCIPAL_ARN)]] = Field(
+        default_factory=list, description="IAM role or user ARNs with cluster-admin (AmazonEKSClusterAdminPolicy).")
+    viewers: list[Annotated[str, Field(pattern=PRINCIPAL_ARN)]] = Field(
+        default_factory=list, description="IAM role or user ARNs that may read everything but Secrets (AmazonEKSViewPolicy).")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "ClusterAccess":
+        both = sorted(set(self.admins) & set(self.viewers))
+        if both:
+            raise ValueError(f"a principal has one access entry: {', '.join(both)} is listed as admin and viewer")
+        for role, arns in (("admins", self.admins), ("viewers", self.viewers)):
+            if len(set(arns)) != len(arns):
+                raise ValueError(f"{role} lists a principal twice")
+        return self
+
+
 class ClusterSettings(_Section):
     """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
 
@@ -94,6 +116,7 @@ class ClusterSettings(_Section):
     deletion_protection: bool
     identity: Literal["podIdentity", "irsa"] = Field(description="How pods get their IAM role.")
     node_groups: list[NodeGroupSettings] = Field(default_factory=list)
+    access: ClusterAccess = Field(default_factory=ClusterAccess)
 
     @model_validator(mode="after")
     def _groups(self) -> "ClusterSettings":

@@ -68,8 +68,11 @@ def test_each_service_role_is_exactly_its_least_privilege(stack):
             expected_sids.add("DescribeOwnTopics")
             assert topics("DescribeOwnTopics") == sorted({*produced, *consumed})
             if produced:
-                expected_sids.add("WriteProducedTopics")
+                expected_sids |= {"WriteProducedTopics", "WriteIdempotently"}
                 assert topics("WriteProducedTopics") == produced
+                # The platform's producers are idempotent: MSK IAM checks this on the cluster.
+                assert statements["WriteIdempotently"]["Action"] == "kafka-cluster:WriteDataIdempotently"
+                assert statements["WriteIdempotently"]["Resource"] == statements["ConnectToKafka"]["Resource"]
             if consumed:
                 expected_sids |= {"ReadConsumedTopics", "UseOwnConsumerGroup"}
                 assert topics("ReadConsumedTopics") == consumed
@@ -353,3 +356,75 @@ def test_public_service_needs_a_certificate(tmp_path):
     (issue,) = exc.value.issues
     assert issue.field == "services[orders].public"
     assert "paved:ingress" in issue.message and "(in environment staging)" in issue.message
+
+
+# --- first-deploy failures the review found ---------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_vpc_cni_enforces_network_policies(stack):
+    """Without the network policy agent, the VPC CNI ignores every NetworkPolicy paved writes."""
+    doc = planned(stack)[0]
+    (cni,) = [r for r in by_type(doc, "aws:eks/addon:Addon") if r["inputs"]["addonName"] == "vpc-cni"]
+    assert json.loads(cni["inputs"]["configurationValues"]) == {"enableNetworkPolicy": "true"}, cni["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kms_aliases_carry_the_stack(stack):
+    """Aliases are unique per account and region: two stacks in one account must not collide."""
+    names = [r["inputs"]["name"] for r in by_type(planned(stack)[0], "aws:kms/alias:Alias")]
+    assert names and all(n.startswith(f"alias/paved/{stack}/") for n in names), names
+    others = {r["inputs"]["name"] for s in STACKS if s != stack for r in by_type(planned(s)[0], "aws:kms/alias:Alias")}
+    assert not others & set(names)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_replaceable_resources_have_no_fixed_name(stack):
+    """A replacement creates the new resource before deleting the old: a fixed name collides."""
+    doc = planned(stack)[0]
+    for group in by_type(doc, "aws:eks/nodeGroup:NodeGroup"):
+        assert "nodeGroupName" not in group["inputs"] and group["inputs"]["nodeGroupNamePrefix"].endswith("-"), group["urn"]
+        assert group["inputs"]["version"] == doc["kubernetesVersion"], group["urn"]  # not EKS's latest
+    for config in by_type(doc, "aws:msk/configuration:Configuration"):
+        assert "name" not in config["inputs"], config["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cluster_and_ebs_driver_wait_for_their_permissions(stack):
+    doc = planned(stack)[0]
+    attachments = {r["urn"]: r for r in by_type(doc, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    (cluster,) = by_type(doc, "aws:eks/cluster:Cluster")
+    assert any("amazoneksclusterpolicy" in urn for urn in cluster["options"]["dependsOn"] if urn in attachments)
+    (ebs,) = [r for r in by_type(doc, "aws:eks/addon:Addon") if r["inputs"]["addonName"] == "aws-ebs-csi-driver"]
+    assert any(urn.endswith("-ebs-csi-policy") for urn in ebs["options"]["dependsOn"]), ebs["options"]["dependsOn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_kubernetes_objects_wait_for_nodes_and_dns(stack):
+    """Every Kubernetes object goes through the provider, and the provider waits for nodes and CoreDNS."""
+    doc = planned(stack)[0]
+    (provider,) = by_type(doc, "pulumi:providers:kubernetes")
+    deps = provider["options"]["dependsOn"]
+    groups = [r["urn"] for r in by_type(doc, "aws:eks/nodeGroup:NodeGroup")]
+    coredns = [r["urn"] for r in by_type(doc, "aws:eks/addon:Addon") if r["inputs"]["addonName"] == "coredns"]
+    assert groups and set(groups) <= set(deps) and set(coredns) <= set(deps), deps
+
+
+def test_operators_get_access_entries(tmp_path):
+    """Only the cluster's creator has access unless the stack lists operators."""
+    root = copy_project(tmp_path)
+    stack_file = root / "stacks" / "Pulumi.dev.yaml"
+    text = stack_file.read_text()
+    assert "    identity: podIdentity\n" in text
+    stack_file.write_text(text.replace("    identity: podIdentity\n", "    identity: podIdentity\n    access:\n"
+                                       "      admins: [arn:aws:iam::123456789012:role/platform-admin]\n"
+                                       "      viewers: [arn:aws:iam::123456789012:role/oncall]\n", 1))
+    from paved import plan
+
+    doc = plan.build("dev", root / "services_catalog.yaml", root)[0]
+    entries = {r["inputs"]["principalArn"] for r in by_type(doc, "aws:eks/accessEntry:AccessEntry")}
+    assert entries == {"arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:role/oncall"}
+    policies = {r["inputs"]["principalArn"]: r["inputs"]["policyArn"].rsplit("/", 1)[1]
+                for r in by_type(doc, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")}
+    assert policies == {"arn:aws:iam::123456789012:role/platform-admin": "AmazonEKSClusterAdminPolicy",
+                        "arn:aws:iam::123456789012:role/oncall": "AmazonEKSViewPolicy"}
