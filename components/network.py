@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from paved.errors import PavedError
 from paved.stack import NetworkSettings
 
 # A route, not an allow rule: the only way to send traffic to the internet gateway or a
@@ -49,6 +50,29 @@ def subnet_tags(cluster_name: str, public: bool, zone: str, environment: str) ->
     }
 
 
+# Zones EKS refuses for control-plane subnets ("Subnet requirements" in the EKS user guide);
+# use1-az3 also has no current-generation (Nitro) instances, so nodes and MSK brokers cannot
+# run there either. Zone IDs, not names: names map to different zones in every account.
+UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+
+
+def usable_zones(count: int, parent: pulumi.Resource) -> list[str]:
+    """The first ``count`` standard zones of the region that EKS, its nodes and MSK support.
+
+    Local and Wavelength zones are left out (opt-in). The lookup is a plain (blocking) invoke,
+    so a region with too few zones stops the run here, with the numbers, instead of an index
+    error deep in the engine.
+    """
+    found = aws.get_availability_zones(
+        state="available", exclude_zone_ids=list(UNSUPPORTED_ZONE_IDS),
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=pulumi.InvokeOptions(parent=parent))
+    if len(found.names) < count:
+        raise PavedError(f"paved:network zones is {count}, but the region has only {len(found.names)} zones "
+                         f"that EKS and MSK support ({', '.join(found.names)}); lower zones")
+    return list(found.names[:count])
+
+
 def nat_count(settings: NetworkSettings) -> int:
     """One NAT gateway (cheap, dev) or one per zone (no cross-zone dependency, prod)."""
     return settings.zones if settings.nat_gateways == "perZone" else 1
@@ -73,7 +97,7 @@ class Network(pulumi.ComponentResource):
             return
 
         child = pulumi.ResourceOptions(parent=self)
-        zones = aws.get_availability_zones_output(state="available", opts=pulumi.InvokeOutputOptions(parent=self)).names
+        zones = usable_zones(s.zones, self)
         public_cidrs, private_cidrs = subnet_plan(s.cidr, s.zones)
         vpc = aws.ec2.Vpc(f"{name}-vpc", aws.ec2.VpcArgs(
             cidr_block=s.cidr, enable_dns_hostnames=True, enable_dns_support=True,
@@ -85,10 +109,10 @@ class Network(pulumi.ComponentResource):
             zone = zones[i]
             public.append(aws.ec2.Subnet(f"{name}-public-{i}", aws.ec2.SubnetArgs(
                 vpc_id=vpc.id, cidr_block=public_cidrs[i], availability_zone=zone, map_public_ip_on_launch=False,
-                tags=zone.apply(lambda z: subnet_tags(args.cluster_name, True, z, args.environment))), opts=child))
+                tags=subnet_tags(args.cluster_name, True, zone, args.environment)), opts=child))
             private.append(aws.ec2.Subnet(f"{name}-private-{i}", aws.ec2.SubnetArgs(
                 vpc_id=vpc.id, cidr_block=private_cidrs[i], availability_zone=zone, map_public_ip_on_launch=False,
-                tags=zone.apply(lambda z: subnet_tags(args.cluster_name, False, z, args.environment))), opts=child))
+                tags=subnet_tags(args.cluster_name, False, zone, args.environment)), opts=child))
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", aws.ec2.RouteTableArgs(
             vpc_id=vpc.id, routes=[aws.ec2.RouteTableRouteArgs(cidr_block=DEFAULT_ROUTE, gateway_id=igw.id)]), opts=child)

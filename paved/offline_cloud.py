@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from importlib import resources
 from typing import Any
+
+from paved.errors import PavedError
 
 ACCOUNT_ID = "123456789012"  # AWS's documentation account: never a real one
 PARTITION = "aws"
@@ -27,13 +31,7 @@ def _uuid(seed: str) -> str:
 def invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | None:
     """The result of a provider function, or None when the engine does not know it."""
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-        letters = "abcdef"
-        return {
-            "id": region, "state": "available",
-            "names": [f"{region}{c}" for c in letters],
-            "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
-            "groupNames": [region] * len(letters),
-        }
+        return _availability_zones(args, region)
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
         return {"id": ACCOUNT_ID, "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/paved-offline",
                 "userId": "AIDAPAVEDOFFLINE"}
@@ -51,6 +49,24 @@ def invoke(token: str, args: dict[str, Any], region: str) -> dict[str, Any] | No
                               "subnetIds": [f"subnet-{_hex(name + str(i))}" for i in range(3)],
                               "endpointPrivateAccess": True, "endpointPublicAccess": False}}
     return None
+
+
+def _availability_zones(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """The region's standard zones, as AWS answers: honouring excludeZoneIds / excludeNames.
+
+    A region with no zone list is an error rather than invented zones: a plan that spreads
+    subnets over zones the region does not have would pass offline and fail in AWS.
+    """
+    known = json.loads(resources.files("paved").joinpath("data/availability_zones.json").read_text())["regions"]
+    if region not in known:
+        raise PavedError(f"the offline engine has no availability zones for region {region!r}; "
+                         f"add them to paved/data/availability_zones.json (known: {', '.join(sorted(known))})")
+    ids = known[region]
+    names = [f"{region}{chr(ord('a') + i)}" for i in range(len(ids))]
+    excluded_ids, excluded_names = set(args.get("excludeZoneIds") or ()), set(args.get("excludeNames") or ())
+    kept = [(n, z) for n, z in zip(names, ids) if z not in excluded_ids and n not in excluded_names]
+    return {"id": region, "state": "available", "names": [n for n, _ in kept], "zoneIds": [z for _, z in kept],
+            "groupNames": [region] * len(kept)}
 
 
 def _ca(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -204,7 +205,8 @@ def test_network_spans_the_zones(stack, nats):
     s = load_stack(ROOT, stack)
     subnets = [r["inputs"] for r in by_type(doc, "aws:ec2/subnet:Subnet")]
     assert len(subnets) == 2 * s.network.zones
-    assert {sn["availabilityZone"] for sn in subnets} == {f"us-east-1{c}" for c in "abcdef"[: s.network.zones]}
+    # us-east-1c is use1-az3 in the offline account: EKS refuses it (see test below).
+    assert {sn["availabilityZone"] for sn in subnets} == {f"us-east-1{c}" for c in "abdef"[: s.network.zones]}
     private = [sn for sn in subnets if "kubernetes.io/role/internal-elb" in sn["tags"]]
     public = [sn for sn in subnets if "kubernetes.io/role/elb" in sn["tags"]]
     assert len(private) == len(public) == s.network.zones
@@ -428,3 +430,33 @@ def test_operators_get_access_entries(tmp_path):
                 for r in by_type(doc, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")}
     assert policies == {"arn:aws:iam::123456789012:role/platform-admin": "AmazonEKSClusterAdminPolicy",
                         "arn:aws:iam::123456789012:role/oncall": "AmazonEKSViewPolicy"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_subnets_avoid_zones_eks_and_msk_do_not_support(stack):
+    """use1-az3 (us-east-1c in the offline account) is refused for EKS subnets and has no Nitro instances."""
+    zones = {r["inputs"]["availabilityZone"] for r in by_type(planned(stack)[0], "aws:ec2/subnet:Subnet")}
+    assert zones and "us-east-1c" not in zones, zones
+
+
+def _plan_with(tmp_path, edit):
+    root = copy_project(tmp_path)
+    stack_file = root / "stacks" / "Pulumi.prod.yaml"
+    stack_file.write_text(edit(stack_file.read_text()))
+    from paved import plan
+
+    return plan.build("prod", root / "services_catalog.yaml", root)
+
+
+def test_too_few_supported_zones_is_a_clear_error(tmp_path):
+    from paved.errors import PavedError
+
+    with pytest.raises(PavedError, match=r"zones is 6, but the region has only 5 zones that EKS and MSK support"):
+        _plan_with(tmp_path, lambda text: re.sub(r"(\n    zones: )\d", r"\g<1>6", text, count=1))
+
+
+def test_a_region_without_known_zones_is_refused_offline(tmp_path):
+    from paved.errors import PavedError
+
+    with pytest.raises(PavedError, match=r"no availability zones for region 'xx-nowhere-1'"):
+        _plan_with(tmp_path, lambda text: text.replace("aws:region: us-east-1", "aws:region: xx-nowhere-1"))
