@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from paved.cost import load_prices, money
+from paved.cost.output import money
+from paved.cost.prices import load_prices
 from paved.resources import NAT_GATEWAY
 from policies.framework import Rule
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import CostError, Estimate, estimate, money
+from paved.cost.estimate import Estimate, estimate
+from paved.cost.output import money
+from paved.cost.prices import CostError
 from policies.framework import Rule
 
 BUDGET = {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.cost import CostError, estimate, money
+from paved.cost.estimate import estimate
+from paved.cost.output import money
+from paved.cost.prices import CostError
 from policies.framework import Rule
 from policies.rules.cost_010_monthly_budget import BUDGET, breakdown
 

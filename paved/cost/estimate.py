@@ -1,9 +1,9 @@
 """Monthly cost estimate of a plan: ``paved cost`` and the monthly-budget policy share it.
 
-Every price comes from one data file, ``paved/data/prices.json`` (value, unit, region,
-source, date). Each line is printed as ``quantity × unit price = amount`` so a total can be
+Every price comes from one data file, ``paved/data/prices.json`` (see
+:mod:`paved.cost.prices`). Each line is a ``quantity × unit price`` so a total can be
 recomputed by hand from the file and the printed quantities; money stays ``Decimal`` and is
-rounded to cents only when printed.
+rounded to cents only when printed (:mod:`paved.cost.output`).
 
 The input is any iterable of resources given as ``(type token, camelCase inputs)`` pairs,
 ``(type, inputs, name)`` triples, or pulumi-policy ``PolicyResource`` objects. Inputs are
@@ -23,115 +23,20 @@ Two views are kept apart, following OpenCost's allocation model:
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources as importlib_resources
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
-from paved.errors import PavedError
+from paved.cost.output import quantity_text
+from paved.cost.prices import Price, Prices, load_prices
 from paved.resources import (
     EKS_CLUSTER, KMS_KEY, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET, UNKNOWN, VPC_ENDPOINT, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
 )
 
-PRICE_FILE = "paved/data/prices.json"
 GIB = Decimal(2**30)
-CENT = Decimal("0.01")
-
-NOTE = (
-    "Pods run on the node groups, so the pod lines show how node capacity is allocated "
-    "(requests x replicas at the autoscalers' minimum and maximum); they are not added to "
-    "the infrastructure total. If pods at maximum cost more than the node groups' instance "
-    "hours, the nodes have to grow."
-)
-
-
-class CostError(PavedError):
-    """A resource the price file cannot price (an instance or broker type it does not list)."""
-
-
-# --- prices ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Price:
-    """One list price from the price file."""
-
-    key: str
-    value: Decimal
-    unit: str
-    region: str
-    source: str
-    date: str
-
-
-@dataclass(frozen=True)
-class Prices:
-    """The price file, loaded: hours per month and every price by dotted key."""
-
-    hours_per_month: Decimal
-    currency: str
-    region: str
-    entries: Mapping[str, Price]
-    path: str = PRICE_FILE
-
-    def get(self, key: str, what: str) -> Price:
-        """The price at ``key`` (``"ec2Instance.t3.medium"``), or CostError naming the file."""
-        price = self.entries.get(key)
-        if price is None:
-            group, _, name = key.partition(".")
-            listed = sorted(k.partition(".")[2] for k in self.entries if k.startswith(group + ".") and k != group)
-            hint = f"; it lists {', '.join(listed)}" if listed else ""
-            raise CostError(f"{what}: no price for {name or group!r} in {self.path} ({group}){hint}. "
-                            "Add it there with its value, unit, region, source and date.")
-        return price
-
-
-def _price(key: str, raw: Mapping[str, Any], path: str) -> Price:
-    try:
-        return Price(key, Decimal(str(raw["value"])), raw["unit"], raw["region"], raw["source"], raw["date"])
-    except (KeyError, TypeError, ArithmeticError) as exc:
-        raise CostError(f"{path}: {key}: every price needs value, unit, region, source and date ({exc})") from None
-
-
-def load_prices(path: str | Path | None = None) -> Prices:
-    """The price file (``paved/data/prices.json`` unless ``path`` is given)."""
-    return _default_prices() if path is None else _load(path)
-
-
-@functools.cache
-def _default_prices() -> Prices:
-    # Read once per process: the budget rules estimate the stack on every preview.
-    return _load(None)
-
-
-def _load(path: str | Path | None) -> Prices:
-    if path is None:
-        text = importlib_resources.files("paved").joinpath("data", "prices.json").read_text(encoding="utf-8")
-        display = PRICE_FILE
-    else:
-        text, display = Path(path).read_text(encoding="utf-8"), str(path)
-    data = json.loads(text, parse_float=Decimal)
-    entries: dict[str, Price] = {}
-    for group, value in data.items():
-        if not isinstance(value, dict) or group == "hoursPerMonth":
-            continue
-        if "value" in value:
-            entries[group] = _price(group, value, display)
-        else:
-            for name, raw in value.items():
-                entries[f"{group}.{name}"] = _price(f"{group}.{name}", raw, display)
-    hours = data["hoursPerMonth"]
-    return Prices(Decimal(str(hours["value"] if isinstance(hours, dict) else hours)), data["currency"], data["region"],
-                  entries, display)
-
-
-# --- the estimate ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -245,7 +150,7 @@ def _node_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str]
     capacity = lookup(it.props, "capacityType")
     how = " (spot, priced at on-demand)" if capacity == "SPOT" else ""
     first = ", first of instanceTypes" if len(types) > 1 else ""
-    lines.append(Line(f"node group {_fmt_qty(desired)} x {instance}{how}{first}", it.name,
+    lines.append(Line(f"node group {quantity_text(desired)} x {instance}{how}{first}", it.name,
                       _hours(prices, desired), "h", price))
     disks = node_disks(it.props, template)
     if disks is None or any(d is UNKNOWN for d in disks):
@@ -254,8 +159,8 @@ def _node_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str]
         return
     per_node = sum(disks, Decimal(0))
     if per_node:
-        lines.append(Line(f"node disks {_fmt_qty(desired)} x {_fmt_qty(per_node)} GB gp3", it.name, desired * per_node,
-                          "GB-month", prices.get("ebsGp3", f"node group {it.name} disks")))
+        lines.append(Line(f"node disks {quantity_text(desired)} x {quantity_text(per_node)} GB gp3", it.name,
+                          desired * per_node, "GB-month", prices.get("ebsGp3", f"node group {it.name} disks")))
 
 
 def _msk(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: list[Item]) -> None:
@@ -266,14 +171,15 @@ def _msk(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resou
                         "not priced")
         return
     price = prices.get(f"mskBroker.{broker_type}", f"MSK cluster {it.name} broker type {broker_type!r}")
-    lines.append(Line(f"MSK brokers {_fmt_qty(brokers)} x {broker_type}", it.name, _hours(prices, brokers), "h", price))
+    lines.append(Line(f"MSK brokers {quantity_text(brokers)} x {broker_type}", it.name, _hours(prices, brokers), "h",
+                      price))
     volume = number(lookup(it.props, "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.volumeSize"))
     if volume is UNKNOWN:
         unpriced.append(f"MSK cluster {it.name}: volumeSize unknown at preview, storage not priced")
         return
     volume = Decimal(DEFAULT_MSK_VOLUME_GB) if volume is None else volume
-    lines.append(Line(f"MSK storage {_fmt_qty(brokers)} x {_fmt_qty(volume)} GB", it.name, brokers * volume, "GB-month",
-                      prices.get("mskStorage", f"MSK cluster {it.name} storage")))
+    lines.append(Line(f"MSK storage {quantity_text(brokers)} x {quantity_text(volume)} GB", it.name, brokers * volume,
+                      "GB-month", prices.get("mskStorage", f"MSK cluster {it.name} storage")))
     if lookup(it.props, "brokerNodeGroupInfo.storageInfo.ebsStorageInfo.provisionedThroughput.enabled") is True:
         unpriced.append(f"MSK cluster {it.name}: provisioned storage throughput is billed extra, not priced")
 
@@ -285,7 +191,7 @@ def _simple(label: str, key: str, quantity_of=None):
         count = Decimal(quantity_of(it)) if quantity_of else Decimal(1)
         price = prices.get(key, f"{label} {it.name}")
         hourly = price.unit == "hour"
-        lines.append(Line(f"{_fmt_qty(count)} x {label}", it.name, _hours(prices, count) if hourly else count,
+        lines.append(Line(f"{quantity_text(count)} x {label}", it.name, _hours(prices, count) if hourly else count,
                           "h" if hourly else price.unit, price))
     return add
 
@@ -295,7 +201,8 @@ def _simple(label: str, key: str, quantity_of=None):
 RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "vpcInterfaceEndpoint": 2,
         "mskBroker": 3, "mskStorage": 3,
         "secretsManagerSecret": 4, "kmsKey": 5}
-MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone", "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
+MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
+          "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
 
 def _merge(lines: list[Line], prices: Prices) -> list[Line]:
@@ -316,7 +223,7 @@ def _merge(lines: list[Line], prices: Prices) -> list[Line]:
             continue
         quantity = sum((ln.quantity for ln in group), Decimal(0))
         count = quantity / prices.hours_per_month if line.unit == "h" else quantity
-        out[i] = Line(f"{_fmt_qty(count)} x {MERGED[line.price.key]}", ", ".join(ln.resource for ln in group),
+        out[i] = Line(f"{quantity_text(count)} x {MERGED[line.price.key]}", ", ".join(ln.resource for ln in group),
                       quantity, line.unit, line.price)
     return out
 
@@ -399,136 +306,3 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate
         by_team.setdefault(s.team, []).append(s)
     teams = [_team_share(team, shares, prices) for team, shares in sorted(by_team.items())]
     return Estimate(prices, tuple(lines), tuple(services), tuple(teams), tuple(unpriced))
-
-
-# --- output ------------------------------------------------------------------------------
-
-
-def money(amount: Decimal) -> str:
-    """``$1,234.57``: rounded half-up to cents, only here."""
-    return f"${amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
-
-
-def cents(amount: Decimal) -> str:
-    """The JSON form of money: a string with two decimals (never a float)."""
-    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def _fmt_qty(value: Decimal | int) -> str:
-    """A quantity without trailing zeros, at most 6 decimals."""
-    d = Decimal(value)
-    if d == d.to_integral_value():
-        return f"{int(d):,}"
-    text = format(d.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP).normalize(), "f")
-    whole, _, frac = text.partition(".")
-    return f"{int(whole):,}.{frac}" if frac else f"{int(whole):,}"
-
-
-def _unit_price(price: Price) -> str:
-    value = price.value.normalize()
-    if value.as_tuple().exponent >= -2:  # type: ignore[operator]
-        value = value.quantize(CENT)
-    unit = "h" if price.unit == "hour" else price.unit.replace("-hour", "-h")
-    return f"${format(value, 'f')}/{unit}"
-
-
-def _resources(names: str) -> str:
-    parts = names.split(", ")
-    return names if len(parts) <= 3 else f"{', '.join(parts[:3])} and {len(parts) - 3} more"
-
-
-def _line_text(line: Line) -> str:
-    return f"{_fmt_qty(line.quantity)} {line.unit} x {_unit_price(line.price)} = {money(line.amount)}"
-
-
-def _pods_text(line_pair: tuple[Line, Line]) -> str:
-    cpu, mem = line_pair
-    return f"{_line_text(cpu)} + {_line_text(mem)} = {money(cpu.amount + mem.amount)}"
-
-
-def text(estimate: Estimate, stack: str | None = None) -> str:
-    """The estimate as a terminal report: every line as quantity × unit price = amount."""
-    p = estimate.prices
-    title = f"paved cost --stack {stack}" if stack else "paved cost"
-    out = [f"{title}: monthly estimate, {p.currency}, {p.region}, {_fmt_qty(p.hours_per_month)} h/month, "
-           f"on-demand list prices from {p.path}", ""]
-    out.append("Infrastructure")
-    if not estimate.infrastructure:
-        out.append("  (no priced AWS resources in this plan)")
-    labels = [f"{ln.item} [{_resources(ln.resource)}]" for ln in estimate.infrastructure]
-    width = min(max([len(label) for label in labels] + [10]), 64)
-    for label, ln in zip(labels, estimate.infrastructure):
-        out.append(f"  {label.ljust(width)}  {_line_text(ln)}")
-    out.append(f"  Infrastructure total: {money(estimate.infrastructure_total)}")
-    out.append("")
-    out.append("Pod requests by service (replicas x requests x hours, at minimum and maximum replicas)")
-    if not estimate.services:
-        out.append("  (no workloads in this plan)")
-    for s in estimate.services:
-        out.append(f"  {s.name} (team {s.team}, namespace {s.namespace}): {_fmt_qty(s.cpu_per_replica)} vCPU and "
-                   f"{_fmt_qty(s.memory_gib_per_replica)} GiB requested per replica")
-        out.append(f"    min {s.min_replicas} replica(s): {_pods_text(s.at_min)}")
-        out.append(f"    max {s.max_replicas} replica(s): {_pods_text(s.at_max)}")
-    out.append("")
-    out.append("Pod requests by team (sum of the team's services)")
-    for t in estimate.teams:
-        out.append(f"  {t.name}:")
-        out.append(f"    min {t.min_replicas} replica(s): {_pods_text(t.at_min)}")
-        out.append(f"    max {t.max_replicas} replica(s): {_pods_text(t.at_max)}")
-    out.append("")
-    out.append("Totals per month")
-    out.append("  Infrastructure (what AWS bills; the budget is checked against this): "
-               f"{money(estimate.infrastructure_total)}")
-    out.append(f"    of which node instance hours: {money(estimate.node_compute_total)}")
-    out.append(f"  Pod requests at minimum replicas: {money(estimate.pods_min_total)}")
-    out.append(f"  Pod requests at maximum replicas: {money(estimate.pods_max_total)}")
-    out.append(f"  {NOTE}")
-    if estimate.unpriced:
-        out.append("")
-        out.append("Not priced")
-        out += [f"  {u}" for u in estimate.unpriced]
-    return "\n".join(out) + "\n"
-
-
-def _line_json(line: Line) -> dict[str, Any]:
-    return {
-        "item": line.item, "resource": line.resource, "quantity": str(line.quantity), "unit": line.unit,
-        "unitPrice": str(line.price.value), "priceKey": line.price.key, "amount": cents(line.amount),
-    }
-
-
-def _share_json(s: Share) -> dict[str, Any]:
-    d: dict[str, Any] = {"name": s.name, "team": s.team, "namespace": s.namespace}
-    if s.cpu_per_replica is not None:
-        d["cpuPerReplica"] = str(s.cpu_per_replica)
-        d["memoryGiBPerReplica"] = str(s.memory_gib_per_replica)
-    for key, count, pair, amount in (("min", s.min_replicas, s.at_min, s.min_amount),
-                                     ("max", s.max_replicas, s.at_max, s.max_amount)):
-        d[key] = {"replicas": count, "lines": [_line_json(ln) for ln in pair], "amount": cents(amount)}
-    return d
-
-
-def as_json(estimate: Estimate, stack: str | None = None) -> dict[str, Any]:
-    """The estimate as JSON-ready data; money and quantities are strings (exact decimals)."""
-    p = estimate.prices
-    return {
-        "stack": stack,
-        "currency": p.currency,
-        "region": p.region,
-        "hoursPerMonth": str(p.hours_per_month),
-        "priceFile": p.path,
-        "infrastructure": [_line_json(ln) for ln in estimate.infrastructure],
-        "services": [_share_json(s) for s in estimate.services],
-        "teams": [_share_json(t) for t in estimate.teams],
-        "totals": {
-            "infrastructure": cents(estimate.infrastructure_total),
-            "nodeCompute": cents(estimate.node_compute_total),
-            "podsAtMin": cents(estimate.pods_min_total),
-            "podsAtMax": cents(estimate.pods_max_total),
-        },
-        "budgetedTotal": cents(estimate.total),
-        "notPriced": list(estimate.unpriced),
-        "note": NOTE,
-    }
-
-
