@@ -29,6 +29,7 @@ from pulumi_policy.proxy import (
 
 from paved import check
 from paved.sdk_inputs import check_inputs
+from policies.config import settings_for
 from policies.rules import index_reliability
 from policies.rules import rel_001_stateful_resources_protected as rel_001
 from policies.rules import rel_002_minimum_replicas as rel_002
@@ -141,7 +142,7 @@ def test_sample_catalog_passes_every_mandatory_reliability_rule(env):
 
 def test_prod_enforces_protection_and_zone_spread():
     fragment = _category_config("prod.json".removesuffix(".json"))
-    levels = {r.id: check.settings_for(r, fragment)[0] for r in index_reliability.RULES}
+    levels = {r.id: settings_for(r, fragment)[0] for r in index_reliability.RULES}
     assert levels["PAVED-REL-001"] == levels["PAVED-REL-005"] == "mandatory"
 
 

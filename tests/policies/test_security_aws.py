@@ -28,6 +28,7 @@ from pulumi_policy.proxy import (
 
 from paved import check
 from paved.sdk_inputs import check_inputs
+from policies.config import load_config, settings_for
 from policies.rules import aws_common, index_security_aws
 from policies.rules import sec_040_eks_private_endpoint as sec_040
 from policies.rules import sec_041_eks_control_plane_logs as sec_041
@@ -261,7 +262,7 @@ def policy_resource(resource_type: str, name: str, props: dict[str, Any]) -> Pol
 
 def run_stack(rule, resources: list[PolicyResource], config: dict | None = None) -> list[tuple[str, str | None]]:
     """Like ``stack_violations`` for resources that need parents or dependencies."""
-    _, cfg = check.settings_for(rule, {rule.policy_name: config} if config else {})
+    _, cfg = settings_for(rule, {rule.policy_name: config} if config else {})
     found: list[tuple[str, str | None]] = []
     rule.run_stack(StackValidationArgs(resources, config=cfg), lambda message, u=None: found.append((message, u)))
     return found
@@ -540,7 +541,7 @@ def test_sec_050_monitoring():
 
 def test_sec_050_is_mandatory_in_prod_only():
     assert sec_050.RULE.enforcement == "advisory"
-    levels = {env: check.settings_for(sec_050.RULE, _category_config(f"{env}.json".removesuffix(".json")))[0]
+    levels = {env: settings_for(sec_050.RULE, _category_config(f"{env}.json".removesuffix(".json")))[0]
               for env in ("dev", "staging", "prod")}
     assert levels == {"dev": "advisory", "staging": "advisory", "prod": "mandatory"}
 
@@ -914,7 +915,7 @@ def test_config_fragment_is_valid(env, tmp_path):
     config_dir = tmp_path / "policies" / "config"
     config_dir.mkdir(parents=True)
     (config_dir / f"{env}.json").write_text(json.dumps(_category_config(f"{env}.json".removesuffix(".json"))))
-    config = check.load_config(tmp_path, env, index_security_aws.RULES)
+    config = load_config(tmp_path, env, index_security_aws.RULES)
     assert set(config) <= {r.policy_name for r in index_security_aws.RULES}
 
 

@@ -22,7 +22,8 @@ from pulumi_policy.proxy import (
 )
 
 from conftest import ROOT, STACKS, planned
-from paved.check import run, settings_for
+from paved.check import run
+from policies.config import settings_for
 from paved.resources import POD_SPEC_PATHS, WORKLOAD_TYPES
 from policies.rules import (
     index_security_kubernetes,
