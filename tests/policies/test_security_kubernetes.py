@@ -24,7 +24,7 @@ from pulumi_policy.proxy import (
 from conftest import ROOT, STACKS, planned
 from paved.check import run
 from policies.config import settings_for
-from paved.resources import POD_SPEC_PATHS, WORKLOAD_TYPES
+from paved.resources import POD_SPEC_PATHS, WORKLOAD_TYPES, parse_image
 from policies.rules import kubernetes as kubernetes_rules
 from policies.rules.kubernetes import (
     sec_001_privileged,
@@ -638,7 +638,7 @@ def test_019_digest_only_and_unknown_images_pass():
     ],
 )
 def test_019_parse_image(image, registry, path, tag):
-    ref = sec_019_image_tag.parse_image(image)
+    ref = parse_image(image)
     assert (ref.registry, ref.path, ref.tag) == (registry, path, tag)
 
 

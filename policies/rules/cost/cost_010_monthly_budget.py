@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from paved.cost.estimate import Estimate, estimate
+from paved.cost.estimate import estimate
 from paved.cost.output import money
 from paved.cost.prices import CostError
 from policies.framework import Rule
-
-BUDGET = {
-    "type": "number", "minimum": 0, "default": 1500,
-    "description": "Monthly budget of the environment in USD, compared with the infrastructure total of the "
-                   "estimate (`paved cost`).",
-}
-
-
-def breakdown(est: Estimate, top: int = 4) -> str:
-    """The largest lines of an estimate: ``3 x NAT gateway $98.55, ...``."""
-    lines = sorted(est.infrastructure, key=lambda ln: ln.amount, reverse=True)
-    shown = ", ".join(f"{ln.item} {money(ln.amount)}" for ln in lines[:top])
-    return shown + (f" and {len(lines) - top} more line(s)" if len(lines) > top else "")
+from policies.rules.cost.budget import BUDGET, breakdown, monthly_budget
 
 
 def validate_stack(args, report) -> None:
-    budget = Decimal(str(args.get_config()["monthlyBudgetUsd"]))
+    budget = monthly_budget(args.get_config())
     try:
         est = estimate(args.resources)
     except CostError as exc:

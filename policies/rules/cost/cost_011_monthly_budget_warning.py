@@ -8,12 +8,12 @@ from paved.cost.estimate import estimate
 from paved.cost.output import money
 from paved.cost.prices import CostError
 from policies.framework import Rule
-from policies.rules.cost.cost_010_monthly_budget import BUDGET, breakdown
+from policies.rules.cost.budget import BUDGET, breakdown, monthly_budget
 
 
 def validate_stack(args, report) -> None:
     config = args.get_config()
-    budget = Decimal(str(config["monthlyBudgetUsd"]))
+    budget = monthly_budget(config)
     percent = Decimal(str(config["warnAtPercent"]))
     try:
         est = estimate(args.resources)

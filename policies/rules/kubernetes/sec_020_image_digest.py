@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from policies.framework import Rule, container_check
-from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
-from policies.rules.kubernetes.sec_019_image_tag import parse_image
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup, parse_image
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 
 from policies.framework import Rule, container_check
-from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup
-from policies.rules.kubernetes.sec_019_image_tag import parse_image
+from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup, parse_image
 
 DEFAULT_REGISTRIES = ["123456789012.dkr.ecr.*.amazonaws.com", "public.ecr.aws"]
 
