@@ -2,6 +2,7 @@
 
 Each category's ``__init__`` is its index: it imports its rule modules explicitly and lists
 them in ``RULES``; ``policies/registry.py`` lists the categories. Helpers that several rules
-share live next to them in their own modules (``kubernetes/images.py``, ``aws/aws_common.py``,
-``cost/budget.py``), never in a rule file.
+share live in their own modules, never in a rule file: ``aws/aws_common.py``,
+``cost/budget.py``, and :mod:`paved.resources` for what components or the cost estimate
+read too (type tokens, workloads, image references).
 """

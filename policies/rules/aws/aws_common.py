@@ -18,7 +18,7 @@ from typing import Any
 
 import pulumi
 
-from paved.resources import UNKNOWN, items, lookup
+from paved.resources import SECRET, UNKNOWN, items, lookup
 
 # How each pulumi_aws module reads in a message: "EKS Cluster paved-prod must ...".
 _SERVICE_NAMES = {
@@ -226,7 +226,6 @@ def is_taggable(resource_type: str) -> bool:
 
 # --- Secrets Manager rotation ---------------------------------------------------------------
 
-SECRET_TYPE = "aws:secretsmanager/secret:Secret"
 ROTATION_TYPE = "aws:secretsmanager/secretRotation:SecretRotation"
 # A secret whose value comes from a vendor (an API key) and cannot be rotated by a Lambda of ours
 # carries this tag; its rotation is then advisory (PAVED-SEC-053) instead of mandatory (052).
@@ -260,7 +259,7 @@ def rotations_by_secret(resources: Sequence[Any]) -> dict[str, list[Any]]:
     ``secretId``; else its dependencies; its parent chain; or a known ``secretId`` naming the
     secret's ``name`` or ``arn`` (``secretId`` takes either; see :func:`secret_names`).
     """
-    secrets = [r for r in resources if r.resource_type == SECRET_TYPE]
+    secrets = [r for r in resources if r.resource_type == SECRET]
     by_urn: dict[str, list[Any]] = {s.urn: [] for s in secrets}
     by_name: dict[str, str] = {}
     for s in secrets:

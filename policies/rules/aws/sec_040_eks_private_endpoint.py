@@ -5,10 +5,8 @@ from __future__ import annotations
 import ipaddress
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, items, lookup
+from paved.resources import EKS_CLUSTER, UNKNOWN, items, lookup
 from policies.rules.aws.aws_common import subject
-
-CLUSTER = "aws:eks/cluster:Cluster"
 
 
 def _opens_to_world(cidr: object) -> bool:
@@ -61,7 +59,7 @@ RULE = Rule(
     anchors=("CKV_AWS_38", "CKV_AWS_39", "CIS EKS 5.4.1", "CIS EKS 5.4.2",
              "PCRP aws-eks-cluster-disallow-api-endpoint-public-access", "NSA Control plane hardening"),
     validate=validate,
-    resource_types=frozenset({CLUSTER}),
+    resource_types=frozenset({EKS_CLUSTER}),
     config={
         "allowPublicAccess": {
             "type": "boolean", "default": True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, items, lookup
+from paved.resources import EKS_CLUSTER, UNKNOWN, items, lookup
 from policies.rules.aws.aws_common import subject
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -35,7 +35,7 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_37", "CIS EKS 2.1.1", "CIS EKS 2.1.2", "NSA Audit logging"),
     validate=validate,
-    resource_types=frozenset({"aws:eks/cluster:Cluster"}),
+    resource_types=frozenset({EKS_CLUSTER}),
     config={
         "requiredLogTypes": {
             "type": "array", "items": {"type": "string"}, "default": LOG_TYPES,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, is_set, items, lookup
+from paved.resources import EKS_CLUSTER, UNKNOWN, is_set, items, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -32,6 +32,6 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_58", "CIS EKS 5.3.1", "PCRP aws-eks-cluster-enable-cluster-encryption-config", "NSA Secrets"),
     validate=validate,
-    resource_types=frozenset({"aws:eks/cluster:Cluster"}),
+    resource_types=frozenset({EKS_CLUSTER}),
     enforcement="mandatory",
 )

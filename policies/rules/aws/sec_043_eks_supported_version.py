@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
+from paved.resources import EKS_CLUSTER, UNKNOWN, lookup
 from policies.rules.aws.aws_common import subject
 
 # EKS standard support as of 2026-11 (14 months from EKS release): 1.34 until 2026-12-02,
@@ -40,7 +40,7 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_339", "NSA Upgrading and application security practices"),
     validate=validate,
-    resource_types=frozenset({"aws:eks/cluster:Cluster"}),
+    resource_types=frozenset({EKS_CLUSTER}),
     config={
         "supportedVersions": {
             "type": "array", "items": {"type": "string"}, "default": SUPPORTED,

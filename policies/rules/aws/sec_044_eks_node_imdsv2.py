@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, is_set, lookup
+from paved.resources import LAUNCH_TEMPLATE, NODE_GROUP, UNKNOWN, is_set, lookup
 from policies.rules.aws.aws_common import subject
-
-NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 def validate(args, report) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, is_set, lookup
+from paved.resources import NODE_GROUP, UNKNOWN, is_set, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -28,6 +28,6 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_100", "CIS EKS 5.4.3"),
     validate=validate,
-    resource_types=frozenset({"aws:eks/nodeGroup:NodeGroup"}),
+    resource_types=frozenset({NODE_GROUP}),
     enforcement="mandatory",
 )

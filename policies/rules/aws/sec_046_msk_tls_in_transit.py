@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
+from paved.resources import MSK_CLUSTER, UNKNOWN, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -33,6 +33,6 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_81",),
     validate=validate,
-    resource_types=frozenset({"aws:msk/cluster:Cluster"}),
+    resource_types=frozenset({MSK_CLUSTER}),
     enforcement="mandatory",
 )

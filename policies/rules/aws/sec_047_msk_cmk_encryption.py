@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import is_set
+from paved.resources import MSK_CLUSTER, is_set
 from policies.rules.aws.aws_common import subject
 
 
@@ -27,6 +27,6 @@ RULE = Rule(
     ),
     anchors=("Turbot: MSK clusters should be encrypted with KMS CMK", "CKV_AWS_81 (notes the gap)"),
     validate=validate,
-    resource_types=frozenset({"aws:msk/cluster:Cluster"}),
+    resource_types=frozenset({MSK_CLUSTER}),
     enforcement="mandatory",
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
+from paved.resources import MSK_CLUSTER, UNKNOWN, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -31,6 +31,6 @@ RULE = Rule(
     ),
     anchors=("AWS Config msk-unrestricted-access-check", "Prowler kafka_cluster_unrestricted_access_disabled"),
     validate=validate,
-    resource_types=frozenset({"aws:msk/cluster:Cluster"}),
+    resource_types=frozenset({MSK_CLUSTER}),
     enforcement="mandatory",
 )

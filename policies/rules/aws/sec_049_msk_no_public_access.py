@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import lookup
+from paved.resources import MSK_CLUSTER, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -28,6 +28,6 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_291", "AWS Config msk-cluster-public-access-disabled", "KICS MSK Broker Is Publicly Accessible"),
     validate=validate,
-    resource_types=frozenset({"aws:msk/cluster:Cluster"}),
+    resource_types=frozenset({MSK_CLUSTER}),
     enforcement="mandatory",
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
+from paved.resources import MSK_CLUSTER, UNKNOWN, lookup
 from policies.rules.aws.aws_common import subject
 
 LEVELS = ["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
@@ -46,7 +46,7 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_80", "AWS Security Hub MSK enhanced monitoring (control id not verified)"),
     validate=validate,
-    resource_types=frozenset({"aws:msk/cluster:Cluster"}),
+    resource_types=frozenset({MSK_CLUSTER}),
     config={
         "minimumEnhancedMonitoring": {
             "type": "string", "enum": LEVELS, "default": "PER_BROKER",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import is_set, lookup
+from paved.resources import SECRET, is_set, lookup
 from policies.rules.aws.aws_common import subject
 
 AWS_MANAGED = "alias/aws/secretsmanager"
@@ -32,6 +32,6 @@ RULE = Rule(
     ),
     anchors=("CKV_AWS_149", "PCRP aws-secretsmanager-secret-configure-customer-managed-key"),
     validate=validate,
-    resource_types=frozenset({"aws:secretsmanager/secret:Secret"}),
+    resource_types=frozenset({SECRET}),
     enforcement="mandatory",
 )

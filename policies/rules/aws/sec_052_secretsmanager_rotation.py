@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from paved.resources import SECRET
 from policies.framework import Rule
 from policies.rules.aws.aws_common import (
-    SECRET_TYPE,
     THIRD_PARTY_TAG,
     THIRD_PARTY_VALUE,
     is_third_party,
@@ -18,7 +18,7 @@ def validate_stack(args, report) -> None:
     max_days = float(args.get_config()["maxRotationDays"])
     rotations = rotations_by_secret(args.resources)
     for secret in args.resources:
-        if secret.resource_type != SECRET_TYPE or is_third_party(secret.props):
+        if secret.resource_type != SECRET or is_third_party(secret.props):
             continue
         must = rotation_problem(rotations.get(secret.urn, []), max_days)
         if must:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, is_set, lookup
+from paved.resources import KMS_KEY, UNKNOWN, is_set, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -36,7 +36,7 @@ RULE = Rule(
     remediation="Set enableKeyRotation: true (rotationPeriodInDays defaults to 365; 90 to 365 is accepted).",
     anchors=("CKV_AWS_7", "AWSGuard cmk-backing-key-rotation-enabled", "PCRP aws-kms-key-enable-key-rotation"),
     validate=validate,
-    resource_types=frozenset({"aws:kms/key:Key"}),
+    resource_types=frozenset({KMS_KEY}),
     config={
         "maxRotationPeriodDays": {
             "type": "number", "default": 365,

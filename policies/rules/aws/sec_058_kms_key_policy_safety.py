@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, is_set, lookup
+from paved.resources import KMS_KEY, UNKNOWN, is_set, lookup
 from policies.rules.aws.aws_common import parse_document, statements, subject, wildcard_principal
 
 
@@ -36,6 +36,6 @@ RULE = Rule(
     anchors=("CKV_AWS_33", "CKV2_AWS_64", "CKV_AWS_227", "PCRP aws-kms-key-disallow-bypass-policy-lockout-safety-check",
              "PCRP aws-kms-key-missing-description"),
     validate=validate,
-    resource_types=frozenset({"aws:kms/key:Key"}),
+    resource_types=frozenset({KMS_KEY}),
     enforcement="mandatory",
 )

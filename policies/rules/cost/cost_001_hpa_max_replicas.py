@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.resources import HPA_TYPES, number
+from paved.resources import HPA_TYPES, kind_of, lookup, number, object_name
 from policies.framework import Rule
-from paved.resources import kind_of, lookup, object_name
 
 
 def validate(args, report) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from paved.resources import memory_text, shown, workloads
 from paved.quantity import cpu_cores, memory_bytes
+from paved.resources import UNKNOWN, lookup, memory_text, shown, workloads
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
 
 QUOTA = "kubernetes:core/v1:ResourceQuota"
 NAMESPACE = "kubernetes:core/v1:Namespace"

@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from paved.resources import DEFAULT_NODE_DISK_GB, DEFAULT_NODE_INSTANCE_TYPE, LAUNCH_TEMPLATE, NODE_GROUP, number
+from paved.resources import (
+    DEFAULT_NODE_DISK_GB,
+    DEFAULT_NODE_INSTANCE_TYPE,
+    LAUNCH_TEMPLATE,
+    NODE_GROUP,
+    UNKNOWN,
+    items,
+    lookup,
+    number,
+)
 from policies.framework import Rule
-from paved.resources import UNKNOWN, items, lookup
 from policies.rules.aws.aws_common import subject
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from paved.resources import EKS_CLUSTER
+from paved.resources import EKS_CLUSTER, UNKNOWN, lookup
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
 from policies.rules.aws.aws_common import subject
 
 

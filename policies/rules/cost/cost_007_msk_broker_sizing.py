@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.resources import DEFAULT_MSK_VOLUME_GB, MSK_CLUSTER, number
+from paved.resources import DEFAULT_MSK_VOLUME_GB, MSK_CLUSTER, UNKNOWN, lookup, number
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup
 from policies.rules.aws.aws_common import subject
 
 EBS = "brokerNodeGroupInfo.storageInfo.ebsStorageInfo"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from paved.resources import number, shown, workloads
+from paved.resources import UNKNOWN, items, lookup, number, object_name, shown, workloads
 from policies.framework import Rule
-from paved.resources import UNKNOWN, items, lookup, object_name
 
 PDB_TYPES = frozenset({"kubernetes:policy/v1:PodDisruptionBudget", "kubernetes:policy/v1beta1:PodDisruptionBudget"})
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.resources import number, shown
+from paved.resources import UNKNOWN, lookup, number, object_name, shown
 from policies.framework import Rule
-from paved.resources import UNKNOWN, lookup, object_name
 
 
 def _amount(value) -> tuple[str, Decimal] | None:

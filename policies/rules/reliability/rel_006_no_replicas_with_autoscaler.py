@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from paved.resources import workloads
+from paved.resources import UNKNOWN, workloads
 from policies.framework import Rule
-from paved.resources import UNKNOWN
 
 # ignoreChanges entries that cover spec.replicas.
 IGNORED = {"spec.replicas", 'spec["replicas"]', "spec['replicas']", "spec", "spec.*", "*"}

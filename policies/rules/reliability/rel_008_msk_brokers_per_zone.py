@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.resources import MSK_CLUSTER, number
+from paved.resources import MSK_CLUSTER, UNKNOWN, items, lookup, number
 from policies.framework import Rule
-from paved.resources import UNKNOWN, items, lookup
 from policies.rules.aws.aws_common import subject
 
 

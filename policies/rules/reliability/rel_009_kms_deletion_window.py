@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.resources import KMS_KEY, number
+from paved.resources import KMS_KEY, lookup, number
 from policies.framework import Rule
-from paved.resources import lookup
 from policies.rules.aws.aws_common import subject
-
-AWS_DEFAULT_DAYS = 30
 
 
 def validate(args, report) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paved.resources import SECRET, number
+from paved.resources import SECRET, lookup, number
 from policies.framework import Rule
-from paved.resources import lookup
 from policies.rules.aws.aws_common import subject
 
 
