@@ -28,12 +28,13 @@ import json, os, sys, time
 from pathlib import Path
 os.environ["PAVED_ROOT"] = sys.argv[2]
 from paved import check, engine, plan
+from policies.config import load_config
 from policies.registry import RULES
 engine.tune_gc_for_process()  # as the `paved` command line does
 t0 = time.perf_counter()
 doc, _ = plan.build(sys.argv[3], sys.argv[1], Path(sys.argv[2]))
 t1 = time.perf_counter()
-config = check.load_config(Path(sys.argv[2]), sys.argv[3], RULES)
+config = load_config(Path(sys.argv[2]), sys.argv[3], RULES)
 violations = check.run(doc, config, RULES)
 t2 = time.perf_counter()
 print(json.dumps({"plan": t1 - t0, "check": t2 - t1, "resources": sum(1 for r in doc["resources"] if r["custom"]),

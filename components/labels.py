@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from paved.model import Service, Team
+from paved.resources import parse_image
 
 PART_OF = "paved"
 MANAGED_BY = "pulumi"
@@ -26,11 +27,10 @@ def selector_labels(service: Service) -> dict[str, str]:
 
 def image_version(image: str) -> str:
     """The image tag (or a digest prefix) for the version label."""
-    ref, _, digest = image.partition("@")
-    tail = ref.rsplit("/", 1)[-1]
-    if ":" in tail:
-        return tail.split(":", 1)[1][:63]
-    return digest.replace("sha256:", "")[:12] if digest else "unknown"
+    ref = parse_image(image)
+    if ref.tag is not None:
+        return ref.tag[:63]
+    return ref.digest.replace("sha256:", "")[:12] if ref.digest else "unknown"
 
 
 def service_labels(service: Service, team: Team, environment: str) -> dict[str, str]:

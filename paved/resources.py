@@ -170,6 +170,44 @@ def effective(container: Mapping[str, Any], pod: Mapping[str, Any], key: str) ->
     return lookup(pod, ("securityContext", key)) if value is None else value
 
 
+# --- container images ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image reference split the way container runtimes read it."""
+
+    registry: str  # "docker.io" when the reference names none
+    path: str  # "library/nginx", "shop/orders"
+    tag: str | None
+    digest: str | None
+
+    @property
+    def repository(self) -> str:
+        """``registry/path``, the part an allow-list matches."""
+        return f"{self.registry}/{self.path}"
+
+
+def parse_image(image: str) -> ImageRef:
+    """``123.dkr.ecr.us-east-1.amazonaws.com/shop/orders:1.8.2`` → its registry, path, tag and digest.
+
+    The one image-reference parser: the image rules and the version label of components read
+    images through it. An empty tag (``name:``) reads as none.
+    """
+    ref, _, digest = image.partition("@")
+    name, tag = ref, None
+    head, _, last = ref.rpartition("/")
+    if ":" in last:
+        last, tag = last.split(":", 1)
+        name = f"{head}/{last}" if head else last
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first.lower(), rest
+    else:
+        registry, path = "docker.io", name if rest else f"library/{name}"
+    return ImageRef(registry=registry, path=path, tag=tag or None, digest=digest or None)
+
+
 # --- workloads and autoscalers ----------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from paved.check import settings_for
+from policies.config import settings_for
 from policies.registry import RULES
 
 ENVIRONMENTS = ("dev", "staging", "prod")

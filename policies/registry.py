@@ -1,17 +1,16 @@
 """The one explicit list of paved's rules. No import-time globbing: a rule is in the pack
-because it is named here (through its category's index)."""
+because its category package lists it and the category is named here."""
 
 from __future__ import annotations
 
-from policies.framework import Rule
-from policies.rules import index_cost, index_reliability, index_security_aws, index_security_kubernetes
+from types import ModuleType
 
-CATEGORIES: tuple[tuple[Rule, ...], ...] = (
-    index_security_kubernetes.RULES,
-    index_security_aws.RULES,
-    index_cost.RULES,
-    index_reliability.RULES,
-)
+from policies.framework import Rule
+from policies.rules import aws, cost, kubernetes, reliability
+
+# The rule categories in pack order; each is a package under policies/rules/ whose
+# __init__ lists its rules in RULES. A new category is its package plus its name here.
+CATEGORIES: tuple[ModuleType, ...] = (kubernetes, aws, cost, reliability)
 
 
 def validate_registry(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
@@ -31,9 +30,5 @@ def validate_registry(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
     return rules
 
 
-RULES: tuple[Rule, ...] = validate_registry(tuple(rule for category in CATEGORIES for rule in category))
+RULES: tuple[Rule, ...] = validate_registry(tuple(rule for category in CATEGORIES for rule in category.RULES))
 
-
-def by_policy_name() -> dict[str, Rule]:
-    """Rules keyed by the name Pulumi and the config files use."""
-    return {rule.policy_name: rule for rule in RULES}

@@ -19,7 +19,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from paved.check import settings_for
+from policies.config import settings_for
 
 
 def options(protect: bool = False, ignore_changes: list[str] | None = None, parent: str | None = None) -> PolicyResourceOptions:

@@ -243,7 +243,7 @@ def test_every_taggable_resource_carries_ownership_tags(stack):
     provider = one(doc, "pulumi:providers:aws")["inputs"]
     defaults = json.loads(provider["defaultTags"])["tags"]
     assert defaults["environment"] == stack and defaults["managed-by"] == "paved"
-    from policies.rules.aws_common import is_taggable
+    from policies.rules.aws.aws_common import is_taggable
 
     for r in doc["resources"]:
         if r["type"].startswith("aws:") and is_taggable(r["type"]):

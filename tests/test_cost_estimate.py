@@ -1,4 +1,4 @@
-"""The cost estimate (paved/cost.py) and its price file (paved/data/prices.json).
+"""The cost estimate (paved/cost/) and its price file (paved/data/prices.json).
 
 Expected amounts are computed here by hand from the price file's numbers, never from the
 estimator's own lookups, so a wrong line or a wrong price key shows up as a different total.
@@ -17,6 +17,7 @@ from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from paved import cost
+from paved.cost.prices import load_prices
 from paved.resources import pod_requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ def cents(d: Decimal) -> Decimal:
 
 
 def test_every_price_has_value_unit_region_source_and_date():
-    prices = cost.load_prices()
+    prices = load_prices()
     assert prices.hours_per_month == 730 and prices.region == "us-east-1" and prices.currency == "USD"
     for key, price in prices.entries.items():
         assert price.value > 0 and price.unit and price.source and price.date, key
@@ -70,7 +71,7 @@ def test_a_broken_price_file_is_a_clear_error(tmp_path):
     path = tmp_path / "prices.json"
     path.write_text(json.dumps(broken))
     with pytest.raises(cost.CostError, match="natGateway: every price needs value, unit, region, source and date"):
-        cost.load_prices(path)
+        load_prices(path)
 
 
 # --- a hand-built stack ------------------------------------------------------------------------

@@ -757,8 +757,8 @@ def test_observability_stack_requires_the_secret_store():
 
 
 def test_monitoring_namespace_is_a_recorded_baseline_exception_that_policies_accept():
-    from policies.rules.sec_024_default_deny import RULE as DEFAULT_DENY
-    from policies.rules.sec_025_pod_security_labels import RULE as POD_SECURITY
+    from policies.rules.kubernetes.sec_024_default_deny import RULE as DEFAULT_DENY
+    from policies.rules.kubernetes.sec_025_pod_security_labels import RULE as POD_SECURITY
     from policy_harness import resource_violations, stack_violations
 
     resources, _ = _stack(PROD)

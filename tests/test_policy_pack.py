@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import re
 import runpy
 import subprocess
 import sys
@@ -13,7 +15,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from conftest import ROOT
 from policies.framework import Rule, container_check
 from paved.resources import UNKNOWN, items, lookup
-from policies.registry import RULES, validate_registry
+from policies.registry import CATEGORIES, RULES, validate_registry
 
 
 def _rule(**changes) -> Rule:
@@ -28,6 +30,20 @@ def _rule(**changes) -> Rule:
 def test_registry_has_rules_of_every_category():
     prefixes = {r.id.rsplit("-", 1)[0] for r in RULES}
     assert prefixes == {"PAVED-SEC", "PAVED-COST", "PAVED-REL"}
+
+
+def test_every_rule_folder_is_a_category_and_lists_every_rule_file():
+    """A rule file its category does not list, or a category the registry does not name, never runs."""
+    folders = {p.parent.name for p in (ROOT / "policies" / "rules").glob("*/__init__.py")}
+    assert {c.__name__.rsplit(".", 1)[1] for c in CATEGORIES} == folders
+    for category in CATEGORIES:
+        folder = ROOT / "policies" / "rules" / category.__name__.rsplit(".", 1)[1]
+        stems = sorted(f.stem for f in folder.glob("*.py") if re.match(r"^[a-z]+_\d{3}_", f.stem))
+        modules = [importlib.import_module(f"{category.__name__}.{stem}") for stem in stems]
+        assert [m.RULE for m in modules] == list(category.RULES), category.__name__
+        helpers = [f.name for f in folder.glob("*.py") if f.stem not in stems and f.name != "__init__.py"]
+        for helper in helpers:  # shared helpers hold no rule
+            assert not hasattr(importlib.import_module(f"{category.__name__}.{helper[:-3]}"), "RULE"), helper
 
 
 def test_ids_and_names_are_unique():

@@ -26,24 +26,24 @@ from pulumi_policy.proxy import (
 
 from paved import check
 from paved.sdk_inputs import check_inputs
-from policies.rules import cost_001_hpa_max_replicas as cost_001
-from policies.rules import cost_002_container_request_caps as cost_002
-from policies.rules import cost_003_limit_request_ratio as cost_003
-from policies.rules import cost_004_namespace_quota_covers_workloads as cost_004
-from policies.rules import cost_005_node_group_sizing as cost_005
-from policies.rules import cost_006_eks_standard_support as cost_006
-from policies.rules import cost_007_msk_broker_sizing as cost_007
-from policies.rules import cost_008_nat_gateway_count as cost_008
-from policies.rules import cost_009_secret_sprawl as cost_009
-from policies.rules import cost_010_monthly_budget as cost_010
-from policies.rules import cost_011_monthly_budget_warning as cost_011
-from policies.rules import index_cost
+from policies.rules.cost import cost_001_hpa_max_replicas as cost_001
+from policies.rules.cost import cost_002_container_request_caps as cost_002
+from policies.rules.cost import cost_003_limit_request_ratio as cost_003
+from policies.rules.cost import cost_004_namespace_quota_covers_workloads as cost_004
+from policies.rules.cost import cost_005_node_group_sizing as cost_005
+from policies.rules.cost import cost_006_eks_standard_support as cost_006
+from policies.rules.cost import cost_007_msk_broker_sizing as cost_007
+from policies.rules.cost import cost_008_nat_gateway_count as cost_008
+from policies.rules.cost import cost_009_secret_sprawl as cost_009
+from policies.rules.cost import cost_010_monthly_budget as cost_010
+from policies.rules.cost import cost_011_monthly_budget_warning as cost_011
+from policies.rules import cost as cost_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _category_config(env: str) -> dict:
-    from policies.rules import index_cost as _index
+    from policies.rules import cost as _index
 
     return category_config(_index.RULES, env)
 
@@ -128,14 +128,14 @@ def container_path(field: str) -> str:
 
 
 def test_index_lists_every_cost_rule_in_id_order():
-    ids = [r.id for r in index_cost.RULES]
+    ids = [r.id for r in cost_rules.RULES]
     assert ids == sorted(ids) and ids == [f"PAVED-COST-{n:03d}" for n in range(1, 12)]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_config_fragments_name_real_rules_and_settings(env):
     fragment = _category_config(f"{env}.json".removesuffix(".json"))
-    known = {r.policy_name: r for r in index_cost.RULES}
+    known = {r.policy_name: r for r in cost_rules.RULES}
     for key, entry in fragment.items():
         assert key in known, key
         for prop in entry:
@@ -147,7 +147,7 @@ def test_sample_catalog_passes_every_mandatory_cost_rule(env):
     from conftest import planned
 
     fragment = _category_config(f"{env}.json".removesuffix(".json"))
-    mandatory = [v for v in check.run(planned(env)[0], fragment, index_cost.RULES) if v.enforcement == "mandatory"]
+    mandatory = [v for v in check.run(planned(env)[0], fragment, cost_rules.RULES) if v.enforcement == "mandatory"]
     assert mandatory == []
 
 

@@ -29,23 +29,24 @@ from pulumi_policy.proxy import (
 
 from paved import check
 from paved.sdk_inputs import check_inputs
-from policies.rules import index_reliability
-from policies.rules import rel_001_stateful_resources_protected as rel_001
-from policies.rules import rel_002_minimum_replicas as rel_002
-from policies.rules import rel_003_pod_disruption_budget as rel_003
-from policies.rules import rel_004_rolling_update_strategy as rel_004
-from policies.rules import rel_005_zone_topology_spread as rel_005
-from policies.rules import rel_006_no_replicas_with_autoscaler as rel_006
-from policies.rules import rel_007_no_skip_await as rel_007
-from policies.rules import rel_008_msk_brokers_per_zone as rel_008
-from policies.rules import rel_009_kms_deletion_window as rel_009
-from policies.rules import rel_010_secret_recovery_window as rel_010
+from policies.config import settings_for
+from policies.rules import reliability as reliability_rules
+from policies.rules.reliability import rel_001_stateful_resources_protected as rel_001
+from policies.rules.reliability import rel_002_minimum_replicas as rel_002
+from policies.rules.reliability import rel_003_pod_disruption_budget as rel_003
+from policies.rules.reliability import rel_004_rolling_update_strategy as rel_004
+from policies.rules.reliability import rel_005_zone_topology_spread as rel_005
+from policies.rules.reliability import rel_006_no_replicas_with_autoscaler as rel_006
+from policies.rules.reliability import rel_007_no_skip_await as rel_007
+from policies.rules.reliability import rel_008_msk_brokers_per_zone as rel_008
+from policies.rules.reliability import rel_009_kms_deletion_window as rel_009
+from policies.rules.reliability import rel_010_secret_recovery_window as rel_010
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _category_config(env: str) -> dict:
-    from policies.rules import index_reliability as _index
+    from policies.rules import reliability as _index
 
     return category_config(_index.RULES, env)
 
@@ -116,14 +117,14 @@ def workload_stack(dep=None, autoscaler=None, budget=None) -> list:
 
 
 def test_index_lists_every_reliability_rule_in_id_order():
-    ids = [r.id for r in index_reliability.RULES]
+    ids = [r.id for r in reliability_rules.RULES]
     assert ids == [f"PAVED-REL-{n:03d}" for n in range(1, 11)]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_config_fragments_name_real_rules_and_settings(env):
     fragment = _category_config(f"{env}.json".removesuffix(".json"))
-    known = {r.policy_name: r for r in index_reliability.RULES}
+    known = {r.policy_name: r for r in reliability_rules.RULES}
     for key, entry in fragment.items():
         assert key in known, key
         for prop in entry:
@@ -135,13 +136,13 @@ def test_sample_catalog_passes_every_mandatory_reliability_rule(env):
     from conftest import planned
 
     fragment = _category_config(f"{env}.json".removesuffix(".json"))
-    found = check.run(planned(env)[0], fragment, index_reliability.RULES)
+    found = check.run(planned(env)[0], fragment, reliability_rules.RULES)
     assert [v for v in found if v.enforcement == "mandatory"] == []
 
 
 def test_prod_enforces_protection_and_zone_spread():
     fragment = _category_config("prod.json".removesuffix(".json"))
-    levels = {r.id: check.settings_for(r, fragment)[0] for r in index_reliability.RULES}
+    levels = {r.id: settings_for(r, fragment)[0] for r in reliability_rules.RULES}
     assert levels["PAVED-REL-001"] == levels["PAVED-REL-005"] == "mandatory"
 
 

@@ -28,33 +28,35 @@ from pulumi_policy.proxy import (
 
 from paved import check
 from paved.sdk_inputs import check_inputs
-from policies.rules import aws_common, index_security_aws
-from policies.rules import sec_040_eks_private_endpoint as sec_040
-from policies.rules import sec_041_eks_control_plane_logs as sec_041
-from policies.rules import sec_042_eks_secrets_encryption as sec_042
-from policies.rules import sec_043_eks_supported_version as sec_043
-from policies.rules import sec_044_eks_node_imdsv2 as sec_044
-from policies.rules import sec_045_eks_node_no_ssh as sec_045
-from policies.rules import sec_046_msk_tls_in_transit as sec_046
-from policies.rules import sec_047_msk_cmk_encryption as sec_047
-from policies.rules import sec_048_msk_iam_auth as sec_048
-from policies.rules import sec_049_msk_no_public_access as sec_049
-from policies.rules import sec_050_msk_monitoring as sec_050
-from policies.rules import sec_051_secretsmanager_cmk_encryption as sec_051
-from policies.rules import sec_052_secretsmanager_rotation as sec_052
-from policies.rules import sec_053_secretsmanager_third_party_rotation as sec_053
-from policies.rules import sec_054_iam_no_wildcard_actions as sec_054
-from policies.rules import sec_055_iam_no_wildcard_resources as sec_055
-from policies.rules import sec_056_iam_scoped_trust as sec_056
-from policies.rules import sec_057_kms_key_rotation as sec_057
-from policies.rules import sec_058_kms_key_policy_safety as sec_058
-from policies.rules import sec_059_aws_required_tags as sec_059
+from policies.config import load_config, settings_for
+from policies.rules import aws as aws_rules
+from policies.rules.aws import aws_common
+from policies.rules.aws import sec_040_eks_private_endpoint as sec_040
+from policies.rules.aws import sec_041_eks_control_plane_logs as sec_041
+from policies.rules.aws import sec_042_eks_secrets_encryption as sec_042
+from policies.rules.aws import sec_043_eks_supported_version as sec_043
+from policies.rules.aws import sec_044_eks_node_imdsv2 as sec_044
+from policies.rules.aws import sec_045_eks_node_no_ssh as sec_045
+from policies.rules.aws import sec_046_msk_tls_in_transit as sec_046
+from policies.rules.aws import sec_047_msk_cmk_encryption as sec_047
+from policies.rules.aws import sec_048_msk_iam_auth as sec_048
+from policies.rules.aws import sec_049_msk_no_public_access as sec_049
+from policies.rules.aws import sec_050_msk_monitoring as sec_050
+from policies.rules.aws import sec_051_secretsmanager_cmk_encryption as sec_051
+from policies.rules.aws import sec_052_secretsmanager_rotation as sec_052
+from policies.rules.aws import sec_053_secretsmanager_third_party_rotation as sec_053
+from policies.rules.aws import sec_054_iam_no_wildcard_actions as sec_054
+from policies.rules.aws import sec_055_iam_no_wildcard_resources as sec_055
+from policies.rules.aws import sec_056_iam_scoped_trust as sec_056
+from policies.rules.aws import sec_057_kms_key_rotation as sec_057
+from policies.rules.aws import sec_058_kms_key_policy_safety as sec_058
+from policies.rules.aws import sec_059_aws_required_tags as sec_059
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _category_config(env: str) -> dict:
-    from policies.rules import index_security_aws as _index
+    from policies.rules import aws as _index
 
     return category_config(_index.RULES, env)
 ACCOUNT = "123456789012"
@@ -261,7 +263,7 @@ def policy_resource(resource_type: str, name: str, props: dict[str, Any]) -> Pol
 
 def run_stack(rule, resources: list[PolicyResource], config: dict | None = None) -> list[tuple[str, str | None]]:
     """Like ``stack_violations`` for resources that need parents or dependencies."""
-    _, cfg = check.settings_for(rule, {rule.policy_name: config} if config else {})
+    _, cfg = settings_for(rule, {rule.policy_name: config} if config else {})
     found: list[tuple[str, str | None]] = []
     rule.run_stack(StackValidationArgs(resources, config=cfg), lambda message, u=None: found.append((message, u)))
     return found
@@ -282,14 +284,14 @@ def test_fixtures_are_valid_sdk_inputs(resource_type):
 
 
 def test_rule_types_exist_in_the_sdk():
-    tokens = {t for rule in index_security_aws.RULES for t in (rule.resource_types or ())}
+    tokens = {t for rule in aws_rules.RULES for t in (rule.resource_types or ())}
     assert {t for t in tokens if aws_common.aws_resource_class(t) is None} == set()
     assert set(FIXTURES) - {ROTATION_T} <= tokens  # SecretRotation is read by the stack rules only
 
 
 def test_every_rule_passes_every_fixture():
     provider = (AWS_PROVIDER_T, {"region": "us-east-1"})
-    for rule in index_security_aws.RULES:
+    for rule in aws_rules.RULES:
         if rule.validate is None:
             continue
         for resource_type, props in FIXTURES.items():
@@ -299,7 +301,7 @@ def test_every_rule_passes_every_fixture():
 
 
 def test_rule_ids_names_and_index_order():
-    rules = index_security_aws.RULES
+    rules = aws_rules.RULES
     ids = [r.id for r in rules]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(r.id.startswith("PAVED-SEC-0") and 40 <= int(r.id[-3:]) <= 79 for r in rules)
@@ -540,7 +542,7 @@ def test_sec_050_monitoring():
 
 def test_sec_050_is_mandatory_in_prod_only():
     assert sec_050.RULE.enforcement == "advisory"
-    levels = {env: check.settings_for(sec_050.RULE, _category_config(f"{env}.json".removesuffix(".json")))[0]
+    levels = {env: settings_for(sec_050.RULE, _category_config(f"{env}.json".removesuffix(".json")))[0]
               for env in ("dev", "staging", "prod")}
     assert levels == {"dev": "advisory", "staging": "advisory", "prod": "mandatory"}
 
@@ -914,8 +916,8 @@ def test_config_fragment_is_valid(env, tmp_path):
     config_dir = tmp_path / "policies" / "config"
     config_dir.mkdir(parents=True)
     (config_dir / f"{env}.json").write_text(json.dumps(_category_config(f"{env}.json".removesuffix(".json"))))
-    config = check.load_config(tmp_path, env, index_security_aws.RULES)
-    assert set(config) <= {r.policy_name for r in index_security_aws.RULES}
+    config = load_config(tmp_path, env, aws_rules.RULES)
+    assert set(config) <= {r.policy_name for r in aws_rules.RULES}
 
 
 # Genuine violations in the repo's own catalog, reported with a proposed fix (components/ is
@@ -932,7 +934,7 @@ def test_repo_stacks_pass_mandatory_aws_rules(env):
 
     plan_doc = planned(env)[0]
     config = _category_config(f"{env}.json".removesuffix(".json"))
-    mandatory = [v for v in check.run(plan_doc, config, index_security_aws.RULES) if v.enforcement == "mandatory"]
+    mandatory = [v for v in check.run(plan_doc, config, aws_rules.RULES) if v.enforcement == "mandatory"]
     unexpected = [(v.rule_id, v.urn, v.message) for v in mandatory
                   if v.urn is None or v.urn.split("::")[-2].split("$")[-1] not in KNOWN_SAMPLE_VIOLATIONS.get(v.rule_id, set())]
     assert unexpected == []
@@ -950,7 +952,7 @@ def test_rules_never_read_unknowns_through_the_proxy():
             return UNKNOWN_ARRAY_VALUE
         return sentinels.get(type(value), UNKNOWN_STRING_VALUE)
 
-    for rule in index_security_aws.RULES:
+    for rule in aws_rules.RULES:
         for resource_type, props in FIXTURES.items():
             if rule.validate is not None:
                 resource_violations(rule, resource_type, unknown_leaves(props), provider=provider(UNKNOWN_STRING_VALUE))

@@ -22,10 +22,11 @@ from pulumi_policy.proxy import (
 )
 
 from conftest import ROOT, STACKS, planned
-from paved.check import run, settings_for
-from paved.resources import POD_SPEC_PATHS, WORKLOAD_TYPES
-from policies.rules import (
-    index_security_kubernetes,
+from paved.check import run
+from policies.config import settings_for
+from paved.resources import POD_SPEC_PATHS, WORKLOAD_TYPES, parse_image
+from policies.rules import kubernetes as kubernetes_rules
+from policies.rules.kubernetes import (
     sec_001_privileged,
     sec_002_privilege_escalation,
     sec_003_run_as_non_root,
@@ -61,7 +62,7 @@ from policies.rules import (
 )
 from policy_harness import category_config, options, resource_violations, sample, stack_violations, urn
 
-RULES = index_security_kubernetes.RULES
+RULES = kubernetes_rules.RULES
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -76,7 +77,7 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 def _category_config(env: str) -> dict:
-    from policies.rules import index_security_kubernetes as _index
+    from policies.rules import kubernetes as _index
 
     return category_config(_index.RULES, env)
 
@@ -637,7 +638,7 @@ def test_019_digest_only_and_unknown_images_pass():
     ],
 )
 def test_019_parse_image(image, registry, path, tag):
-    ref = sec_019_image_tag.parse_image(image)
+    ref = parse_image(image)
     assert (ref.registry, ref.path, ref.tag) == (registry, path, tag)
 
 

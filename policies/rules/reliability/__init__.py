@@ -1,0 +1,30 @@
+"""The reliability rules (PAVED-REL-*), listed explicitly: this is the category's index."""
+
+from __future__ import annotations
+
+from policies.framework import Rule
+from policies.rules.reliability import (
+    rel_001_stateful_resources_protected,
+    rel_002_minimum_replicas,
+    rel_003_pod_disruption_budget,
+    rel_004_rolling_update_strategy,
+    rel_005_zone_topology_spread,
+    rel_006_no_replicas_with_autoscaler,
+    rel_007_no_skip_await,
+    rel_008_msk_brokers_per_zone,
+    rel_009_kms_deletion_window,
+    rel_010_secret_recovery_window,
+)
+
+RULES: tuple[Rule, ...] = (
+    rel_001_stateful_resources_protected.RULE,
+    rel_002_minimum_replicas.RULE,
+    rel_003_pod_disruption_budget.RULE,
+    rel_004_rolling_update_strategy.RULE,
+    rel_005_zone_topology_spread.RULE,
+    rel_006_no_replicas_with_autoscaler.RULE,
+    rel_007_no_skip_await.RULE,
+    rel_008_msk_brokers_per_zone.RULE,
+    rel_009_kms_deletion_window.RULE,
+    rel_010_secret_recovery_window.RULE,
+)
