@@ -4,13 +4,14 @@ because it is named here (through its category's index)."""
 from __future__ import annotations
 
 from policies.framework import Rule
-from policies.rules import index_cost, index_reliability, index_security_aws, index_security_kubernetes
+from policies.rules import deploy, index_cost, index_reliability, index_security_aws, index_security_kubernetes
 
 CATEGORIES: tuple[tuple[Rule, ...], ...] = (
     index_security_kubernetes.RULES,
     index_security_aws.RULES,
     index_cost.RULES,
     index_reliability.RULES,
+    deploy.RULES,
 )
 
 
