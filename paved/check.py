@@ -59,6 +59,31 @@ def _opts(r: dict[str, Any]) -> PolicyResourceOptions:
     )
 
 
+def _local_component(r: dict[str, Any]) -> bool:
+    # The program's own components; a provider's components (helm.sh/v4 Chart, yaml/v2
+    # ConfigGroup) are remote, and the engine records them as dependencies themselves.
+    return not r.get("custom", True) and not r["type"].startswith("kubernetes:")
+
+
+def _dependencies(r: dict[str, Any], by_urn: dict[str, dict[str, Any]],
+                  children: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The URNs ``dependsOn`` becomes, as the Python SDK expands it (``pulumi.runtime.rpc._add_dependency``):
+    a custom resource or remote component stands for itself; a local component for its custom
+    and remote descendants, not descending below a custom resource or a remote component."""
+    out: dict[str, None] = {}
+    todo = list(r.get("options", {}).get("dependsOn", []))
+    while todo:
+        urn = todo.pop(0)
+        dep = by_urn.get(urn)
+        if dep is None:
+            continue
+        if _local_component(dep):
+            todo.extend(c["urn"] for c in children.get(urn, []))
+        elif urn != r["urn"]:
+            out[urn] = None
+    return list(out)
+
+
 def _providers(plan: dict[str, Any]) -> dict[str, PolicyProviderResource]:
     return {
         r["urn"]: PolicyProviderResource(r["type"], unknown_checking_proxy(r["inputs"]), r["urn"], r["name"])
@@ -72,6 +97,7 @@ def run(plan: dict[str, Any], config: dict[str, Any], rules: tuple) -> list[Viol
     resources = [r for r in plan["resources"] if r.get("custom", True)]
     providers = _providers(plan)
     by_urn = {r["urn"]: r for r in resources}
+    by_urn_all = {r["urn"]: r for r in plan["resources"]}
     violations: list[Violation] = []
 
     def reporter(rule, level: str, default_urn: str | None):
@@ -117,18 +143,24 @@ def run(plan: dict[str, Any], config: dict[str, Any], rules: tuple) -> list[Viol
 
     stack_rules = [(rule, level, props) for rule, level, props in active if rule.validate_stack is not None]
     if stack_rules:
+        # The engine hands stack policies every resource of the snapshot, components included,
+        # with parents and the dependencies the SDK sent (see ``_dependencies``).
+        everything = plan["resources"]
         policy_resources = {
             r["urn"]: PolicyResource(
                 resource_type=r["type"], props=props_of(r), urn=r["urn"],
                 name=r["name"], opts=_opts(r), provider=providers.get(r.get("provider") or ""), parent=None,
                 dependencies=[], property_dependencies={},
             )
-            for r in resources
+            for r in everything
         }
-        for r in resources:
+        children: dict[str, list[dict[str, Any]]] = {}
+        for r in everything:
+            children.setdefault(r.get("parent") or "", []).append(r)
+        for r in everything:
             res = policy_resources[r["urn"]]
             res.parent = policy_resources.get(r.get("parent") or "")
-            res.dependencies = [policy_resources[d] for d in r.get("options", {}).get("dependsOn", []) if d in policy_resources]
+            res.dependencies = [policy_resources[d] for d in _dependencies(r, by_urn_all, children) if d in policy_resources]
         for rule, level, props in stack_rules:
             args = StackValidationArgs(resources=list(policy_resources.values()), config=props)
             rule.run_stack(args, reporter(rule, level, None))

@@ -27,7 +27,7 @@ from pulumi_policy import (
 from paved.resources import containers, kind_of, lookup, object_name, pod_spec
 
 ReportViolation = Callable[..., None]
-ID_PATTERN = re.compile(r"^PAVED-(SEC|COST|REL)-\d{3}$")
+ID_PATTERN = re.compile(r"^PAVED-(SEC|COST|REL|DEP)-\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 ENFORCEMENTS = {e.value: e for e in EnforcementLevel}

@@ -6,11 +6,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from policies.framework import Rule
-from policies.rules import aws, cost, kubernetes, reliability
+from policies.rules import aws, cost, deploy, kubernetes, reliability
 
 # The rule categories in pack order; each is a package under policies/rules/ whose
 # __init__ lists its rules in RULES. A new category is its package plus its name here.
-CATEGORIES: tuple[ModuleType, ...] = (kubernetes, aws, cost, reliability)
+CATEGORIES: tuple[ModuleType, ...] = (kubernetes, aws, cost, reliability, deploy)
 
 
 def validate_registry(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:

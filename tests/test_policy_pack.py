@@ -29,7 +29,7 @@ def _rule(**changes) -> Rule:
 
 def test_registry_has_rules_of_every_category():
     prefixes = {r.id.rsplit("-", 1)[0] for r in RULES}
-    assert prefixes == {"PAVED-SEC", "PAVED-COST", "PAVED-REL"}
+    assert prefixes == {"PAVED-SEC", "PAVED-COST", "PAVED-REL", "PAVED-DEP"}
 
 
 def test_every_rule_folder_is_a_category_and_lists_every_rule_file():

@@ -1,0 +1,88 @@
+"""PAVED-DEP-006: a Secrets Manager secret that a pod reads through ESO has a value before the first deploy.
+
+``pulumi up`` creates the Secrets Manager secret *empty* unless the plan gives it a
+SecretVersion. The ExternalSecret then fails to sync (``SecretSyncedError``: the secret has no
+AWSCURRENT version), its Kubernetes Secret never appears, and the pods that mount it never
+start. Values are set by people with ``paved secrets put``; this rule says which ones a first
+deploy needs. It is advisory: whether the value already exists in AWS is a live fact, checked
+by a separate gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paved.naming import SERVICE_LABEL
+from paved.resources import SECRET, UNKNOWN, items, labels_at, lookup
+from policies.framework import Rule
+from policies.rules.deploy.graph import Graph, environment, kind, shown_name
+
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
+
+
+def remote_keys(external_secret: Any) -> list[str]:
+    """Secrets Manager keys an ExternalSecret reads (``data[].remoteRef.key``, ``dataFrom[].extract.key``);
+    empty when it generates its value."""
+    keys = [lookup(d, "remoteRef.key") for d in items(external_secret.props, "spec.data")]
+    for d in items(external_secret.props, "spec.dataFrom"):
+        keys.append(lookup(d, "extract.key"))
+    return [k for k in keys if isinstance(k, str)]
+
+
+def has_value(graph: Graph, secret: Any) -> bool:
+    """Whether the plan writes a first version of a Secrets Manager secret."""
+    secret_name = lookup(secret.props, "name")
+    for v in graph.of_type(SECRET_VERSION):
+        secret_id = lookup(v.props, "secretId")
+        if isinstance(secret_id, str) and isinstance(secret_name, str) and secret_name in secret_id:
+            return True
+        if secret.urn in {d.urn for d in getattr(v, "dependencies", None) or []}:
+            return True
+        if secret_id is UNKNOWN and v.name.startswith(secret.name):  # paved names it <secret>-version
+            return True
+    return False
+
+
+def validate_stack(args, report) -> None:
+    graph = Graph(args.resources)
+    env = environment(args) or "<env>"
+    by_name = {lookup(s.props, "name"): s for s in graph.of_type(SECRET) if isinstance(lookup(s.props, "name"), str)}
+    for es in graph.resources:
+        if not es.resource_type.startswith("kubernetes:external-secrets.io/") or kind(es) != "ExternalSecret":
+            continue
+        service = labels_at(es.props, "metadata.labels").get(SERVICE_LABEL) or "<service>"
+        for key in remote_keys(es):
+            secret = by_name.get(key)
+            if secret is None or has_value(graph, secret):
+                continue
+            short = key.rsplit("/", 1)[-1]
+            report(f"ExternalSecret {shown_name(es)} needs a value before first deploy: Secrets Manager secret {key} "
+                   f"is created empty (no SecretVersion, no generator); run `paved secrets put --stack {env} "
+                   f"{service} {short}`.", es.urn)
+
+
+RULE = Rule(
+    id="PAVED-DEP-006",
+    name="secret-initial-value",
+    description=(
+        "Checks whether every Secrets Manager secret in the plan that an ExternalSecret reads (remoteRef.key, "
+        "extract.key) gets a first value from the plan (an aws:secretsmanager/secretVersion:SecretVersion) or a "
+        "generator; otherwise it names the `paved secrets put` command that gives it one."
+    ),
+    severity="medium",
+    remediation=(
+        "Before the first `pulumi up` of the stack, run `paved secrets put --stack <env> <service> <secret>` for each "
+        "secret named (or give it a generator in the catalog); later deploys keep the value."
+    ),
+    anchors=(
+        "external-secrets.io provider aws-secrets-manager (reads the AWSCURRENT version; SecretSyncedError when absent)",
+        "docs.aws.amazon.com/secretsmanager: CreateSecret without SecretString creates a secret with no version",
+    ),
+    validate_stack=validate_stack,
+    config={
+        "environment": {"type": "string", "default": "",
+                        "description": "The stack's environment, for the command in the message (else the aws "
+                                       "provider's environment default tag)."},
+    },
+    enforcement="advisory",
+)
