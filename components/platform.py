@@ -17,6 +17,7 @@ from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.network import Network, NetworkArgs
 from components.secrets import SecretStore, SecretStoreArgs, team_tags
 from components.renames import former_aliases
+from components.runner import DeployRunner, DeployRunnerArgs
 from components.service import AwsWiring, Microservice, MicroserviceArgs, Peer, uses_kafka
 from paved.catalog import Catalog
 from paved.stack import StackSettings
@@ -83,6 +84,13 @@ class Platform(pulumi.ComponentResource):
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
             kms_deletion_window_days=s.kms_deletion_window_days, account_id=caller.account_id), opts=with_aws)
         with_both = pulumi.ResourceOptions(parent=self, providers={"aws": provider, "kubernetes": cluster.provider})
+        if s.cluster.deploy_runner is not None:
+            DeployRunner(f"{name}-deploy-runner", DeployRunnerArgs(
+                settings=s.cluster.deploy_runner, environment=s.environment, region=s.aws_region,
+                account_id=caller.account_id,
+                partition=aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition,
+                vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
+                log_retention_days=s.cluster.log_retention_days), opts=with_aws)
 
         kafka = None
         topics = tuple((t, svc.name, svc.team) for svc in catalog.services for t in svc.kafka.produces)

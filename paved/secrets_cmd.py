@@ -403,6 +403,9 @@ def add_parser(
     stack_arg(s)
     catalog_arg(s)
     s.add_argument("--format", choices=["text", "json"], default="text")
+    s.add_argument("--require-values", action="store_true",
+                   help="exit 1 unless every declared secret exists and has a value (the deploy gate: pods "
+                        "mount their secrets, and a secret without a value keeps them from starting)")
 
     u = actions.add_parser(
         "put",
@@ -420,11 +423,24 @@ def add_parser(
     return p
 
 
+def _gate(statuses: list[SecretStatus], stack: str) -> int:
+    """1, with the command that fixes each, when a declared secret is missing or empty."""
+    missing = [s for s in statuses if not (s.exists and s.has_value and s.deletion_date is None)]
+    for s in missing:
+        why = "is not created yet (the secrets bootstrap creates it: docs/deploying.md)" if not s.exists else (
+            "is scheduled for deletion" if s.deletion_date else "has no value")
+        print(f"paved secrets: {s.name} {why}; then: paved secrets put --stack {stack} {s.service} {s.secret}",
+              file=sys.stderr)
+    return 1 if missing else 0
+
+
 def run(args: argparse.Namespace, root: Path, catalog_path: str | Path, stdin: IO[Any] | None = None) -> int:
     """The ``secrets`` command: PavedError/UsageError propagate to the CLI's handler."""
     if args.secrets_command == "status":
         statuses = status(root, args.stack, catalog_path)
         sys.stdout.write(as_json(statuses, args.stack) if args.format == "json" else text(statuses, args.stack))
+        if getattr(args, "require_values", False):
+            return _gate(statuses, args.stack)
         return 0
     if args.secrets_command == "put":
         if getattr(args, "value_args", None):

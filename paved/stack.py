@@ -105,6 +105,18 @@ class ClusterAccess(_Section):
         return self
 
 
+class DeployRunnerSettings(_Section):
+    """An in-VPC GitHub Actions runner (CodeBuild) for deployments to a private cluster."""
+
+    repository: str = Field(pattern=r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                            description="The GitHub repository whose workflows use the runner.")
+    connection_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
+        description="The AWS CodeConnections connection to GitHub (created and approved once per account).")
+    compute_type: Literal["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] = "BUILD_GENERAL1_MEDIUM"
+    image: str = Field(default="aws/codebuild/amazonlinux-x86_64-standard:5.0", pattern=r"^aws/codebuild/[a-z0-9._:-]+$")
+
+
 class ClusterSettings(_Section):
     """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
 
@@ -117,11 +129,17 @@ class ClusterSettings(_Section):
     identity: Literal["podIdentity", "irsa"] = Field(description="How pods get their IAM role.")
     node_groups: list[NodeGroupSettings] = Field(default_factory=list)
     access: ClusterAccess = Field(default_factory=ClusterAccess)
+    deploy_runner: DeployRunnerSettings | None = Field(
+        default=None, description="Where `pulumi up` reaches the API from; needed when the endpoint is private.")
 
     @model_validator(mode="after")
     def _groups(self) -> "ClusterSettings":
         if self.mode == "create" and not self.node_groups:
             raise ValueError("mode create needs at least one entry in nodeGroups")
+        # An adopted cluster's endpoint is not paved's to know; a created one is private unless listed.
+        if self.mode == "create" and not self.endpoint_public_access_cidrs and self.deploy_runner is None:
+            raise ValueError("a private-only endpoint is reachable only from inside the VPC: set deployRunner "
+                             "(an in-VPC runner for `pulumi up`) or list endpointPublicAccessCidrs")
         return self
 
 

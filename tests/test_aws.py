@@ -257,8 +257,13 @@ def test_every_taggable_resource_carries_ownership_tags(stack):
 def test_no_wildcards_and_no_open_world_anywhere():
     for stack in STACKS:
         for r in planned(stack)[0]["resources"]:
+            # Allowed: the default routes, and the deploy runner's HTTPS egress (GitHub publishes
+            # no stable address ranges for its runner service; see components/runner.py).
+            runner_https = (r["type"] == "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+                            and r["name"].endswith("deploy-runner-sg-https") and r["inputs"]["fromPort"] == 443
+                            and r["inputs"]["toPort"] == 443)
             for text in walk_strings(r["inputs"]):
-                assert "0.0.0.0/0" not in text or r["type"] == "aws:ec2/routeTable:RouteTable", r["urn"]
+                assert "0.0.0.0/0" not in text or r["type"] == "aws:ec2/routeTable:RouteTable" or runner_https, r["urn"]
             if r["type"] == "aws:iam/rolePolicy:RolePolicy" and r["service"]:
                 assert '"*"' not in r["inputs"]["policy"], r["urn"]  # service roles: no wildcard at all
 
@@ -417,10 +422,11 @@ def test_operators_get_access_entries(tmp_path):
     root = copy_project(tmp_path)
     stack_file = root / "stacks" / "Pulumi.dev.yaml"
     text = stack_file.read_text()
-    assert "    identity: podIdentity\n" in text
-    stack_file.write_text(text.replace("    identity: podIdentity\n", "    identity: podIdentity\n    access:\n"
-                                       "      admins: [arn:aws:iam::123456789012:role/platform-admin]\n"
-                                       "      viewers: [arn:aws:iam::123456789012:role/oncall]\n", 1))
+    text, count = re.subn(r"\n    access:\n      admins: .*\n      viewers: .*\n",
+                          "\n    access:\n      admins: [arn:aws:iam::123456789012:role/platform-admin]\n"
+                          "      viewers: [arn:aws:iam::123456789012:role/oncall]\n", text)
+    assert count == 1
+    stack_file.write_text(text)
     from paved import plan
 
     doc = plan.build("dev", root / "services_catalog.yaml", root)[0]
@@ -460,3 +466,44 @@ def test_a_region_without_known_zones_is_refused_offline(tmp_path):
 
     with pytest.raises(PavedError, match=r"no availability zones for region 'xx-nowhere-1'"):
         _plan_with(tmp_path, lambda text: text.replace("aws:region: us-east-1", "aws:region: xx-nowhere-1"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_runner_sits_in_the_private_subnets_with_a_narrow_role(stack):
+    """A private endpoint answers only inside the VPC: `pulumi up` runs on a CodeBuild runner there."""
+    from components.runner import runner_project_name
+
+    doc = planned(stack)[0]
+    (project,) = by_type(doc, "aws:codebuild/project:Project")
+    inputs = project["inputs"]
+    assert inputs["name"] == runner_project_name(stack) and stack in inputs["name"]
+    assert inputs["vpcConfig"]["subnets"] and inputs["source"]["auth"]["type"] == "CODECONNECTIONS"
+    private = {r["urn"] for r in by_type(doc, "aws:ec2/subnet:Subnet") if "private" in r["name"]}
+    assert len(inputs["vpcConfig"]["subnets"]) == len(private)
+    (hook,) = by_type(doc, "aws:codebuild/webhook:Webhook")
+    assert hook["inputs"]["filterGroups"][0]["filters"] == [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]
+    policy = next(r for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if r["name"].endswith("deploy-runner-policy"))
+    statements = json.loads(policy["inputs"]["policy"])["Statement"]
+    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not any(a.startswith(("eks:", "iam:", "sts:")) or a.endswith("*") for a in actions), actions
+    (egress,) = [r for r in by_type(doc, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+                 if "deploy-runner" in r["name"]]
+    assert (egress["inputs"]["fromPort"], egress["inputs"]["toPort"]) == (443, 443)
+
+
+def test_private_endpoint_without_a_runner_is_refused(tmp_path):
+    from paved.errors import InputError
+
+    def drop_runner(text: str) -> str:
+        return re.sub(r"\n    # The deploy workflow's jobs run here.*?\n    deployRunner:\n(      .*\n)+", "\n", text)
+
+    with pytest.raises(InputError, match="private-only endpoint is reachable only from inside the VPC"):
+        _plan_with(tmp_path, drop_runner)
+
+
+def test_deploy_workflow_runs_on_the_stacks_runner():
+    from components.runner import runs_on_label
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pulumi-up.yml").read_text())
+    runs_on = workflow["jobs"]["up"]["runs-on"]
+    assert runs_on == runs_on_label("${{ inputs.stack }}"), runs_on

@@ -212,6 +212,21 @@ def test_status_created_without_value(sm, capsys, monkeypatch):
     assert set(row) == {"service", "secret", "name", "region", "exists", "hasValue", "lastChanged", "deletionDate"}
 
 
+def test_require_values_is_the_deploy_gate(sm, capsys, monkeypatch):
+    """Pods mount their secrets: a stack whose secrets are missing or empty must not deploy."""
+    _create_like_pulumi(sm, ("orders", "db-password"))
+    assert run_cli(["secrets", "status", "--stack", STACK, "--require-values"], monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert "dev/checkout/orders/db-password has no value; then: paved secrets put --stack dev orders db-password" in err
+    assert "dev/checkout/payments/provider-api-key is not created yet" in err
+    for service, secret, name in _declared():
+        if name != "dev/checkout/orders/db-password":
+            _create_like_pulumi(sm, (service, secret))
+        sm.put_secret_value(SecretId=name, SecretString="x")
+    assert run_cli(["secrets", "status", "--stack", STACK, "--require-values"], monkeypatch) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_status_never_reads_a_value(aws):
     """status works with no GetSecretValue at all: a stubbed client that only answers DescribeSecret."""
     client = boto3.client("secretsmanager", region_name=REGION)

@@ -41,6 +41,7 @@ config:
     natGateways: single
   paved:cluster:
     mode: create
+    endpointPublicAccessCidrs: [203.0.113.0/24]
     logRetentionDays: 14
     deletionProtection: false
     identity: podIdentity
@@ -72,7 +73,8 @@ DEV_SETTINGS = StackSettings(
     image_pull_policy="IfNotPresent", platform_owner="platform@example.com", platform_cost_center="cc-0100",
     kms_deletion_window_days=7,
     network={"mode": "create", "cidr": "10.10.0.0/16", "zones": 2, "nat_gateways": "single"},
-    cluster={"mode": "create", "log_retention_days": 14, "deletion_protection": False, "identity": "podIdentity",
+    cluster={"mode": "create", "endpoint_public_access_cidrs": ["203.0.113.0/24"], "log_retention_days": 14,
+             "deletion_protection": False, "identity": "podIdentity",
              "node_groups": [{"name": "general", "instance_types": ["t3.large"], "min_size": 2, "max_size": 4,
                               "desired_size": 2, "capacity_type": "SPOT", "disk_size_gib": 30}]},
     kafka={"version": "3.6.0", "broker_type": "kafka.t3.small", "brokers_per_zone": 1, "volume_size_gib": 20,
@@ -299,7 +301,7 @@ def test_nested_setting_errors_name_the_path_and_line(tmp_path):
 
 
 def test_open_world_endpoint_is_refused(tmp_path):
-    text = mutate("    logRetentionDays: 14\n", "    logRetentionDays: 14\n    endpointPublicAccessCidrs: [0.0.0.0/0]\n")
+    text = mutate("    endpointPublicAccessCidrs: [203.0.113.0/24]\n", "    endpointPublicAccessCidrs: [0.0.0.0/0]\n")
     root = make_root(tmp_path, {"dev": text})
     with pytest.raises(InputError) as exc:
         load_stack(root, "dev")
