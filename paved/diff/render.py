@@ -1,5 +1,7 @@
-"""Value formatting shared by the text and markdown renderers: values cut to a width, money,
-and one symbol per operation."""
+"""Value formatting shared by the text and markdown renderers.
+
+Values cut to a width around where they differ, money, and one symbol per operation.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The report model: what happens to each resource, grouped by service, with the data-loss
-risks and the policy and cost deltas.
+"""The diff report's model: changes by service, data-loss risks, policy and cost deltas.
 
 Operations are Pulumi's: ``create``, ``update``, ``replace``, ``delete``; a resource matched
 through an alias is also ``renamed``. A change replaces a resource when it touches a

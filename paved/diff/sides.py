@@ -1,5 +1,4 @@
-"""The two sides of a diff: the base revision planned in a temporary git worktree, and the
-working tree.
+"""Planning the two sides of a diff: the base in a temporary git worktree, the working tree.
 
 The base revision is planned with its own code, catalog, stack settings and policy pack: it
 is checked out into a temporary ``git worktree`` and ``paved plan`` / ``check`` / ``cost``
@@ -15,7 +14,7 @@ may import every layer.
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -233,8 +232,11 @@ def runs_own_code(root: Path) -> bool:
     """Whether this process's paved, components and policies are ``root``'s (the same folder,
     or the same files): then the working tree can be planned in this process."""
     for name in _CODE:
-        found = getattr(importlib.import_module(name), "__file__", None)
-        if not found:  # a namespace package: some other folder of that name answered
+        # find_spec locates a package without importing it: asking where components comes
+        # from must not load it (the engine does, when it runs the program).
+        spec = importlib.util.find_spec(name)
+        found = spec.origin if spec else None
+        if not found:  # not importable, or a namespace package: some other folder of that name answered
             return False
         here = Path(found).resolve().parent
         there = (root / name).resolve()
