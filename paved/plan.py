@@ -9,13 +9,9 @@ from pulumi_kubernetes.apiextensions import CustomResource
 
 from paved import engine, k8s_schema, sdk_inputs
 from paved.engine import ProgramError, Recorded, RunResult, clean
+from paved.resources import is_kubernetes_object
 
 PLAN_VERSION = 1
-
-
-def is_kubernetes_object(type_token: str, custom: bool) -> bool:
-    """A custom Kubernetes resource that becomes one API object (not a provider or chart)."""
-    return custom and type_token.startswith("kubernetes:") and not type_token.split(":")[1].startswith(("helm.sh", "yaml"))
 
 
 def _envelope_problems(obj: dict[str, Any]) -> list[str]:

@@ -61,6 +61,13 @@ STATEFUL_TYPES = frozenset({
 })
 
 
+def is_kubernetes_object(type_token: str, custom: bool = True) -> bool:
+    """Whether a resource becomes one Kubernetes API object: a custom resource of a
+    ``kubernetes:`` type that is not a Helm chart or a YAML group (providers are
+    ``pulumi:providers:kubernetes``, so they never are)."""
+    return custom and type_token.startswith("kubernetes:") and not type_token.split(":")[1].startswith(("helm.sh", "yaml"))
+
+
 # --- reading props -----------------------------------------------------------------------
 
 

@@ -21,6 +21,9 @@ import pytest
 
 from conftest import ROOT
 from paved import diff
+from paved.diff import render_json, render_markdown, render_text
+from paved.diff.replacement import REPLACE_ON_CHANGE, replace_reasons
+from paved.diff.report import OPS, Report
 from paved.errors import PavedError, UsageError
 
 PROJECT = ("Pulumi.yaml", "services_catalog.yaml", "platform", "components", "paved", "policies", "stacks", "schemas",
@@ -62,27 +65,27 @@ def edit_catalog(root: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count))
 
 
-def report_for(root: Path, stack: str = "dev", base: str = "base") -> diff.Report:
+def report_for(root: Path, stack: str = "dev", base: str = "base") -> Report:
     return diff.build(root, stack, base, root / "services_catalog.yaml")
 
 
-def ops(report: diff.Report, group: str | None = None) -> dict[tuple[str, str], str]:
+def ops(report: Report, group: str | None = None) -> dict[tuple[str, str], str]:
     """{(short type, name): op} of one service's group (all groups when None)."""
     return {(r["type"].rsplit(":", 1)[-1], r["name"]): r["op"] + ("+renamed" if r["renamed"] else "")
-            for g in diff.as_json(report)["groups"] if group is None or g["name"] == group for r in g["resources"]}
+            for g in render_json.as_json(report)["groups"] if group is None or g["name"] == group for r in g["resources"]}
 
 
-def group(report: diff.Report, name: str) -> dict:
-    found = [g for g in diff.as_json(report)["groups"] if g["name"] == name]
-    assert found, f"no group {name}: {[g['name'] for g in diff.as_json(report)['groups']]}"
+def group(report: Report, name: str) -> dict:
+    found = [g for g in render_json.as_json(report)["groups"] if g["name"] == name]
+    assert found, f"no group {name}: {[g['name'] for g in render_json.as_json(report)['groups']]}"
     return found[0]
 
 
-def all_formats(report: diff.Report) -> tuple[str, str, dict]:
+def all_formats(report: Report) -> tuple[str, str, dict]:
     """(text, markdown, JSON round-tripped through a string) of one report."""
-    md = diff.markdown(report)
-    assert len(md) <= diff.COMMENT_LIMIT
-    return diff.text(report), md, json.loads(json.dumps(diff.as_json(report)))
+    md = render_markdown.markdown(report)
+    assert len(md) <= render_markdown.COMMENT_LIMIT
+    return render_text.text(report), md, json.loads(json.dumps(render_json.as_json(report)))
 
 
 # --- scenarios ----------------------------------------------------------------------------
@@ -258,8 +261,8 @@ def test_changing_topic_partitions_updates_the_topic(repo):
     edit_catalog(repo, "{name: order-placed, partitions: 12}", "{name: order-placed, partitions: 3}")
     fewer = report_for(repo)
     assert fewer.warnings and "Kafka cannot remove partitions (6 → 3)" in fewer.warnings[0]
-    assert "WARNING" in diff.text(fewer) and "[!WARNING]" in diff.markdown(fewer)
-    assert json.loads(json.dumps(diff.as_json(fewer)))["summary"]["warnings"] == 1
+    assert "WARNING" in render_text.text(fewer) and "[!WARNING]" in render_markdown.markdown(fewer)
+    assert json.loads(json.dumps(render_json.as_json(fewer)))["summary"]["warnings"] == 1
 
 
 def test_a_stack_the_base_does_not_have_is_all_new(repo):
@@ -267,7 +270,7 @@ def test_a_stack_the_base_does_not_have_is_all_new(repo):
                                                    .replace("paved:environment: dev", "paved:environment: qa"))
     shutil.copy(repo / "policies" / "config" / "dev.json", repo / "policies" / "config" / "qa.json")
     report = report_for(repo, "qa")
-    data = diff.as_json(report)
+    data = render_json.as_json(report)
     assert data["summary"]["create"] > 100 and data["summary"]["unchanged"] == 0
     assert "stack qa does not exist at the base: every resource is new" in data["notes"]
 
@@ -318,30 +321,30 @@ def test_replacement_table_classifies_every_aws_type_the_program_creates():
     for stack in ("dev", "prod"):
         for r in planned(stack)[0]["resources"]:
             if r.get("custom", True) and r["type"].startswith("aws:"):
-                assert r["type"] in diff.REPLACE_ON_CHANGE, r["urn"]
+                assert r["type"] in REPLACE_ON_CHANGE, r["urn"]
 
 
 def test_conditional_rules_and_kubernetes_immutables():
     service = "kubernetes:core/v1:Service"
-    assert diff.replace_reasons(service, {"spec": {"clusterIP": "None"}}, {"spec": {}})[0] == ["spec.clusterIP"]
-    assert diff.replace_reasons(service, {"metadata": {"namespace": "a"}}, {"metadata": {"namespace": "b"}})[0] == [
+    assert replace_reasons(service, {"spec": {"clusterIP": "None"}}, {"spec": {}})[0] == ["spec.clusterIP"]
+    assert replace_reasons(service, {"metadata": {"namespace": "a"}}, {"metadata": {"namespace": "b"}})[0] == [
         "metadata.namespace"]
-    assert diff.replace_reasons("kubernetes:apps/v1:Deployment", {"spec": {"selector": {"matchLabels": {"a": "1"}}}},
-                                {"spec": {"selector": {"matchLabels": {"a": "2"}}}})[0] == ["spec.selector"]
-    assert diff.replace_reasons("kubernetes:policy/v1:PodDisruptionBudget", {"spec": {"minAvailable": 1}},
-                                {"spec": {"minAvailable": 2}})[0] == []
-    reasons, findings = diff.replace_reasons("aws:msk/cluster:Cluster", {"kafkaVersion": "3.6.0"}, {"kafkaVersion": "3.5.1"})
+    assert replace_reasons("kubernetes:apps/v1:Deployment", {"spec": {"selector": {"matchLabels": {"a": "1"}}}},
+                           {"spec": {"selector": {"matchLabels": {"a": "2"}}}})[0] == ["spec.selector"]
+    assert replace_reasons("kubernetes:policy/v1:PodDisruptionBudget", {"spec": {"minAvailable": 1}},
+                           {"spec": {"minAvailable": 2}})[0] == []
+    reasons, findings = replace_reasons("aws:msk/cluster:Cluster", {"kafkaVersion": "3.6.0"}, {"kafkaVersion": "3.5.1"})
     assert reasons == ["kafkaVersion"]
-    assert diff.replace_reasons("aws:msk/cluster:Cluster", {"kafkaVersion": "3.6.0"}, {"kafkaVersion": "3.7.0"})[0] == []
-    assert diff.replace_reasons("aws:eks/cluster:Cluster", {"vpcConfig": {"subnetIds": ["a"]}},
-                                {"vpcConfig": {"subnetIds": ["b"]}})[0] == []  # updatable in place
+    assert replace_reasons("aws:msk/cluster:Cluster", {"kafkaVersion": "3.6.0"}, {"kafkaVersion": "3.7.0"})[0] == []
+    assert replace_reasons("aws:eks/cluster:Cluster", {"vpcConfig": {"subnetIds": ["a"]}},
+                           {"vpcConfig": {"subnetIds": ["b"]}})[0] == []  # updatable in place
 
 
 def test_markdown_is_cut_to_the_limit_with_a_note(repo):
     rename_orders(repo, former=True)
     report = report_for(repo)
-    full = diff.markdown(report)
-    short = diff.markdown(report, limit=4000)
+    full = render_markdown.markdown(report)
+    short = render_markdown.markdown(report, limit=4000)
     assert len(full) > 4000 >= len(short)
     assert "Cut to fit a GitHub comment (4,000 characters)" in short
     assert short.startswith("## paved diff: `dev`") and short.count("<details>") == short.count("</details>")
@@ -360,6 +363,6 @@ def test_command_line(repo, monkeypatch, capsys):
     assert "paved: error: --base no-such-ref: no such commit" in capsys.readouterr().err
     assert cli.main(["diff", "--stack", "dev", "--base", "base", "--format", "json", "--fail-on-destroy"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["summary"]["unchanged"] > 0 and not any(data["summary"][op] for op in diff.OPS)
+    assert data["summary"]["unchanged"] > 0 and not any(data["summary"][op] for op in OPS)
     assert cli.main(["diff", "--stack", "dev", "--base", "base", "--format", "markdown", "--output", "d.md"]) == 0
     assert "No changes." in (repo / "d.md").read_text()

@@ -1,0 +1,75 @@
+"""``paved diff``: what a change does to a stack, for the reviewer of a pull request.
+
+The diff package is in the commands layer: it may import every layer. Only
+:mod:`paved.diff.sides` goes above ``paved``'s own engine, to run the policy pack
+(``policies.registry``) for the violations a change introduces and fixes; nothing in it
+imports ``components``.
+
+The base revision and the working tree are each planned with their own code
+(:mod:`~paved.diff.sides`); the two plan documents are matched by URN and then through each
+new resource's ``aliases`` (:mod:`~paved.diff.match`), and every pair is compared input by
+input (:mod:`~paved.diff.properties`), a change to a property the provider cannot change in
+place forcing a replacement (:mod:`~paved.diff.replacement`). :mod:`~paved.diff.report` holds
+the result, grouped by service, with the data-loss risks and the policy and cost deltas;
+``--fail-on-destroy`` turns any data-loss risk into exit code 1. It is written for a terminal
+(:mod:`~paved.diff.render_text`), a pull-request comment (:mod:`~paved.diff.render_markdown`)
+or tools (:mod:`~paved.diff.render_json`, which documents the JSON schema).
+
+What this cannot see (the offline engine's limits, stated in every report's notes): values
+the cloud computes (ids, ARNs) are the offline engine's stand-ins, so a replacement does not
+ripple into the resources that read the replaced one's outputs as it would in a real
+preview; secret values are masked on both sides, so a changed secret value is invisible.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from paved.diff.render_json import as_json
+from paved.diff.render_markdown import COMMENT_LIMIT, markdown
+from paved.diff.render_text import text
+from paved.diff.report import Report, assemble, short_type
+from paved.diff.sides import complete, plan_base, plan_head
+
+__all__ = ["build", "run"]
+
+
+def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None = None) -> Report:
+    """Plan ``base_ref`` and the working tree for ``stack`` and compare them."""
+    root = Path(root).resolve()
+    catalog = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
+    absolute = catalog if catalog.is_absolute() else Path.cwd() / catalog
+    catalog_rel = absolute.resolve().relative_to(root).as_posix() if absolute.resolve().is_relative_to(root) else None
+    base = plan_base(root, base_ref, stack, catalog_rel)
+    head = plan_head(root, stack, catalog)
+    notes = [*base.notes, *head.notes]
+    if catalog_rel is None:
+        notes.append(f"the catalog {catalog} is outside the project: the base was planned with its own services_catalog.yaml")
+    for side in (base, head):
+        notes += complete(side, root, stack)
+    return assemble(stack, base, head, notes)
+
+
+def run(args: Any, root: Path, catalog_path: str | Path) -> int:
+    """``paved diff``: print or write the report; 1 when ``--fail-on-destroy`` finds data at risk."""
+    report = build(root, args.stack, args.base, catalog_path)
+    fmt = getattr(args, "format", "text")
+    if fmt == "json":
+        out = json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "markdown":
+        out = markdown(report, getattr(args, "max_chars", None) or COMMENT_LIMIT)
+    else:
+        out = text(report)
+    if getattr(args, "output", None):
+        Path(args.output).write_text(out, encoding="utf-8")
+    else:
+        sys.stdout.write(out)
+    if getattr(args, "fail_on_destroy", False) and report.data_loss:
+        names = ", ".join(f"{r.op} {short_type(r.type)} {r.name}" for r in report.data_loss)
+        print(f"paved diff: refusing (--fail-on-destroy): {len(report.data_loss)} stateful or protected resource(s) "
+              f"would be deleted or replaced: {names}", file=sys.stderr)
+        return 1
+    return 0
