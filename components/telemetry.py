@@ -158,30 +158,26 @@ def collector_egress_rule() -> NetworkPolicyEgressRuleArgs:
     )
 
 
-def _netpol_meta(service: Service, team: Team, settings: StackSettings, suffix: str) -> ObjectMetaArgs:
-    return ObjectMetaArgs(name=f"{service.name}-{suffix}", namespace=team.namespace_name,
-                          labels=observability_labels(service, team, settings.environment))
+def _service_policy(service: Service, team: Team, settings: StackSettings, suffix: str, *,
+                    ingress: NetworkPolicyIngressRuleArgs | None = None,
+                    egress: NetworkPolicyEgressRuleArgs | None = None) -> NetworkPolicyInitArgs:
+    return NetworkPolicyInitArgs(
+        metadata=ObjectMetaArgs(name=f"{service.name}-{suffix}", namespace=team.namespace_name,
+                                labels=observability_labels(service, team, settings.environment)),
+        spec=NetworkPolicySpecArgs(
+            pod_selector=LabelSelectorArgs(match_labels=selector_labels(service)),
+            policy_types=["Ingress"] if ingress else ["Egress"],
+            ingress=[ingress] if ingress else None,
+            egress=[egress] if egress else None,
+        ),
+    )
 
 
 def scrape_policy_args(service: Service, team: Team, settings: StackSettings) -> NetworkPolicyInitArgs:
     """NetworkPolicy letting Prometheus scrape the service (the team namespace denies by default)."""
-    return NetworkPolicyInitArgs(
-        metadata=_netpol_meta(service, team, settings, "allow-prometheus"),
-        spec=NetworkPolicySpecArgs(
-            pod_selector=LabelSelectorArgs(match_labels=selector_labels(service)),
-            policy_types=["Ingress"],
-            ingress=[scrape_ingress_rule(service)],
-        ),
-    )
+    return _service_policy(service, team, settings, "allow-prometheus", ingress=scrape_ingress_rule(service))
 
 
 def collector_egress_args(service: Service, team: Team, settings: StackSettings) -> NetworkPolicyInitArgs:
     """NetworkPolicy letting the service send traces to the collector."""
-    return NetworkPolicyInitArgs(
-        metadata=_netpol_meta(service, team, settings, "allow-otel-collector"),
-        spec=NetworkPolicySpecArgs(
-            pod_selector=LabelSelectorArgs(match_labels=selector_labels(service)),
-            policy_types=["Egress"],
-            egress=[collector_egress_rule()],
-        ),
-    )
+    return _service_policy(service, team, settings, "allow-otel-collector", egress=collector_egress_rule())
