@@ -13,7 +13,9 @@ from paved.model import Topic
 from paved.stack import KafkaSettings
 
 IAM_PORT = 9098  # MSK's port for IAM-authenticated TLS clients
-EXPORTER_PORTS = (11001, 11002)  # open monitoring: JMX exporter, node exporter (scraped by Prometheus)
+# Open monitoring: the brokers' JMX exporter and node exporter, scraped by Prometheus.
+JMX_EXPORTER_PORT = 11001
+NODE_EXPORTER_PORT = 11002
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class KafkaCluster(pulumi.ComponentResource):
             description="Kafka over TLS with IAM auth from EKS nodes"), opts=child)
         aws.vpc.SecurityGroupIngressRule(f"{name}-sg-exporters", aws.vpc.SecurityGroupIngressRuleArgs(
             security_group_id=group.id, referenced_security_group_id=args.client_security_group_id,
-            ip_protocol="tcp", from_port=EXPORTER_PORTS[0], to_port=EXPORTER_PORTS[1],
+            ip_protocol="tcp", from_port=JMX_EXPORTER_PORT, to_port=NODE_EXPORTER_PORT,
             description="Prometheus on the EKS nodes scrapes the brokers' JMX and node exporters"), opts=child)
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", aws.cloudwatch.LogGroupArgs(
             name=f"/aws/msk/{args.name}", retention_in_days=s.log_retention_days), opts=child)

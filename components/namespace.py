@@ -1,4 +1,5 @@
-"""TeamNamespace: one namespace per team with Pod Security, quota, limits and default-deny."""
+"""Namespaces: one per team (TeamNamespace) with Pod Security, quota, limits and default-deny,
+and the platform operators' own (:func:`platform_namespace`)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,16 @@ from pulumi_kubernetes.core.v1 import (
 )
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.networking.v1 import (
+    IPBlockArgs,
     NetworkPolicyEgressRuleArgs,
+    NetworkPolicyIngressRuleArgs,
+    NetworkPolicyInitArgs,
     NetworkPolicyPeerArgs,
     NetworkPolicyPortArgs,
     NetworkPolicySpecArgs,
 )
 
-from components.labels import team_labels
+from components.labels import platform_labels, team_labels
 from components.versions import POD_SECURITY_LEVEL
 from paved.model import MAX_LIMIT_REQUEST_RATIO, Team
 from paved.stack import StackSettings
@@ -36,12 +40,15 @@ class TeamNamespaceArgs:
     settings: StackSettings
 
 
-def restricted_labels(settings: StackSettings) -> dict[str, str]:
-    """Pod Security Admission enforcing, auditing and warning at restricted, version pinned."""
+def pod_security_labels(settings: StackSettings, enforce: str = POD_SECURITY_LEVEL,
+                        audit: str = POD_SECURITY_LEVEL) -> dict[str, str]:
+    """Pod Security Admission labels: ``enforce`` one level, audit and warn at ``audit``, versions
+    pinned. Both default to restricted; only a recorded exception passes anything lower."""
+    levels = {"enforce": enforce, "audit": audit, "warn": audit}
     return {
         f"pod-security.kubernetes.io/{mode}{suffix}": value
-        for mode in ("enforce", "audit", "warn")
-        for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", settings.pod_security_version))
+        for mode, level in levels.items()
+        for suffix, value in (("", level), ("-version", settings.pod_security_version))
     }
 
 
@@ -50,7 +57,7 @@ def namespace_args(team: Team, settings: StackSettings) -> NamespaceInitArgs:
     return NamespaceInitArgs(
         metadata=ObjectMetaArgs(
             name=team.namespace_name,
-            labels={**team_labels(team, settings.environment), **restricted_labels(settings)},
+            labels={**team_labels(team, settings.environment), **pod_security_labels(settings)},
             annotations={"paved.dev/owner": team.owner},
         )
     )
@@ -103,6 +110,36 @@ def allow_dns_spec() -> NetworkPolicySpecArgs:
             )
         ],
     )
+
+
+def operator_egress_spec(vpc_cidr: str, webhook_port: int | None) -> NetworkPolicySpecArgs:
+    """An operator reaches the API server and AWS endpoints (both inside the VPC) on 443 only;
+    a webhook is reached from the control plane's network interfaces in the VPC."""
+    inside = [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=vpc_cidr))]
+    ingress = []
+    if webhook_port:
+        ingress.append(NetworkPolicyIngressRuleArgs(
+            from_=inside, ports=[NetworkPolicyPortArgs(protocol="TCP", port=webhook_port)]))
+    return NetworkPolicySpecArgs(
+        pod_selector=LabelSelectorArgs(),
+        policy_types=["Ingress", "Egress"],
+        ingress=ingress,
+        egress=[NetworkPolicyEgressRuleArgs(to=inside, ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)])],
+    )
+
+
+def platform_namespace(name: str, namespace: str, settings: StackSettings, opts: pulumi.ResourceOptions,
+                       webhook_port: int | None = None) -> k8s.core.v1.Namespace:
+    """A platform operator's namespace: restricted Pod Security, default-deny, DNS, and only
+    the traffic the operator needs."""
+    ns = k8s.core.v1.Namespace(name, NamespaceInitArgs(metadata=ObjectMetaArgs(
+        name=namespace, labels={**pod_security_labels(settings), **platform_labels(settings.environment)})), opts=opts)
+    in_ns = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[ns]))
+    for role, spec in (("default-deny", default_deny_spec()), ("allow-dns", allow_dns_spec()),
+                       ("allow-operator", operator_egress_spec(settings.network.cidr, webhook_port))):
+        k8s.networking.v1.NetworkPolicy(f"{name}-{role}", NetworkPolicyInitArgs(
+            metadata=ObjectMetaArgs(name=role, namespace=namespace), spec=spec), opts=in_ns)
+    return ns
 
 
 class TeamNamespace(pulumi.ComponentResource):

@@ -8,17 +8,24 @@ import pulumi
 import pulumi_aws as aws
 
 from components import ingress
+from components.addons import aws_load_balancer_controller
 from components.cluster import EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
 from components.monitoring import ServiceObservability, ServiceObservabilityArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
-from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.network import Network, NetworkArgs
-from components.secrets import SecretStore, SecretStoreArgs, team_tags
+from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.renames import former_aliases
 from components.runner import DeployRunner, DeployRunnerArgs
-from components.service import AwsWiring, Microservice, MicroserviceArgs, Peer, uses_kafka
+from components.secrets import SecretStore, SecretStoreArgs, team_tags
+from components.service import (
+    AwsWiring,
+    Microservice,
+    MicroserviceArgs,
+    Peer,
+    uses_kafka,
+)
 from paved.catalog import Catalog
 from paved.stack import StackSettings
 
@@ -78,7 +85,7 @@ class Platform(pulumi.ComponentResource):
         public = [svc for svc in catalog.services if svc.public is not None]
         network = Network(f"{name}-network", NetworkArgs(
             settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
-            extra_endpoints=ingress.ENDPOINTS if public else ()), opts=with_aws)
+            extra_endpoints=aws_load_balancer_controller.ENDPOINTS if public else ()), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,

@@ -28,21 +28,17 @@ from pulumi_kubernetes.autoscaling.v2 import (
     ResourceMetricSourceArgs,
 )
 from pulumi_kubernetes.core.v1 import (
-    CapabilitiesArgs,
     ContainerArgs,
     ContainerPortArgs,
     EmptyDirVolumeSourceArgs,
     EnvVarArgs,
     HTTPGetActionArgs,
     KeyToPathArgs,
-    PodSecurityContextArgs,
     PodSpecArgs,
     PodTemplateSpecArgs,
     ProbeArgs,
     ResourceRequirementsArgs,
-    SeccompProfileArgs,
     SecretVolumeSourceArgs,
-    SecurityContextArgs,
     ServiceAccountInitArgs,
     ServiceInitArgs,
     ServicePortArgs,
@@ -61,31 +57,30 @@ from pulumi_kubernetes.networking.v1 import (
     NetworkPolicyPortArgs,
     NetworkPolicySpecArgs,
 )
-from pulumi_kubernetes.policy.v1 import PodDisruptionBudgetInitArgs, PodDisruptionBudgetSpecArgs
+from pulumi_kubernetes.policy.v1 import (
+    PodDisruptionBudgetInitArgs,
+    PodDisruptionBudgetSpecArgs,
+)
 
 from components.ingress import ingress_args
-from components.labels import selector_labels, service_labels
-from components.monitoring import metrics_service_port, otel_env
+from components.kafka import IAM_PORT as KAFKA_IAM_PORT
+from components.labels import name_labels, selector_labels, service_labels
 from components.namespace import NAMESPACE_NAME_LABEL
 from components.renames import former_aliases
 from components.secrets import STORE_NAME
+from components.security import container_security_context, pod_security_context
+from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
-from paved.naming import service_secret_name
+from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, service_secret_name
 from paved.stack import StackSettings
 
-# PSS restricted wants a non-zero user; >= 10000 keeps it clear of host users (CKV_K8S_40).
-RUN_AS_USER = 10001
-RUN_AS_GROUP = 10001
 TMP_VOLUME = "tmp"
 SECRETS_VOLUME = "secrets"
 # Secrets arrive as read-only files, never as environment values (CKV_K8S_35): a variable
 # `<NAME>_FILE` tells the service where to read each one.
 SECRETS_DIR = "/var/run/secrets/paved"
-HTTP_PORT_NAME = "http"
-METRICS_PORT_NAME = "metrics"
 ZONE_KEY = "topology.kubernetes.io/zone"
-KAFKA_IAM_PORT = 9098
 # The EKS Pod Identity Agent answers credential requests on this link-local address.
 POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
 RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
@@ -229,16 +224,7 @@ def container_spec(args: MicroserviceArgs) -> ContainerArgs:
         startup_probe=_probe(svc.probes.startup),
         liveness_probe=_probe(svc.probes.liveness),
         readiness_probe=_probe(svc.probes.readiness),
-        security_context=SecurityContextArgs(
-            allow_privilege_escalation=False,
-            privileged=False,
-            read_only_root_filesystem=True,
-            run_as_non_root=True,
-            run_as_user=RUN_AS_USER,
-            run_as_group=RUN_AS_GROUP,
-            capabilities=CapabilitiesArgs(drop=["ALL"]),
-            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-        ),
+        security_context=container_security_context(),
         volume_mounts=volume_mounts(args),
     )
 
@@ -249,13 +235,7 @@ def pod_spec(args: MicroserviceArgs) -> PodSpecArgs:
         service_account_name=args.service.name,
         automount_service_account_token=False,
         enable_service_links=False,
-        security_context=PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=RUN_AS_USER,
-            run_as_group=RUN_AS_GROUP,
-            fs_group=RUN_AS_GROUP,
-            seccomp_profile=SeccompProfileArgs(type="RuntimeDefault"),
-        ),
+        security_context=pod_security_context(),
         containers=[container_spec(args)],
         volumes=volumes(args),
         topology_spread_constraints=[
@@ -365,7 +345,7 @@ def pdb_args(args: MicroserviceArgs) -> PodDisruptionBudgetInitArgs | None:
 def _peer(peer: Peer) -> NetworkPolicyPeerArgs:
     return NetworkPolicyPeerArgs(
         namespace_selector=LabelSelectorArgs(match_labels={NAMESPACE_NAME_LABEL: peer.namespace}),
-        pod_selector=LabelSelectorArgs(match_labels={"app.kubernetes.io/name": peer.name}),
+        pod_selector=LabelSelectorArgs(match_labels=name_labels(peer.name)),
     )
 
 

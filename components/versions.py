@@ -59,8 +59,9 @@ CHARTS: dict[str, dict[str, str]] = {
     },
 }
 
-# The External Secrets API version served by the pinned chart above.
+# The External Secrets API versions served by the pinned chart above.
 EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
+GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 
 # Images paved sets explicitly (the charts above pin the rest of theirs by chart version).
 IMAGES: dict[str, str] = {

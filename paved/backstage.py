@@ -125,7 +125,10 @@ def _declared_api(service: Any, root: Path) -> tuple[str, str] | None:
 def entities(catalog: Catalog, *, root: Path, platform_owner: str, system: str = DEFAULT_SYSTEM,
              grafana_url: str = DEFAULT_GRAFANA_URL, runbooks_url: str = DEFAULT_RUNBOOKS_URL) -> list[dict]:
     """Every Backstage entity of the catalog, in a stable order."""
-    from components.monitoring import dashboard_uid  # the uid the generated dashboard has
+    from paved.naming import (  # the uid the generated dashboard has
+        SERVICE_LABEL,
+        dashboard_uid,
+    )
 
     grafana_url, runbooks_url = grafana_url.rstrip("/"), runbooks_url.rstrip("/")
     out: list[dict] = []
@@ -179,7 +182,7 @@ def entities(catalog: Catalog, *, root: Path, platform_owner: str, system: str =
         tags = [t for t, on in (("kafka", bool(svc.kafka.produces or svc.kafka.consumes)), ("public", svc.public is not None)) if on]
         annotations = {
             "backstage.io/kubernetes-namespace": team.namespace_name,
-            "backstage.io/kubernetes-label-selector": f"app.kubernetes.io/name={svc.name}",
+            "backstage.io/kubernetes-label-selector": f"{SERVICE_LABEL}={svc.name}",
             "paved.dev/image": svc.image,
         }
         if svc.slo is not None:

@@ -6,6 +6,8 @@ call these, so the two can never drift apart.
 
 from __future__ import annotations
 
+import hashlib
+
 from paved.catalog import Catalog
 from paved.model import Service
 
@@ -20,6 +22,11 @@ VERSION_LABEL = "app.kubernetes.io/version"
 TEAM_LABEL = "paved.dev/team"
 COST_CENTER_LABEL = "paved.dev/cost-center"
 ENVIRONMENT_LABEL = "paved.dev/environment"
+
+# Named ports of every service's container and Service: its probes, its Ingress backend and
+# its ServiceMonitor refer to the ports by these names.
+HTTP_PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"
 
 
 def secret_name(environment: str, team: str, service: str, secret: str) -> str:
@@ -49,3 +56,12 @@ def declared_secrets(catalog: Catalog, environment: str) -> list[tuple[str, str,
         for svc in catalog.services
         for s in svc.secrets
     ]
+
+
+def dashboard_uid(service: Service) -> str:
+    """A stable Grafana uid (at most 40 characters) for the service's dashboard."""
+    uid = f"paved-{service.name}"
+    if len(uid) <= 40:
+        return uid
+    digest = hashlib.sha256(service.name.encode()).hexdigest()[:8]
+    return f"{uid[:31]}-{digest}"

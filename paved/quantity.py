@@ -30,3 +30,9 @@ def memory_bytes(value: str | int) -> int:
             f"{value!r} is not a memory quantity (use a number with a unit such as '256Mi' or '1Gi')"
         )
     return int(Decimal(m["num"]) * _MEMORY_FACTORS[m["unit"]])
+
+
+def plain_number(value: Decimal | float) -> str:
+    """A number as a plain decimal literal, without float noise or exponent (0.0144, not
+    0.014400000000000001 or 1.44E-2): what PromQL and environment variables get."""
+    return format(Decimal(str(value)).normalize(), "f")

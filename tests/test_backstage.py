@@ -7,14 +7,14 @@ import json
 import jsonschema
 import pytest
 import yaml
+from conftest import ROOT
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from conftest import ROOT
 from paved import backstage
 from paved.cli import main
-from components.monitoring import dashboard_uid
 from paved.model import Model, Service
+from paved.naming import dashboard_uid
 
 
 def catalog():

@@ -24,33 +24,35 @@ from pathlib import Path
 import pulumi
 import pytest
 import yaml
+from conftest import ROOT, STACKS, planned
 
-from components import monitoring as mon
 from components import observability as obs
-from components.monitoring import (
+from components.addons import prometheus
+from components.dashboards import dashboard_configmap_args, dashboard_json
+from components.monitoring import ServiceObservability, ServiceObservabilityArgs
+from components.observability import ObservabilityStack, ObservabilityStackArgs
+from components.slo import (
     ALERT_KINDS,
     PLATFORM_SERIES,
-    ServiceObservability,
-    ServiceObservabilityArgs,
     alerting_rules,
-    collector_egress_args,
-    dashboard_configmap_args,
-    dashboard_json,
     effective_slo,
     error_budget,
+    prometheus_rule_groups,
+)
+from components.telemetry import (
+    collector_egress_args,
+    collector_endpoint,
     metrics_service_port,
     otel_env,
-    prometheus_rule_groups,
     scrape_policy_args,
     service_monitor_spec,
 )
-from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.versions import CHARTS, IMAGES
-from conftest import ROOT, STACKS, planned
 from paved import k8s_schema
 from paved.catalog import load_catalog
 from paved.metrics_contract import LATENCY_BUCKETS, all_series_names
 from paved.model import Service, Team
+from paved.naming import dashboard_uid
 from paved.stack import list_stacks, load_stack
 
 FIXTURES = ROOT / "tests" / "promtool"
@@ -471,10 +473,16 @@ def test_saturation_and_restart_alerts_use_kube_state_metrics_labels():
 # --- scraping, tracing, network ------------------------------------------------------------
 
 
-def test_port_names_match_the_service_component():
-    from components import service as svc_module
+def test_the_service_monitor_scrapes_a_port_the_service_and_its_container_have():
+    from components.service import MicroserviceArgs, container_spec, service_args
 
-    assert (mon.HTTP_PORT_NAME, mon.METRICS_PORT_NAME) == (svc_module.HTTP_PORT_NAME, svc_module.METRICS_PORT_NAME)
+    for svc in (service(), service(metrics={"path": "/internal/metrics", "port": 9102})):
+        args = MicroserviceArgs(service=svc, team=TEAM, settings=PROD)
+        service_ports = {p.name: p.target_port for p in service_args(args).spec.ports}
+        container_ports = {p.name for p in container_spec(args).ports}
+        (endpoint,) = service_monitor_spec(svc, TEAM)["endpoints"]
+        assert endpoint["port"] in service_ports, (svc.name, endpoint["port"], service_ports)
+        assert service_ports[endpoint["port"]] in container_ports, (svc.name, service_ports, container_ports)
 
 
 def test_service_monitor_scrapes_the_catalog_port_and_path():
@@ -562,7 +570,7 @@ def test_platform_series_are_the_explicit_allowed_set():
 
 def test_long_service_names_get_a_short_stable_dashboard_uid():
     long = service(name="a" * 60)
-    assert len(mon.dashboard_uid(long)) <= 40 and mon.dashboard_uid(long) == mon.dashboard_uid(long)
+    assert len(dashboard_uid(long)) <= 40 and dashboard_uid(long) == dashboard_uid(long)
 
 
 # --- versions -----------------------------------------------------------------------------
@@ -732,7 +740,7 @@ def test_msk_brokers_are_scraped_on_both_open_monitoring_exporters():
     targets = {j["job_name"]: j["static_configs"][0]["targets"] for j in jobs}
     hosts = ["b-1.paved.x.kafka.us-east-1.amazonaws.com", "b-2.paved.x.kafka.us-east-1.amazonaws.com"]
     assert targets == {"msk-jmx-exporter": [f"{h}:11001" for h in hosts], "msk-node-exporter": [f"{h}:11002" for h in hosts]}
-    assert obs.msk_scrape_configs(None, "c") == [] and obs.msk_scrape_configs(" , ", "c") == []
+    assert prometheus.msk_scrape_configs(None, "c") == [] and prometheus.msk_scrape_configs(" , ", "c") == []
     resources, _ = _stack(PROD, bootstrap=None)
     assert _charts(resources)["kube-prometheus-stack"]["values"]["prometheus"]["prometheusSpec"]["additionalScrapeConfigs"] == []
 
@@ -803,7 +811,7 @@ def test_plan_has_the_stack_and_per_service_observability(stack):
                           if r["service"] == svc.name and r["type"] == "kubernetes:apps/v1:Deployment")
         env = {e["name"]: e.get("value") for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["OTEL_SERVICE_NAME"] == svc.name, deployment["urn"]
-        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == mon.collector_endpoint(), deployment["urn"]
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector_endpoint(), deployment["urn"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -197,7 +197,8 @@ def test_probes_business_endpoint_and_metrics(running, name):
 
 def queried_series(name: str) -> set[str]:
     """Contract series the generated alert rules and dashboard of a service query (dev stack)."""
-    from components.monitoring import dashboard_json, prometheus_rule_groups
+    from components.dashboards import dashboard_json
+    from components.slo import prometheus_rule_groups
     from paved import metrics_contract as mc
     from paved.stack import load_stack
 
@@ -528,7 +529,7 @@ class GrpcCollector:
 
 @pytest.mark.parametrize("protocol", ["http/protobuf", "grpc"])
 def test_traces_are_exported_over_otlp_with_the_platforms_environment(tmp_path, protocol):
-    from components.monitoring import otel_env
+    from components.telemetry import otel_env
     from paved.stack import load_stack
 
     cat = catalog()

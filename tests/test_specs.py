@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from components.namespace import allow_dns_spec, default_deny_spec, limit_range_spec, namespace_args, quota_spec
+from components.namespace import (
+    allow_dns_spec,
+    default_deny_spec,
+    limit_range_spec,
+    namespace_args,
+    quota_spec,
+)
 from components.platform import peers
+from components.security import RUN_AS_USER
 from components.service import (
-    RUN_AS_USER,
     MicroserviceArgs,
     Peer,
     container_spec,
@@ -22,8 +28,10 @@ from paved.catalog import Catalog
 from paved.model import Service, Team
 from paved.stack import StackSettings
 
+
 def _prod_settings() -> StackSettings:
     from conftest import ROOT
+
     from paved.stack import load_stack
 
     return load_stack(ROOT, "prod")

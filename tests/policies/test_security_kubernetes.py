@@ -164,7 +164,7 @@ def test_fragment_names_only_these_rules_and_their_settings(stack):
 
 
 # Reported to the components owner, not waived in the rules: the add-on namespaces created by
-# components/secrets.py have no default-deny NetworkPolicy yet. Remove an entry once fixed.
+# components/addons/ (platform_namespace) have no default-deny NetworkPolicy yet. Remove an entry once fixed.
 KNOWN_CATALOG_ISSUES = {
     ("PAVED-SEC-024", "Namespace external-secrets"),
     ("PAVED-SEC-024", "Namespace reloader"),

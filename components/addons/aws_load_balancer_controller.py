@@ -1,0 +1,115 @@
+"""AWS Load Balancer Controller: turns Ingresses into the environment's shared ALB.
+
+It gets its own least-privilege AWS role: every permission is scoped to what the controller
+creates (tagged with :data:`CLUSTER_TAG`), except the read-only Describe actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.addons import AddOnContext, ClusterAccess
+from components.addons.chart import chart, resources
+from components.namespace import platform_namespace
+
+CHART = "aws-load-balancer-controller"
+NAMESPACE = "aws-load-balancer"
+SERVICE_ACCOUNT = "aws-load-balancer-controller"
+WEBHOOK_PORT = 9443
+CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+# The controller calls the EC2 and ELB APIs: reached through interface endpoints in the VPC.
+ENDPOINTS = ("ec2", "elasticloadbalancing")
+CONTROLLER_RESOURCES = resources("50m", "128Mi", "200m", "256Mi")
+
+
+def controller_statements(partition: str, region: str, account: str, vpc_id: str, cluster_sg: str,
+                          certificate_arn: str) -> list[dict[str, Any]]:
+    """The controller's permissions, scoped to what it creates (tagged with the cluster tag).
+
+    Only the read-only Describe actions, which AWS cannot scope to a resource, use ``*``.
+    """
+    ec2 = f"arn:{partition}:ec2:{region}:{account}"
+    elb = f"arn:{partition}:elasticloadbalancing:{region}:{account}"
+    balancers = [f"{elb}:loadbalancer/app/*/*", f"{elb}:targetgroup/*/*"]
+    owned = {"Null": {f"aws:ResourceTag/{CLUSTER_TAG}": "false"}}
+    return [
+        {"Sid": "CreateServiceLinkedRole", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+         "Resource": f"arn:{partition}:iam::{account}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
+                     "AWSServiceRoleForElasticLoadBalancing",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}},
+        {"Sid": "Discover", "Effect": "Allow", "Action": ["ec2:Describe*", "elasticloadbalancing:Describe*"], "Resource": "*"},
+        {"Sid": "ReadCertificate", "Effect": "Allow", "Action": "acm:DescribeCertificate", "Resource": certificate_arn},
+        {"Sid": "CreateSecurityGroups", "Effect": "Allow",
+         "Action": ["ec2:CreateSecurityGroup", "ec2:GetSecurityGroupsForVpc"],
+         "Resource": [f"{ec2}:vpc/{vpc_id}", f"{ec2}:security-group/*"]},
+        {"Sid": "TagNewSecurityGroups", "Effect": "Allow", "Action": "ec2:CreateTags", "Resource": f"{ec2}:security-group/*",
+         "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                       "Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"}}},
+        {"Sid": "ManageOwnSecurityGroups", "Effect": "Allow",
+         "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup",
+                    "ec2:CreateTags", "ec2:DeleteTags"],
+         "Resource": f"{ec2}:security-group/*", "Condition": owned},
+        {"Sid": "OpenNodesToTheBalancer", "Effect": "Allow",
+         "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+         "Resource": f"{ec2}:security-group/{cluster_sg}"},
+        {"Sid": "CreateBalancers", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+         "Resource": balancers, "Condition": {"Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"}}},
+        {"Sid": "TagOnCreate", "Effect": "Allow", "Action": "elasticloadbalancing:AddTags", "Resource": balancers,
+         "Condition": {"StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]}}},
+        {"Sid": "ManageOwnBalancers", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType",
+                    "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+                    "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
+                    "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup",
+                    "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+         "Resource": balancers, "Condition": owned},
+        {"Sid": "ManageListenersAndRules", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
+                    "elasticloadbalancing:ModifyListener", "elasticloadbalancing:CreateRule",
+                    "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
+                    "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+                    "elasticloadbalancing:AddTags"],
+         "Resource": [f"{elb}:loadbalancer/app/*/*", f"{elb}:listener/app/*/*/*", f"{elb}:listener-rule/app/*/*/*/*"]},
+        {"Sid": "RegisterTargets", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+         "Resource": f"{elb}:targetgroup/*/*"},
+    ]
+
+
+def values(cluster_name: pulumi.Input[str], region: str, vpc_id: pulumi.Input[str]) -> dict:
+    """Chart values: the cluster and VPC it manages, no WAF or Shield (so no permissions for them)."""
+    return {
+        "clusterName": cluster_name,
+        "region": region,
+        "vpcId": vpc_id,
+        "serviceAccount": {"name": SERVICE_ACCOUNT},
+        "webhookBindPort": WEBHOOK_PORT,
+        "enableShield": False, "enableWaf": False, "enableWafv2": False,
+        "resources": CONTROLLER_RESOURCES,
+    }
+
+
+@dataclass(frozen=True)
+class AwsLoadBalancerController:
+    """The add-on, for the VPC ``vpc_id``; the stack's ingress settings name its certificate."""
+
+    cluster: ClusterAccess
+    partition: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    cluster_security_group_id: pulumi.Input[str]
+
+    def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
+        """Its namespace and identity, then the chart."""
+        s = ctx.settings
+        assert s.ingress is not None
+        namespace = platform_namespace(f"{ctx.prefix}-ns", ctx.namespace, s, ctx.options(), webhook_port=WEBHOOK_PORT)
+        statements = pulumi.Output.all(self.partition, self.cluster.account_id, self.vpc_id,
+                                       self.cluster_security_group_id).apply(
+            lambda v: controller_statements(v[0], s.aws_region, v[1], v[2], v[3], s.ingress.certificate_arn))
+        identity = self.cluster.identity(f"{ctx.prefix}-identity", ctx, SERVICE_ACCOUNT, extra_statements=statements)
+        return chart(f"{ctx.prefix}-chart", CHART, ctx.namespace, values(self.cluster.cluster_name, s.aws_region, self.vpc_id),
+                     ctx.options(namespace, identity))

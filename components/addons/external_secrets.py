@@ -1,0 +1,45 @@
+"""External Secrets Operator: copies each service's secrets from Secrets Manager into its
+namespace, and generates in-cluster secrets (Grafana's admin password)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.addons import AddOnContext, ClusterAccess
+from components.addons.chart import SMALL_RESOURCES, chart
+from components.namespace import platform_namespace
+
+CHART = "external-secrets"
+NAMESPACE = "external-secrets"
+SERVICE_ACCOUNT = "external-secrets"
+WEBHOOK_PORT = 10250
+
+
+def values() -> dict:
+    """Chart values: CRDs installed with the chart, a named ServiceAccount, small pods."""
+    return {
+        "installCRDs": True,
+        "serviceAccount": {"name": SERVICE_ACCOUNT},
+        "resources": SMALL_RESOURCES,
+        "webhook": {"port": WEBHOOK_PORT, "resources": SMALL_RESOURCES},
+        "certController": {"resources": SMALL_RESOURCES},
+    }
+
+
+@dataclass(frozen=True)
+class ExternalSecrets:
+    """The add-on, with an AWS role that reads exactly ``secret_arns`` and decrypts with their key."""
+
+    cluster: ClusterAccess
+    secrets_key_arn: pulumi.Input[str]
+    secret_arns: list[pulumi.Input[str]] = field(default_factory=list)
+
+    def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
+        """Its namespace and identity, then the chart (which serves the CRDs)."""
+        ns = platform_namespace(f"{ctx.prefix}-eso-ns", ctx.namespace, ctx.settings, ctx.options(),
+                                webhook_port=WEBHOOK_PORT)
+        self.cluster.identity(f"{ctx.prefix}-eso", ctx, SERVICE_ACCOUNT, secret_arns=self.secret_arns,
+                              secrets_key_arn=self.secrets_key_arn)
+        return chart(f"{ctx.prefix}-eso", CHART, ctx.namespace, values(), ctx.options(ns))

@@ -1,0 +1,235 @@
+"""kube-prometheus-stack: the Prometheus Operator, Prometheus, Alertmanager, Grafana and
+kube-state-metrics.
+
+Prometheus (retention, volume size and replicas per stack) picks up every ServiceMonitor and
+PrometheusRule in the cluster (no Helm release label needed), and also scrapes the MSK
+brokers' open-monitoring exporters (JMX on 11001, node on 11002).
+
+Grafana's admin password is generated in the cluster by an External Secrets ``Password``
+generator and written to a Secret Grafana reads: it never appears in config, in Pulumi state
+or in the repository. Dashboards come from ConfigMaps labelled ``grafana_dashboard: "1"`` in
+any namespace (components/dashboards.py), filed in a folder per team.
+
+The prometheus-operator admission webhook is off: Pulumi's Helm Chart v4 does not run Helm
+hooks, and the webhook's certificate is made by hook Jobs. PrometheusRules are instead checked
+with ``promtool`` in CI (tests/test_monitoring.py) before they reach a cluster. The Kubernetes
+node-exporter is not installed (see components/observability.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+from components.addons import AddOnContext
+from components.addons.chart import SMALL_RESOURCES, chart, resources
+from components.addons.jaeger import JAEGER_QUERY_PORT, JAEGER_SERVICE
+from components.dashboards import (
+    DASHBOARD_FOLDER_ANNOTATION,
+    DASHBOARD_LABEL,
+    DASHBOARD_LABEL_VALUE,
+    JAEGER_DATASOURCE_UID,
+)
+from components.kafka import JMX_EXPORTER_PORT, NODE_EXPORTER_PORT
+from components.telemetry import PROMETHEUS_ROLE, ROLE_LABEL, monitoring_url
+from components.versions import EXTERNAL_SECRETS_API, GENERATORS_API
+from paved.stack import StackSettings
+
+CHART = "kube-prometheus-stack"
+# Short, fixed object names (fullnameOverride), so the Services have names the rest of the
+# platform can rely on.
+KPS_NAME = "kps"
+PROMETHEUS_SERVICE = f"{KPS_NAME}-prometheus"
+GRAFANA_SERVICE = "grafana"
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+GRAFANA_PASSWORD_GENERATOR = "grafana-admin-password"
+
+PROMETHEUS_PORT = 9090
+GRAFANA_PORT = 80  # the chart's Service port
+KUBELET_PORT = 10250
+
+PROMETHEUS_RESOURCES = resources("250m", "1Gi", "2", "4Gi")
+GRAFANA_RESOURCES = resources("100m", "256Mi", "500m", "512Mi")
+
+
+def broker_hosts(bootstrap: str) -> list[str]:
+    """Broker host names from an MSK bootstrap string (``b-1.x:9098,b-2.x:9098``), sorted."""
+    hosts = set()
+    for entry in bootstrap.split(","):
+        entry = entry.strip()
+        if entry:
+            hosts.add(entry.rsplit(":", 1)[0])
+    return sorted(hosts)
+
+
+def msk_scrape_configs(bootstrap: str | None, cluster: str) -> list[dict]:
+    """Prometheus scrape jobs for the brokers' open-monitoring exporters (plain HTTP in the VPC)."""
+    hosts = broker_hosts(bootstrap or "")
+    if not hosts:
+        return []
+
+    def job(name: str, port: int) -> dict:
+        return {
+            "job_name": name,
+            "scrape_interval": "60s",  # JMX exporter output is large and brokers change slowly
+            "scrape_timeout": "30s",
+            "static_configs": [{"targets": [f"{h}:{port}" for h in hosts], "labels": {"kafka_cluster": cluster}}],
+            # instance = broker host, so the JMX and node series of one broker line up.
+            "relabel_configs": [{"source_labels": ["__address__"], "regex": "(.+):\\d+",
+                                 "target_label": "instance", "replacement": "$1"}],
+        }
+
+    return [job("msk-jmx-exporter", JMX_EXPORTER_PORT), job("msk-node-exporter", NODE_EXPORTER_PORT)]
+
+
+def _volume_claim(size_gib: int, storage_class: str | None) -> dict:
+    spec: dict = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size_gib}Gi"}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"spec": spec}
+
+
+def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi.Input[list],
+                                 storage_class: str | None = None) -> dict:
+    """Values of kube-prometheus-stack: sizes per stack, all ServiceMonitors and rules, EKS-reachable
+    targets only, Grafana with an in-cluster generated admin secret and the dashboards sidecar."""
+    o = settings.observability
+    zone_spread = [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                    "whenUnsatisfiable": "ScheduleAnyway"}]
+    return {
+        "fullnameOverride": KPS_NAME,
+        "cleanPrometheusOperatorObjectNames": True,
+        "crds": {"enabled": True},
+        # EKS runs the control plane: its scheduler, controller manager and etcd cannot be
+        # scraped, and kube-proxy's metrics listen on localhost only.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "nodeExporter": {"enabled": False},  # see the module docstring: needs host access
+        "windowsMonitoring": {"enabled": False},
+        "defaultRules": {"create": True, "rules": {
+            "etcd": False, "kubeControllerManager": False, "kubeSchedulerAlerting": False,
+            "kubeSchedulerRecording": False, "kubeProxy": False, "nodeExporterAlerting": False,
+            "nodeExporterRecording": False, "windows": False}},
+        "prometheusOperator": {
+            "admissionWebhooks": {"enabled": False},  # hooks do not run under Chart v4; promtool in CI instead
+            "tls": {"enabled": False},  # its certificate would come from the same hook Jobs
+            "podLabels": {ROLE_LABEL: "operator"},
+            "resources": SMALL_RESOURCES,
+        },
+        "kube-state-metrics": {
+            "fullnameOverride": "kube-state-metrics",
+            "podLabels": {ROLE_LABEL: "kube-state-metrics"},
+            "resources": SMALL_RESOURCES,
+        },
+        "prometheus": {"prometheusSpec": {
+            "retention": o.prometheus_retention,
+            # Stop before the volume fills: Prometheus drops the oldest blocks first.
+            "retentionSize": f"{int(o.prometheus_storage_gib * 0.85)}GiB",
+            "replicas": o.prometheus_replicas,
+            "externalLabels": {"environment": settings.environment, "cluster": settings.cluster_name},
+            "storageSpec": {"volumeClaimTemplate": _volume_claim(o.prometheus_storage_gib, storage_class)},
+            # Select every ServiceMonitor, PodMonitor, Probe and PrometheusRule in the cluster,
+            # not only those carrying this release's label.
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "podMonitorSelectorNilUsesHelmValues": False,
+            "probeSelectorNilUsesHelmValues": False,
+            "ruleSelectorNilUsesHelmValues": False,
+            "scrapeConfigSelectorNilUsesHelmValues": False,
+            "additionalScrapeConfigs": scrape_configs,
+            "podMetadata": {"labels": {ROLE_LABEL: PROMETHEUS_ROLE}},
+            "podAntiAffinity": "soft",
+            "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
+            "resources": PROMETHEUS_RESOURCES,
+        }},
+        "alertmanager": {"alertmanagerSpec": {
+            "replicas": o.prometheus_replicas,  # the same HA level as Prometheus
+            "podMetadata": {"labels": {ROLE_LABEL: "alertmanager"}},
+            "topologySpreadConstraints": zone_spread,
+            "resources": SMALL_RESOURCES,
+        }},
+        "grafana": {
+            "fullnameOverride": GRAFANA_SERVICE,
+            "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+            "podLabels": {ROLE_LABEL: "grafana"},
+            "resources": GRAFANA_RESOURCES,
+            "testFramework": {"enabled": False},  # a Helm test hook: never run by Chart v4
+            "grafana.ini": {"analytics": {"check_for_updates": False, "reporting_enabled": False},
+                            "users": {"allow_sign_up": False}, "auth.anonymous": {"enabled": False}},
+            "sidecar": {
+                "resources": SMALL_RESOURCES,
+                "dashboards": {
+                    "enabled": True, "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE,
+                    "searchNamespace": "ALL", "folderAnnotation": DASHBOARD_FOLDER_ANNOTATION,
+                    "provider": {"foldersFromFilesStructure": True, "allowUiUpdates": False},
+                },
+            },
+            "additionalDataSources": [{
+                "name": "Jaeger", "type": "jaeger", "uid": JAEGER_DATASOURCE_UID, "access": "proxy", "editable": False,
+                "url": monitoring_url(JAEGER_SERVICE, JAEGER_QUERY_PORT),
+            }],
+        },
+    }
+
+
+def grafana_password_spec() -> dict:
+    """The ESO Password generator: 32 characters, letters and digits (no symbols to escape)."""
+    return {"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True}
+
+
+def grafana_admin_secret_spec() -> dict:
+    """The ExternalSecret writing the generated password into the Secret Grafana reads.
+
+    ``refreshInterval: "0"`` generates it once: a generator yields a new value on every refresh.
+    """
+    return {
+        "refreshInterval": "0",
+        "target": {
+            "name": GRAFANA_ADMIN_SECRET,
+            "creationPolicy": "Owner",
+            "template": {"engineVersion": "v2", "data": {"admin-user": "admin", "admin-password": "{{ .password }}"}},
+        },
+        "dataFrom": [{"sourceRef": {"generatorRef": {
+            "apiVersion": GENERATORS_API, "kind": "Password", "name": GRAFANA_PASSWORD_GENERATOR}}}],
+    }
+
+
+def prometheus_url() -> str:
+    """Prometheus's in-cluster URL."""
+    return monitoring_url(PROMETHEUS_SERVICE, PROMETHEUS_PORT)
+
+
+def grafana_url() -> str:
+    """Grafana's in-cluster URL."""
+    return monitoring_url(GRAFANA_SERVICE, GRAFANA_PORT)
+
+
+@dataclass(frozen=True)
+class KubePrometheusStack:
+    """The add-on. ``secret_store`` is any resource that waits for the External Secrets CRDs
+    (the password generator needs them); ``kafka_bootstrap`` the MSK bootstrap string, whose
+    brokers Prometheus scrapes (None: no brokers)."""
+
+    secret_store: pulumi.Resource
+    kafka_bootstrap: pulumi.Input[str] | None = None
+    storage_class: str | None = None
+
+    def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
+        """The Grafana password generator and admin ExternalSecret, then the chart."""
+        s = ctx.settings
+        generator = k8s.apiextensions.CustomResource(
+            f"{ctx.prefix}-grafana-password", api_version=GENERATORS_API, kind="Password",
+            metadata=ObjectMetaArgs(name=GRAFANA_PASSWORD_GENERATOR, namespace=ctx.namespace),
+            spec=grafana_password_spec(), opts=ctx.options(self.secret_store))
+        admin = k8s.apiextensions.CustomResource(
+            f"{ctx.prefix}-grafana-admin", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
+            metadata=ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=ctx.namespace),
+            spec=grafana_admin_secret_spec(), opts=ctx.options(self.secret_store, generator))
+        bootstrap = self.kafka_bootstrap if self.kafka_bootstrap is not None else ""
+        scrape = pulumi.Output.from_input(bootstrap).apply(lambda b: msk_scrape_configs(b, f"paved-{s.environment}"))
+        return chart(f"{ctx.prefix}-{CHART}", CHART, ctx.namespace,
+                     kube_prometheus_stack_values(s, scrape, self.storage_class), ctx.options(admin))
