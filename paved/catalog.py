@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from paved.errors import InputError, Issue
-from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team
+from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
 from paved.naming import SECRET_FILE_SUFFIX, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
 from paved.yamlsrc import Located, Path, field_label, load_located, read_source
@@ -215,8 +215,12 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
                 f"limit {getattr(lim, res)} is more than {MAX_LIMIT_REQUEST_RATIO[res]}x the request "
                 f"{getattr(req, res)}; the namespace LimitRange would reject the pod",
             ))
+    secret_files = {f"{s.env_name}{SECRET_FILE_SUFFIX}": s.name for s in svc.secrets}
     for var in svc.env:
-        if SECRET_WORDS & set(var.upper().split("_")):
+        if var in secret_files:
+            found.append((("env", var), f"{var} is set by paved: it tells the service where secret "
+                          f"{secret_files[var]!r} is mounted"))
+        elif SECRET_WORDS & set(var.upper().split("_")):
             found.append((("env", var), f"{var} looks like a credential; declare it under `secrets` so its value lives in Secrets Manager, not in the catalog"))
     if settings is not None and svc.public is not None and settings.ingress is None:
         found.append((("public",), "the service is public, but the stack sets no paved:ingress (certificateArn)"))
@@ -234,9 +238,6 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     for var in svc.env:
         if var in secret_vars:
             found.append((("env", var), f"{var} is also the variable of a declared secret"))
-        elif var.endswith(SECRET_FILE_SUFFIX) and var[:-len(SECRET_FILE_SUFFIX)] in secret_vars:
-            found.append((("env", var), f"{var} is set by paved: it tells the service where secret "
-                          f"{var[:-len(SECRET_FILE_SUFFIX)].lower().replace('_', '-')!r} is mounted"))
     found += _repeated(("secrets",), [s.name for s in svc.secrets], "secret")
     found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
     found += _repeated(("calls",), list(svc.calls), "service")
@@ -275,8 +276,6 @@ def repository_file_problem(root: FsPath, value: str) -> str | None:
     point elsewhere are all refused: `paved export backstage` reads these files.
     """
     try:
-        if FsPath(value).is_absolute():
-            return f"{value!r} is an absolute path; give a path relative to the catalog's folder"
         top = root.resolve()
         target = (top / value).resolve()
         if not target.is_relative_to(top):
@@ -404,7 +403,7 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
             c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names) or '(none)'}")
         for loc in FILE_FIELDS:
             value = _get(raw, loc)
-            if isinstance(value, str) and doc.file:
+            if isinstance(value, str) and doc.file and relative_path_problem(value) is None:
                 problem = repository_file_problem(FsPath(doc.file).parent, value)
                 if problem:
                     c.add(base + loc, problem)

@@ -162,6 +162,26 @@ def _host(value: str) -> str:
     return value
 
 
+def relative_path_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a path relative to the catalog's folder, or None.
+
+    Only the text: whether the file exists inside the repository is ``paved.catalog``'s
+    check, which follows symlinks.
+    """
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return f"{value!r} has control characters; give a path relative to the catalog's folder"
+    if value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value):
+        return f"{value!r} is an absolute path; give a path relative to the catalog's folder"
+    return None
+
+
+def _relative_path(value: str) -> str:
+    problem = relative_path_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _as_tuple(value: Any) -> Any:
     # YAML gives lists; strict mode would refuse them for the (hashable) tuple fields.
     return tuple(value) if isinstance(value, list) else value
@@ -193,6 +213,7 @@ TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0
 Host = Annotated[str, AfterValidator(_host), _string(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
+RelativePath = Annotated[str, AfterValidator(_relative_path), _string(r"^(?![/\\]|[A-Za-z]:)[^\x00-\x1f\x7f]+$")]
 LabelTagValue = Annotated[str, AfterValidator(_label_value), AfterValidator(_tag_value), _string(
     r"^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
 
@@ -334,7 +355,7 @@ class Api(Model):
     """An API the service provides, published to the developer portal (`paved export backstage`)."""
 
     type: Literal["openapi", "asyncapi", "graphql", "grpc"] = Field(description="Format of the definition.")
-    definition: str = Field(min_length=1, max_length=1024, pattern=r"^[^/\x00-\x1f][^\x00-\x1f]*$",
+    definition: RelativePath = Field(min_length=1, max_length=1024,
                             description="Path of the definition file, relative to the catalog's folder and inside it.")
 
 

@@ -101,9 +101,11 @@ def field_label(data: Any, path: Path) -> str:
             for p in path[:i + 1]:
                 entry = entry[p] if isinstance(entry, (dict, list)) else None
             name = entry.get("name") if isinstance(entry, dict) else None
-            out += f"[{name}]" if isinstance(name, str) and name else f"[{part}]"
+            # A name with a newline or other control character would break the one-line report.
+            out += f"[{name}]" if isinstance(name, str) and name and name.isprintable() else f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            out += ("." if out else "") + (text if text.isprintable() else repr(text))
     return out
 
 
