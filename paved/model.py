@@ -196,7 +196,8 @@ def _string(pattern: str, **extra: Any) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "pattern": pattern, **extra})
 
 
-_QUANTITY_SCHEMA = {"type": "string", "pattern": f"^{QUANTITY_PATTERN}$"}
+# Unsigned, and some digit 1-9 before any suffix: the positive quantities.
+_QUANTITY_SCHEMA = {"type": "string", "pattern": f"^\\+?(?=[0-9.]*[1-9]){QUANTITY_PATTERN.removeprefix('[+-]?')}$"}
 Name = Annotated[str, AfterValidator(_dns_label), _string(_label_pattern("[a-z0-9]"))]
 ServiceName = Annotated[str, AfterValidator(_service_name), _string(_label_pattern("[a-z]"))]
 Namespace = Annotated[str, AfterValidator(_dns_label), AfterValidator(_namespace),
@@ -206,7 +207,8 @@ Cpu = Annotated[Any, AfterValidator(_cpu), WithJsonSchema(
 Memory = Annotated[Any, AfterValidator(_memory), WithJsonSchema(
     {"anyOf": [_QUANTITY_SCHEMA, {"type": "integer", "exclusiveMinimum": 0}]})]
 Image = Annotated[str, AfterValidator(_image), _string(
-    r"^[a-z0-9]+([._/:-][a-z0-9]+)*?(:[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?(@sha256:[a-f0-9]{64})?$",
+    r"^[a-z0-9]+([._/:-][a-z0-9]+)*?"
+    r"(:(?!latest(@|$))[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$",
     maxLength=MAX_IMAGE_LENGTH)]
 EnvName = Annotated[str, AfterValidator(_env_name), _string(r"^(?!PORT$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
 TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$")]

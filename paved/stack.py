@@ -56,8 +56,13 @@ def ipv4_network(value: str) -> ipaddress.IPv4Network:
     return net
 
 
-def _cidr(value: str) -> str:
-    ipv4_network(value)
+def _endpoint_cidr(value: str) -> str:
+    if value in OPEN_WORLD:
+        raise ValueError(f"{value} opens the endpoint to the whole internet; list the CIDRs that need it")
+    net = ipv4_network(value)
+    if net.prefixlen < MIN_ALLOWED_PREFIX:
+        raise ValueError(f"{value} is wider than a /{MIN_ALLOWED_PREFIX} (rule: no allowed range wider than "
+                         f"/{MIN_ALLOWED_PREFIX}); list the CIDRs that need the endpoint")
     return value
 
 
@@ -74,23 +79,16 @@ def covers_public_internet(networks: list[ipaddress.IPv4Network]) -> bool:
 
 
 def _no_open_world(cidrs: list[str]) -> list[str]:
-    nets = []
-    for cidr in cidrs:
-        if cidr in OPEN_WORLD:
-            raise ValueError(f"{cidr} opens the endpoint to the whole internet; list the CIDRs that need it")
-        net = ipv4_network(cidr)
-        if net.prefixlen < MIN_ALLOWED_PREFIX:
-            raise ValueError(f"{cidr} is wider than a /{MIN_ALLOWED_PREFIX} (rule: no allowed range wider than "
-                             f"/{MIN_ALLOWED_PREFIX}); list the CIDRs that need the endpoint")
-        nets.append(net)
-    if covers_public_internet(nets):
+    # Each entry is already a valid, narrow enough block (EndpointCidr); together they must not
+    # cover the internet either (0.0.0.0/1 + 128.0.0.0/1, or every /8).
+    if covers_public_internet([ipv4_network(c) for c in cidrs]):
         raise ValueError("these CIDRs together cover every public IPv4 address (rule: the union of the ranges, "
                          "with private and reserved space, must not be 0.0.0.0/0), which opens the endpoint to "
                          "the whole internet; list the CIDRs that need it")
     return cidrs
 
 
-Cidr = Annotated[str, AfterValidator(_cidr)]
+EndpointCidr = Annotated[str, AfterValidator(_endpoint_cidr)]
 
 
 class NetworkSettings(_Section):
@@ -139,7 +137,7 @@ class ClusterSettings(_Section):
     """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
 
     mode: Literal["create", "existing"]
-    endpoint_public_access_cidrs: Annotated[list[Cidr], AfterValidator(_no_open_world)] = Field(
+    endpoint_public_access_cidrs: Annotated[list[EndpointCidr], AfterValidator(_no_open_world)] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint; empty keeps it private."
     )
     log_retention_days: int = Field(ge=1, le=3653)
