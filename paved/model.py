@@ -50,22 +50,20 @@ def _label_pattern(first: str) -> str:
     return rf"^(?=.{{1,{MAX_LABEL_LENGTH}}}$){first}([-a-z0-9]*[a-z0-9])?$"
 
 
-def _dns_label(value: str) -> str:
-    if len(value) > MAX_LABEL_LENGTH or not DNS_LABEL.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit, at most 63 characters)"
-        )
+def _label(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if len(value) > MAX_LABEL_LENGTH or not pattern.fullmatch(value):
+        raise ValueError(f"{value!r} is not a {what}, at most {MAX_LABEL_LENGTH} characters)")
     return value
+
+
+def _dns_label(value: str) -> str:
+    return _label(value, DNS_LABEL, "DNS-1123 label (lowercase letters, digits and '-', "
+                                    "starting and ending with a letter or digit")
 
 
 def _service_name(value: str) -> str:
-    if len(value) > MAX_LABEL_LENGTH or not DNS_1035_LABEL.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1035 label, which a Kubernetes Service name must be (lowercase "
-            "letters, digits and '-', starting with a letter, ending with a letter or digit, at most 63 characters)"
-        )
-    return value
+    return _label(value, DNS_1035_LABEL, "DNS-1035 label, which a Kubernetes Service name must be (lowercase "
+                                         "letters, digits and '-', starting with a letter, ending with a letter or digit")
 
 
 def _namespace(value: str) -> str:
@@ -94,18 +92,18 @@ def tag_value_problem(value: str) -> str | None:
     return None
 
 
-def _tag_value(value: str) -> str:
-    problem = tag_value_problem(value)
-    if problem:
-        raise ValueError(f"{value!r} {problem} (it becomes an AWS tag)")
-    return value
+def _refusing(problem: Any, context: str = "") -> Any:
+    """A validator raising ``problem(value)`` (a reason, or None when the value is fine)."""
+    def check(value: str) -> str:
+        reason = problem(value)
+        if reason:
+            raise ValueError(f"{value!r} {reason}{context}")
+        return value
+    return check
 
 
-def _label_value(value: str) -> str:
-    problem = label_value_problem(value)
-    if problem:
-        raise ValueError(f"{value!r} {problem} (it becomes a Kubernetes label)")
-    return value
+_tag_value = _refusing(tag_value_problem, " (it becomes an AWS tag)")
+_label_value = _refusing(label_value_problem, " (it becomes a Kubernetes label)")
 
 
 def _quantity(value: Any, parse: Any, kind: str, types: tuple[type, ...]) -> str:
@@ -169,17 +167,13 @@ def relative_path_problem(value: str) -> str | None:
     check, which follows symlinks.
     """
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-        return f"{value!r} has control characters; give a path relative to the catalog's folder"
+        return "has control characters; give a path relative to the catalog's folder"
     if value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value):
-        return f"{value!r} is an absolute path; give a path relative to the catalog's folder"
+        return "is an absolute path; give a path relative to the catalog's folder"
     return None
 
 
-def _relative_path(value: str) -> str:
-    problem = relative_path_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
+_relative_path = _refusing(relative_path_problem)
 
 
 def _as_tuple(value: Any) -> Any:
