@@ -27,11 +27,10 @@ from components.labels import image_version, observability_labels, selector_labe
 from components.namespace import NAMESPACE_NAME_LABEL
 from paved.metrics_contract import SERVICE_LABEL
 from paved.model import Service, Team
-from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME
+from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, MONITORING_NAMESPACE
 from paved.quantity import plain_number
 from paved.stack import StackSettings
 
-MONITORING_NAMESPACE = "monitoring"
 # The add-ons label their pods with this key; NetworkPolicies in team namespaces select
 # Prometheus and the collector by it (chart-independent, unlike the charts' own labels).
 ROLE_LABEL = "paved.dev/observability"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,12 +20,28 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from paved.errors import InputError, Issue
-from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team
+from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
+from paved.naming import SECRET_FILE_SUFFIX, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
-from paved.yamlsrc import Located, Path, field_label, load_located
+from paved.yamlsrc import Located, Path, field_label, load_located, read_source
 
 # Segments of an env var name that mean "this is a credential": it belongs in `secrets`.
 SECRET_WORDS = {"PASSWORD", "PASSWD", "PWD", "TOKEN", "SECRET", "KEY", "APIKEY", "CREDENTIALS"}
+# Values that are credentials whatever the variable is called: a URL with a password, and
+# the fixed prefixes of keys that providers issue (and secret scanners look for).
+CREDENTIAL_VALUES = (
+    ("a URL with a password", re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*:[^/?#@\s]+@")),
+    ("an AWS access key id", re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b")),
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")),
+    ("a GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")),
+    ("a GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    ("a Stripe key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{10,}")),
+    ("a Google API key", re.compile(r"\bAIza[A-Za-z0-9_-]{35}")),
+    ("an API secret key", re.compile(r"\bsk-(proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+)
+# Fields of a service that name a file of the repository.
+FILE_FIELDS: tuple[Path, ...] = (("api", "definition"),)
 
 _TEAM = TypeAdapter(Team)
 _SERVICE = TypeAdapter(Service)
@@ -198,8 +215,12 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
                 f"limit {getattr(lim, res)} is more than {MAX_LIMIT_REQUEST_RATIO[res]}x the request "
                 f"{getattr(req, res)}; the namespace LimitRange would reject the pod",
             ))
+    secret_files = {f"{s.env_name}{SECRET_FILE_SUFFIX}": s.name for s in svc.secrets}
     for var in svc.env:
-        if SECRET_WORDS & set(var.upper().split("_")):
+        if var in secret_files:
+            found.append((("env", var), f"{var} is set by paved: it tells the service where secret "
+                          f"{secret_files[var]!r} is mounted"))
+        elif SECRET_WORDS & set(var.upper().split("_")):
             found.append((("env", var), f"{var} looks like a credential; declare it under `secrets` so its value lives in Secrets Manager, not in the catalog"))
     if settings is not None and svc.public is not None and settings.ingress is None:
         found.append((("public",), "the service is public, but the stack sets no paved:ingress (certificateArn)"))
@@ -208,11 +229,62 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
             if secret.rotation == "managed":
                 found.append((("secrets", i), f"secret {secret.name!r} is rotated by the stack, but paved:secrets.rotationLambdaArn "
                               "is not set; set it in the stack, or mark the secret `rotation: third-party`"))
+    for var, value in svc.env.items():
+        kind = credential_kind(value)
+        if kind:
+            found.append((("env", var), f"the value of {var} looks like {kind}; declare it under `secrets` so its "
+                          "value lives in Secrets Manager, not in the catalog"))
     secret_vars = {s.env_name for s in svc.secrets}
     for var in svc.env:
         if var in secret_vars:
             found.append((("env", var), f"{var} is also the variable of a declared secret"))
+    found += _repeated(("secrets",), [s.name for s in svc.secrets], "secret")
+    found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
+    found += _repeated(("calls",), list(svc.calls), "service")
+    found += _repeated(("formerNames",), list(svc.former_names), "name")
     return found
+
+
+def credential_kind(value: str) -> str | None:
+    """What ``value`` looks like if it is a credential (``"a URL with a password"``), else None."""
+    for kind, pattern in CREDENTIAL_VALUES:
+        if pattern.search(value):
+            return kind
+    return None
+
+
+def _repeated(where: Path, names: list[str], what: str) -> list[tuple[Path, str]]:
+    first: dict[str, int] = {}
+    found = []
+    for i, name in enumerate(names):
+        if name in first:
+            found.append((where + (i,), f"{what} {name!r} is listed twice (first at {where[-1]}[{first[name]}])"))
+        first.setdefault(name, i)
+    return found
+
+
+def _get(raw: Any, loc: Path) -> Any:
+    for part in loc:
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    return raw
+
+
+def repository_file_problem(root: FsPath, value: str) -> str | None:
+    """Why ``value`` is not a file inside ``root`` (the catalog's folder), or None.
+
+    Resolved with symlinks followed, so ``../`` segments, absolute paths and links that
+    point elsewhere are all refused: `paved export backstage` reads these files.
+    """
+    try:
+        top = root.resolve()
+        target = (top / value).resolve()
+        if not target.is_relative_to(top):
+            return f"{value!r} resolves outside the catalog's folder ({target}); files must be inside the repository"
+        if not target.is_file():
+            return f"file {value!r} not found (paths are relative to the catalog)"
+    except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop, a name too long
+        return f"{value!r} is not a usable path: {exc}"
+    return None
 
 
 def _located_override(raw: dict, env: str, loc: Path) -> Path | None:
@@ -251,6 +323,22 @@ def _check_duplicates(c: _Collector, key: str, entries: list) -> None:
                 c.add((key, i, "name"), f"duplicate name {name!r} (first defined as {key}[{seen[name]}])")
             else:
                 seen[name] = i
+
+
+def _route(c: _Collector, routes: dict, env: str | None, svc: Service, base: Path, raw: dict) -> None:
+    """Refuse a public host and path that another service already has (in ``env``); a clash
+    the base entries already have is reported once, not again per environment."""
+    if svc.public is None:
+        return
+    route = (svc.public.host, svc.public.path.rstrip("/") or "/")
+    other = routes.setdefault(env, {}).setdefault(route, svc.name)
+    clash = (svc.name, route, other)
+    if other == svc.name or clash in routes.setdefault("clashes", set()):
+        return
+    routes["clashes"].add(clash)
+    where = (_located_override(raw, env, ("public",)) if env else None) or ("public",)
+    suffix = f" (in environment {env})" if env else ""
+    c.add(base + where, f"{svc.public.host}{svc.public.path} is already the public route of service {other!r}{suffix}")
 
 
 def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[list[Issue], CatalogDoc | None]:
@@ -293,6 +381,10 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
     teams_given = isinstance(data.get("teams"), list) and (bool(team_names) or not data["teams"])
     service_names = [s["name"] for s in services_raw if isinstance(s, dict) and isinstance(s.get("name"), str)]
     producers: dict[str, tuple[str, int, int]] = {}
+    folded_topics: dict[str, tuple[str, str]] = {}
+    # Per environment (None: the base entries), each public host and path → its service;
+    # under "clashes", the clashes already reported.
+    routes: dict[Any, Any] = {}
     env_names = sorted(environments)
 
     for i, raw in enumerate(services_raw):
@@ -309,11 +401,12 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
         team = raw.get("team")
         if isinstance(team, str) and teams_given and team not in team_names:
             c.add(base + ("team",), f"unknown team {team!r}{_did_you_mean(team, team_names)}; teams are: {', '.join(team_names) or '(none)'}")
-        api = raw.get("api")
-        if isinstance(api, dict) and isinstance(api.get("definition"), str) and doc.file:
-            definition = FsPath(doc.file).parent / api["definition"]
-            if not definition.is_file():
-                c.add(base + ("api", "definition"), f"file {api['definition']!r} not found (paths are relative to the catalog)")
+        for loc in FILE_FIELDS:
+            value = _get(raw, loc)
+            if isinstance(value, str) and doc.file and relative_path_problem(value) is None:
+                problem = repository_file_problem(FsPath(doc.file).parent, value)
+                if problem:
+                    c.add(base + loc, problem)
         former = raw.get("formerNames")
         for j, old in enumerate(former if isinstance(former, list) else []):
             if isinstance(old, str) and old in service_names:
@@ -331,12 +424,20 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
             tname = topic.get("name") if isinstance(topic, dict) else None
             if not isinstance(tname, str):
                 continue
+            folded = topic_env_name(tname)
             if tname in producers:
                 other, oi, oj = producers[tname]
                 c.add(base + ("kafka", "produces", j, "name"),
+                      f"topic {tname!r} is listed twice (first at produces[{oj}])" if oi == i else
                       f"topic {tname!r} is already produced by service {other!r}; a topic has exactly one producer")
+            elif folded in folded_topics:
+                other_topic, other = folded_topics[folded]
+                c.add(base + ("kafka", "produces", j, "name"),
+                      f"topic {tname!r} collides with topic {other_topic!r} (service {other!r}): they differ only by "
+                      f"'.', '_', '-' or case, which Kafka's metric names and the {folded} variable do not tell apart")
             else:
                 producers[tname] = (str(name), i, j)
+                folded_topics[folded] = (tname, str(name))
         overrides = raw.get("overrides")
         if isinstance(overrides, dict):
             for env in overrides:
@@ -349,6 +450,7 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
         base_rules = set(service_rules(svc))
         for loc, msg in base_rules:
             c.add(base + loc, msg)
+        _route(c, routes, None, svc, base, raw)
         for env, settings in environments.items():
             try:
                 eff = _SERVICE.validate_python(_effective_raw(raw, env))
@@ -358,6 +460,7 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
                     where = _located_override(raw, env, loc) or loc
                     c.add(base + where, f"{_message(err, Service, loc)} (in environment {env})")
                 continue
+            _route(c, routes, env, eff, base, raw)
             for loc, msg in service_rules(eff, settings):
                 if (loc, msg) in base_rules:
                     continue
@@ -381,14 +484,7 @@ def load_catalog(path: str | FsPath, environments: Mapping[str, Any]) -> Catalog
     """Read and validate the catalog at ``path``; raise InputError listing every problem."""
     path = FsPath(path)
     display = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Issue(display, 1, 1, "", "file not found")]) from None
-    except OSError as exc:
-        raise InputError([Issue(display, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError([Issue(display, 1, 1, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
+    text = read_source(path, display)
     key = (str(path.resolve()), hashlib.sha256(text.encode()).hexdigest(), frozenset(environments))
     cached = _VALIDATED.get(key)
     if cached is not None and _covers(cached[0], environments):

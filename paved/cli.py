@@ -206,8 +206,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from paved.schema import catalog_schema
+    from paved.stack import list_stacks
 
-    print(json.dumps(catalog_schema(), indent=2))
+    print(json.dumps(catalog_schema(list_stacks(_root())), indent=2))
     return 0
 
 

@@ -9,71 +9,171 @@ Field-level rules live here; rules that relate several fields or entries live in
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from paved.quantity import cpu_cores, memory_bytes
+from paved.naming import platform_env, reserved_namespace
+from paved.quantity import QUANTITY_PATTERN, cpu_cores, memory_bytes
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+# Every pattern is matched against the whole string (``fullmatch``): with ``re.match`` and
+# ``$`` a trailing newline would pass. Field patterns are checked by pydantic-core's Rust
+# regex engine, where ``$`` is the end of the text, as in JSON Schema.
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# Service names become Kubernetes Service names: DNS-1035, so no leading digit.
+DNS_1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 # A tag after the last path segment, or a digest; "latest" is rejected separately.
 IMAGE_REF = re.compile(
-    r"^(?P<repo>[a-z0-9]+([._/:-][a-z0-9]+)*?)"
-    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
+    r"(?P<repo>[a-z0-9]+([._/:-][a-z0-9]+)*?)"
+    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?"
 )
+# HTTP paths: printable ASCII without spaces (anything else is percent-encoded on the wire).
+HTTP_PATH = r"^/[!-~]*$"
+MAX_IMAGE_LENGTH = 512
+MAX_LABEL_LENGTH = 63
+MAX_HOST_LENGTH = 253
+MAX_TAG_VALUE_LENGTH = 256
+# AWS tag values: letters, separators and digits in any script, and `_ . : / = + - @`.
+TAG_VALUE_PUNCTUATION = set("_.:/=+-@")
 
 # The LimitRange every team namespace gets; the catalog is checked against it so that a
 # pod the cluster would refuse at admission is refused by `paved validate` instead.
 MAX_LIMIT_REQUEST_RATIO = {"cpu": 4, "memory": 2}
 
 
-def _dns_label(value: str) -> str:
-    if len(value) > 63 or not DNS_LABEL.match(value):
-        raise ValueError(
-            f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit, at most 63 characters)"
-        )
+def _label_pattern(first: str) -> str:
+    return rf"^(?=.{{1,{MAX_LABEL_LENGTH}}}$){first}([-a-z0-9]*[a-z0-9])?$"
+
+
+def _label(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if len(value) > MAX_LABEL_LENGTH or not pattern.fullmatch(value):
+        raise ValueError(f"{value!r} is not a {what}, at most {MAX_LABEL_LENGTH} characters)")
     return value
 
 
-def _cpu(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{value!r} is not a CPU quantity")
-    cpu_cores(value)
+def _dns_label(value: str) -> str:
+    return _label(value, DNS_LABEL, "DNS-1123 label (lowercase letters, digits and '-', "
+                                    "starting and ending with a letter or digit")
+
+
+def _service_name(value: str) -> str:
+    return _label(value, DNS_1035_LABEL, "DNS-1035 label, which a Kubernetes Service name must be (lowercase "
+                                         "letters, digits and '-', starting with a letter, ending with a letter or digit")
+
+
+def _namespace(value: str) -> str:
+    if reserved_namespace(value):
+        raise ValueError(f"{value!r} is a namespace Kubernetes or the platform keeps for itself; choose another name")
+    return value
+
+
+def label_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a Kubernetes label value, or None if it can."""
+    if len(value) > MAX_LABEL_LENGTH:
+        return f"is {len(value)} characters; a label value has at most {MAX_LABEL_LENGTH}"
+    if not LABEL_VALUE.fullmatch(value):
+        return "is not a label value (letters, digits, '-', '_' and '.', starting and ending with a letter or digit)"
+    return None
+
+
+def tag_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an AWS tag value, or None if it can."""
+    if len(value) > MAX_TAG_VALUE_LENGTH:
+        return f"is {len(value)} characters; an AWS tag value has at most {MAX_TAG_VALUE_LENGTH}"
+    bad = sorted({ch for ch in value if ch not in TAG_VALUE_PUNCTUATION and unicodedata.category(ch)[0] not in "LZN"})
+    if bad:
+        return (f"has characters AWS tags do not allow ({''.join(bad)!r}); use letters, digits, spaces "
+                "and _ . : / = + - @")
+    return None
+
+
+def _refusing(problem: Any, context: str = "") -> Any:
+    """A validator raising ``problem(value)`` (a reason, or None when the value is fine)."""
+    def check(value: str) -> str:
+        reason = problem(value)
+        if reason:
+            raise ValueError(f"{value!r} {reason}{context}")
+        return value
+    return check
+
+
+_tag_value = _refusing(tag_value_problem, " (it becomes an AWS tag)")
+_label_value = _refusing(label_value_problem, " (it becomes a Kubernetes label)")
+
+
+def _quantity(value: Any, parse: Any, kind: str, types: tuple[type, ...]) -> str:
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise ValueError(f"{value!r} is not a {kind} quantity")
+    if parse(value) <= 0:
+        raise ValueError(f"{value!r} is not above zero; a {kind} quantity must be positive")
     return str(value)
+
+
+def _cpu(value: Any) -> str:
+    return _quantity(value, cpu_cores, "CPU", (str, int, float))
 
 
 def _memory(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"{value!r} is not a memory quantity")
-    memory_bytes(value)
-    return str(value)
+    return _quantity(value, memory_bytes, "memory", (str, int))
 
 
 def _image(value: str) -> str:
-    m = IMAGE_REF.match(value)
+    m = IMAGE_REF.fullmatch(value) if len(value) <= MAX_IMAGE_LENGTH else None
     if not m:
         raise ValueError(f"{value!r} is not an image reference like 'registry/name:1.2.3'")
     if not m["tag"] and not m["digest"]:
         raise ValueError(f"{value!r} has no tag; pin a version like ':1.2.3' or a digest")
     if m["tag"] == "latest":
         raise ValueError(f"{value!r} uses the floating tag 'latest'; pin a version")
+    if m["tag"] and label_value_problem(m["tag"]):
+        raise ValueError(f"tag {m['tag']!r} {label_value_problem(m['tag'])}; the tag becomes the "
+                         "app.kubernetes.io/version label")
     return value
 
 
 def _env_name(value: str) -> str:
-    if not ENV_NAME.match(value):
+    if not ENV_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is not a valid environment variable name")
+    if platform_env(value):
+        raise ValueError(f"{value} is set by paved itself (PORT, PAVED_*, OTEL_*, KAFKA_*); choose another name")
     return value
 
 
 def _topic(value: str) -> str:
-    if not TOPIC_NAME.match(value):
-        raise ValueError(f"{value!r} is not a valid Kafka topic name")
+    if not TOPIC_NAME.fullmatch(value) or value in (".", ".."):
+        raise ValueError(f"{value!r} is not a valid Kafka topic name (letters, digits, '.', '_' and '-', "
+                         "at most 249 characters, not '.' or '..')")
     return value
+
+
+def _host(value: str) -> str:
+    labels = value.split(".")
+    if len(value) > MAX_HOST_LENGTH or len(labels) < 2 or not all(
+            len(label) <= MAX_LABEL_LENGTH and DNS_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(f"{value!r} is not a fully qualified host name (dot-separated DNS labels of at most 63 "
+                         "lowercase letters, digits and '-', at most 253 characters in all)")
+    return value
+
+
+def relative_path_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a path relative to the catalog's folder, or None.
+
+    Only the text: whether the file exists inside the repository is ``paved.catalog``'s
+    check, which follows symlinks.
+    """
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return "has control characters; give a path relative to the catalog's folder"
+    if value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value):
+        return "is an absolute path; give a path relative to the catalog's folder"
+    return None
+
+
+_relative_path = _refusing(relative_path_problem)
 
 
 def _as_tuple(value: Any) -> Any:
@@ -85,12 +185,33 @@ def _secret_shorthand(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
-Name = Annotated[str, AfterValidator(_dns_label)]
-Cpu = Annotated[Any, AfterValidator(_cpu)]
-Memory = Annotated[Any, AfterValidator(_memory)]
-Image = Annotated[str, AfterValidator(_image)]
-EnvName = Annotated[str, AfterValidator(_env_name)]
-TopicName = Annotated[str, AfterValidator(_topic)]
+def _string(pattern: str, **extra: Any) -> WithJsonSchema:
+    """The JSON Schema of a string field checked by a validator function, as strict as it."""
+    return WithJsonSchema({"type": "string", "pattern": pattern, **extra})
+
+
+# Unsigned, and some digit 1-9 before any suffix: the positive quantities.
+_QUANTITY_SCHEMA = {"type": "string", "pattern": f"^\\+?(?=[0-9.]*[1-9]){QUANTITY_PATTERN.removeprefix('[+-]?')}$"}
+Name = Annotated[str, AfterValidator(_dns_label), _string(_label_pattern("[a-z0-9]"))]
+ServiceName = Annotated[str, AfterValidator(_service_name), _string(_label_pattern("[a-z]"))]
+Namespace = Annotated[str, AfterValidator(_dns_label), AfterValidator(_namespace),
+                      _string(_label_pattern("[a-z0-9]"), description="Not kube-*, default or a platform namespace.")]
+Cpu = Annotated[Any, AfterValidator(_cpu), WithJsonSchema(
+    {"anyOf": [_QUANTITY_SCHEMA, {"type": "number", "exclusiveMinimum": 0}]})]
+Memory = Annotated[Any, AfterValidator(_memory), WithJsonSchema(
+    {"anyOf": [_QUANTITY_SCHEMA, {"type": "integer", "exclusiveMinimum": 0}]})]
+Image = Annotated[str, AfterValidator(_image), _string(
+    r"^[a-z0-9]+([._/:-][a-z0-9]+)*?"
+    r"(:(?!latest(@|$))[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$",
+    maxLength=MAX_IMAGE_LENGTH)]
+EnvName = Annotated[str, AfterValidator(_env_name), _string(r"^(?!PORT$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
+TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$")]
+Host = Annotated[str, AfterValidator(_host), _string(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+RelativePath = Annotated[str, AfterValidator(_relative_path), _string(r"^(?![/\\]|[A-Za-z]:)[^\x00-\x1f\x7f]+$")]
+LabelTagValue = Annotated[str, AfterValidator(_label_value), AfterValidator(_tag_value), _string(
+    r"^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
 
 
 class Model(BaseModel):
@@ -112,10 +233,11 @@ class Quota(Model):
 class Team(Model):
     """A team: owns services and gets one namespace."""
 
-    name: Name
-    owner: str = Field(min_length=3, description="Contact of the owning team (e-mail or handle).")
-    cost_center: str = Field(min_length=1, description="Cost center billed for the team's resources.")
-    namespace: Name | None = Field(default=None, description="Namespace name; defaults to the team name.")
+    name: Namespace
+    owner: TagValue = Field(min_length=3, max_length=MAX_TAG_VALUE_LENGTH,
+                            description="Contact of the owning team (e-mail or handle); an AWS tag value.")
+    cost_center: LabelTagValue = Field(min_length=1, description="Cost center billed for the team's resources.")
+    namespace: Namespace | None = Field(default=None, description="Namespace name; defaults to the team name.")
     quota: Quota
 
     @property
@@ -151,7 +273,7 @@ class Scaling(Model):
 class Probe(Model):
     """An HTTP probe on the service port."""
 
-    path: str = Field(pattern=r"^/", description="HTTP path, starting with '/'.")
+    path: str = Field(pattern=HTTP_PATH, max_length=1024, description="HTTP path, starting with '/'.")
     initial_delay_seconds: int = Field(default=0, ge=0, le=600)
     period_seconds: int = Field(default=10, ge=1, le=300)
     timeout_seconds: int = Field(default=2, ge=1, le=60)
@@ -213,14 +335,15 @@ class Slo(Model):
 class Public(Model):
     """Public exposure through the shared load balancer."""
 
-    host: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-    path: str = Field(default="/", pattern=r"^/")
+    host: Host
+    # The load balancer's path conditions take at most 128 characters.
+    path: str = Field(default="/", pattern=HTTP_PATH, max_length=128)
 
 
 class Metrics(Model):
     """Where the service exposes Prometheus metrics."""
 
-    path: str = Field(default="/metrics", pattern=r"^/")
+    path: str = Field(default="/metrics", pattern=HTTP_PATH, max_length=1024)
     port: int | None = Field(default=None, ge=1, le=65535, description="Defaults to the service port.")
 
 
@@ -228,16 +351,40 @@ class Api(Model):
     """An API the service provides, published to the developer portal (`paved export backstage`)."""
 
     type: Literal["openapi", "asyncapi", "graphql", "grpc"] = Field(description="Format of the definition.")
-    definition: str = Field(min_length=1, pattern=r"^[^/]",
-                            description="Path of the definition file, relative to the repository root.")
+    definition: RelativePath = Field(min_length=1, max_length=1024,
+                            description="Path of the definition file, relative to the catalog's folder and inside it.")
+
+
+class CpuMemoryOverride(Model):
+    """Either or both of a CPU and memory pair."""
+
+    cpu: Cpu | None = None
+    memory: Memory | None = None
+
+
+class ResourcesOverride(Model):
+    """Requests and limits, each merged onto the base entry's."""
+
+    requests: CpuMemoryOverride | None = None
+    limits: CpuMemoryOverride | None = None
+
+
+class ScalingOverride(Model):
+    """Any of the autoscaling fields; the merged result is checked like the base entry."""
+
+    min: int | None = Field(default=None, ge=1, le=1000)
+    max: int | None = Field(default=None, ge=1, le=1000)
+    target_cpu_percent: int | None = Field(default=None, ge=10, le=100)
+    target_memory_percent: int | None = Field(default=None, ge=10, le=100)
+    scale_down_stabilization_seconds: int | None = Field(default=None, ge=0, le=3600)
 
 
 class ServiceOverride(Model):
     """Per-environment changes to a service; merged key by key onto the base entry."""
 
     image: Image | None = None
-    resources: dict[str, Any] | None = None
-    scaling: dict[str, Any] | None = None
+    resources: ResourcesOverride | None = None
+    scaling: ScalingOverride | None = None
     env: dict[EnvName, str] | None = None
     public: Public | None = None
 
@@ -245,10 +392,10 @@ class ServiceOverride(Model):
 class Service(Model):
     """A microservice: one catalog entry gives a hardened, autoscaled, observable workload."""
 
-    name: Name
+    name: ServiceName
     team: Name
     description: str = Field(min_length=1)
-    former_names: Annotated[tuple[Name, ...], BeforeValidator(_as_tuple)] = Field(
+    former_names: Annotated[tuple[ServiceName, ...], BeforeValidator(_as_tuple)] = Field(
         default=(), description="Names this service had before, oldest first; its resources are moved, not recreated.")
     image: Image
     port: int = Field(ge=1, le=65535)
@@ -259,7 +406,7 @@ class Service(Model):
     env: dict[EnvName, str] = Field(default_factory=dict)
     secrets: Annotated[tuple[SecretEntry, ...], BeforeValidator(_as_tuple)] = ()
     kafka: Kafka = Kafka()
-    calls: Annotated[tuple[Name, ...], BeforeValidator(_as_tuple)] = ()
+    calls: Annotated[tuple[ServiceName, ...], BeforeValidator(_as_tuple)] = ()
     slo: Slo | None = None
     public: Public | None = None
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")

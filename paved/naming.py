@@ -7,9 +7,11 @@ call these, so the two can never drift apart.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
-from paved.catalog import Catalog
-from paved.model import Service
+if TYPE_CHECKING:  # the model validates against the names below, so naming cannot import it
+    from paved.catalog import Catalog
+    from paved.model import Service
 
 # Label keys on every Kubernetes object paved creates. Components write them; cost, rules,
 # the diff and the Backstage export read them.
@@ -27,6 +29,46 @@ ENVIRONMENT_LABEL = "paved.dev/environment"
 # its ServiceMonitor refer to the ports by these names.
 HTTP_PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
+
+# Namespaces a team may not take: Kubernetes' own, and the ones the platform creates for its
+# operators (components/observability.py, secrets.py, ingress.py use these names; a test
+# keeps them in step).
+KUBERNETES_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+MONITORING_NAMESPACE = "monitoring"
+EXTERNAL_SECRETS_NAMESPACE = "external-secrets"
+RELOADER_NAMESPACE = "reloader"
+LOAD_BALANCER_NAMESPACE = "aws-load-balancer"
+PLATFORM_NAMESPACES = (MONITORING_NAMESPACE, EXTERNAL_SECRETS_NAMESPACE, RELOADER_NAMESPACE, LOAD_BALANCER_NAMESPACE)
+RESERVED_NAMESPACES = frozenset(KUBERNETES_NAMESPACES + PLATFORM_NAMESPACES)
+# Kubernetes keeps every `kube-` name for itself.
+RESERVED_NAMESPACE_PREFIX = "kube-"
+
+# Environment variables paved sets in every service container (components/service.py,
+# components/monitoring.py); a catalog `env` entry may not set them. Whole prefixes are
+# reserved where paved sets a family (one KAFKA_TOPIC_<TOPIC> per topic, the OTEL_* SDK
+# settings); `<SECRET>_FILE` is reserved per declared secret.
+PLATFORM_ENV_NAMES = frozenset({"PORT"})
+PLATFORM_ENV_PREFIXES = ("PAVED_", "OTEL_", "KAFKA_")
+SECRET_FILE_SUFFIX = "_FILE"
+
+
+def reserved_namespace(name: str) -> bool:
+    """Whether ``name`` is a namespace Kubernetes or the platform keeps for itself."""
+    return name in RESERVED_NAMESPACES or name.startswith(RESERVED_NAMESPACE_PREFIX)
+
+
+def platform_env(name: str) -> bool:
+    """Whether paved itself sets the environment variable ``name`` (secret files aside)."""
+    return name in PLATFORM_ENV_NAMES or name.startswith(PLATFORM_ENV_PREFIXES)
+
+
+def topic_env_name(topic: str) -> str:
+    """The variable carrying a topic's name: ``order.placed`` → ``KAFKA_TOPIC_ORDER_PLACED``.
+
+    Kafka itself treats ``.`` and ``_`` alike in metric names; this folds ``-`` and case too,
+    so two topics with the same variable name are refused by validation.
+    """
+    return "KAFKA_TOPIC_" + topic.upper().replace("-", "_").replace(".", "_")
 
 
 def secret_name(environment: str, team: str, service: str, secret: str) -> str:

@@ -121,11 +121,11 @@ class Added:
 
 
 def _check_args(doc: Any, name: str, team: str, port: int, image: str, catalog: Path) -> None:
-    from paved.model import DNS_LABEL, _image
+    from paved.model import DNS_1035_LABEL, _image
 
-    if len(name) > 63 or not DNS_LABEL.match(name):
-        raise UsageError(f"invalid service name {name!r}: use lowercase letters, digits and '-', starting and "
-                         "ending with a letter or digit, at most 63 characters (e.g. 'reviews')")
+    if len(name) > 63 or not DNS_1035_LABEL.fullmatch(name):
+        raise UsageError(f"invalid service name {name!r}: use lowercase letters, digits and '-', starting with a "
+                         "letter and ending with a letter or digit, at most 63 characters (e.g. 'reviews')")
     if not 1 <= port <= 65535:
         raise UsageError(f"--port {port}: a port is between 1 and 65535")
     try:

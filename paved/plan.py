@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_kubernetes.apiextensions import CustomResource
 
 from paved import engine, k8s_schema, sdk_inputs
-from paved.engine import ProgramError, Recorded, RunResult, clean
+from paved.engine import ProgramError, RunResult, clean
 from paved.resources import is_kubernetes_object
 
 PLAN_VERSION = 1

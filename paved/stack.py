@@ -7,6 +7,8 @@ as the engine hands them over) through :func:`settings_from_config`.
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 
 from paved.errors import InputError, Issue, UsageError
-from paved.model import Name
-from paved.yamlsrc import load_located
+from paved.model import LabelTagValue, Name, TagValue
+from paved.yamlsrc import Located, load_located, read_source
 
 NAMESPACE = "paved"
 # kubernetes-validate ships schemas for these minor versions; EKS supports a subset.
@@ -31,26 +33,74 @@ class _Section(BaseModel):
 
 
 OPEN_WORLD = {"0.0.0.0/0", "::/0"}
+# The narrowest block an endpoint allow-list may hold: a /8 is already 16 million addresses.
+MIN_ALLOWED_PREFIX = 8
+# IPv4 space that is not reachable from the internet (RFC 1918, RFC 6890 special purpose,
+# multicast, reserved). Allow-lists that, with these, cover everything are open to the world.
+NON_PUBLIC_IPV4 = tuple(ipaddress.IPv4Network(n) for n in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+))
+_WHOLE_IPV4 = [ipaddress.IPv4Network("0.0.0.0/0")]
+
+
+def ipv4_network(value: str) -> ipaddress.IPv4Network:
+    """``value`` as an IPv4 network; ValueError unless it is one, written with no host bits."""
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a CIDR block like 10.0.0.0/16 ({exc})") from None
+    if not isinstance(net, ipaddress.IPv4Network) or "/" not in value:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR block like 10.0.0.0/16")
+    return net
+
+
+def _endpoint_cidr(value: str) -> str:
+    if value in OPEN_WORLD:
+        raise ValueError(f"{value} opens the endpoint to the whole internet; list the CIDRs that need it")
+    net = ipv4_network(value)
+    if net.prefixlen < MIN_ALLOWED_PREFIX:
+        raise ValueError(f"{value} is wider than a /{MIN_ALLOWED_PREFIX} (rule: no allowed range wider than "
+                         f"/{MIN_ALLOWED_PREFIX}); list the CIDRs that need the endpoint")
+    return value
+
+
+def _vpc_cidr(value: str) -> str:
+    net = ipv4_network(value)
+    if not 16 <= net.prefixlen <= 24:
+        raise ValueError(f"{value} is a /{net.prefixlen}; an AWS VPC block is /16 to /24")
+    return value
+
+
+def covers_public_internet(networks: list[ipaddress.IPv4Network]) -> bool:
+    """Whether ``networks`` together cover every public IPv4 address."""
+    return list(ipaddress.collapse_addresses([*networks, *NON_PUBLIC_IPV4])) == _WHOLE_IPV4
 
 
 def _no_open_world(cidrs: list[str]) -> list[str]:
-    for cidr in cidrs:
-        if cidr in OPEN_WORLD:
-            raise ValueError(f"{cidr} opens the endpoint to the whole internet; list the CIDRs that need it")
+    # Each entry is already a valid, narrow enough block (EndpointCidr); together they must not
+    # cover the internet either (0.0.0.0/1 + 128.0.0.0/1, or every /8).
+    if covers_public_internet([ipv4_network(c) for c in cidrs]):
+        raise ValueError("these CIDRs together cover every public IPv4 address (rule: the union of the ranges, "
+                         "with private and reserved space, must not be 0.0.0.0/0), which opens the endpoint to "
+                         "the whole internet; list the CIDRs that need it")
     return cidrs
+
+
+EndpointCidr = Annotated[str, AfterValidator(_endpoint_cidr)]
 
 
 class NetworkSettings(_Section):
     """The VPC: created (``mode: create``) or an existing one (``mode: existing``)."""
 
     mode: Literal["create", "existing"]
-    cidr: str = Field(pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$",
-                      description="VPC CIDR, /16 to /24 (in existing mode: the VPC's, for network policies).")
+    cidr: Annotated[str, AfterValidator(_vpc_cidr)] = Field(description="VPC CIDR, /16 to /24 (in existing mode: the VPC's, for network policies).")
     zones: int = Field(ge=2, le=6, description="Availability zones used (from aws.get_availability_zones).")
     nat_gateways: Literal["single", "perZone"] | None = Field(default=None, description="One NAT gateway, or one per zone.")
     vpc_id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]+$")
-    private_subnet_ids: list[str] = Field(default_factory=list)
-    public_subnet_ids: list[str] = Field(default_factory=list)
+    private_subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]+$")]] = Field(default_factory=list)
+    public_subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]+$")]] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _mode_fields(self) -> "NetworkSettings":
@@ -69,7 +119,7 @@ class NodeGroupSettings(_Section):
     """One managed node group."""
 
     name: Name
-    instance_types: list[str] = Field(min_length=1)
+    instance_types: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+\.[a-z0-9]+$")]] = Field(min_length=1)
     min_size: int = Field(ge=1, le=100)
     max_size: int = Field(ge=1, le=450)
     desired_size: int = Field(ge=1, le=450)
@@ -121,7 +171,7 @@ class ClusterSettings(_Section):
     """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
 
     mode: Literal["create", "existing"]
-    endpoint_public_access_cidrs: Annotated[list[str], AfterValidator(_no_open_world)] = Field(
+    endpoint_public_access_cidrs: Annotated[list[EndpointCidr], AfterValidator(_no_open_world)] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint; empty keeps it private."
     )
     log_retention_days: int = Field(ge=1, le=3653)
@@ -146,7 +196,7 @@ class ClusterSettings(_Section):
 class KafkaSettings(_Section):
     """The MSK cluster."""
 
-    version: str = Field(pattern=r"^\d+\.\d+\.\d+(\.x)?$")
+    version: str = Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+(\.x)?$")
     broker_type: str = Field(pattern=r"^kafka\.[a-z0-9]+\.[a-z0-9]+$")
     brokers_per_zone: int = Field(ge=1, le=5)
     volume_size_gib: int = Field(ge=1, le=16384)
@@ -166,22 +216,22 @@ class SecretsSettings(_Section):
     """Secrets Manager entries."""
 
     recovery_window_days: int = Field(ge=7, le=30, description="Days a deleted secret can be restored.")
-    rotation_lambda_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:lambda:")
+    rotation_lambda_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
 
 
 class IngressSettings(_Section):
     """The shared public load balancer: HTTPS only, with this certificate."""
 
-    certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$",
+    certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
                                  description="ACM certificate for the public hosts.")
-    ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-",
+    ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-[A-Za-z0-9-]+$",
                             description="TLS policy of the HTTPS listener.")
 
 
 class ObservabilitySettings(_Section):
     """Prometheus, Grafana and Jaeger sizes per environment."""
 
-    prometheus_retention: str = Field(pattern=r"^\d+[dhw]$", description="How long Prometheus keeps samples, e.g. 15d.")
+    prometheus_retention: str = Field(pattern=r"^[0-9]{1,6}[dhw]$", description="How long Prometheus keeps samples, e.g. 15d.")
     prometheus_storage_gib: int = Field(ge=5, le=2000)
     prometheus_replicas: int = Field(ge=1, le=3)
     jaeger_storage: Literal["memory", "badger"] = Field(description="In-memory (dev) or Badger on a volume.")
@@ -195,7 +245,7 @@ class StackSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
     environment: Name = Field(description="Environment name; must equal the stack name.")
-    aws_region: str = Field(alias="aws:region", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    aws_region: str = Field(alias="aws:region", pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
     kubernetes_version: str = Field(description="Kubernetes minor version, e.g. '1.34'.")
     cluster_name: Name = Field(description="EKS cluster the workloads run on.")
     max_replicas: int = Field(ge=1, le=1000, description="Cap on any service's scaling.max.")
@@ -205,8 +255,8 @@ class StackSettings(BaseModel):
     )
     protect_stateful: bool = Field(description="Protect and retain stateful resources on delete.")
     image_pull_policy: Literal["IfNotPresent", "Always"] = "IfNotPresent"
-    platform_owner: str = Field(min_length=3, description="Owner tag of platform-wide resources.")
-    platform_cost_center: str = Field(min_length=1, description="Cost-center tag of platform-wide resources.")
+    platform_owner: TagValue = Field(min_length=3, max_length=256, description="Owner tag of platform-wide resources.")
+    platform_cost_center: LabelTagValue = Field(min_length=1, description="Cost-center tag of platform-wide resources.")
     kms_deletion_window_days: int = Field(ge=7, le=30, description="Waiting period before a KMS key is deleted.")
     network: NetworkSettings
     cluster: ClusterSettings
@@ -282,30 +332,29 @@ def list_stacks(root: Path) -> list[str]:
     return sorted(names, key=lambda n: (PROMOTION_ORDER.index(n) if n in PROMOTION_ORDER else len(PROMOTION_ORDER), n))
 
 
-def read_config(root: Path, env: str) -> tuple[dict[str, Any], str]:
-    """The raw ``config:`` mapping of a stack file (values as YAML typed them) and its path."""
+def _read_stack(root: Path, env: str) -> tuple[dict[str, Any], Located]:
     path = stack_file(root, env)
     display = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     if not path.exists():
         stacks = list_stacks(root)
         raise UsageError(f"unknown stack {env!r}: {display} does not exist; stacks are: {', '.join(stacks) or '(none)'}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError([Issue(display, 1, 1, "", f"not UTF-8 text: {exc.reason} at byte {exc.start}")]) from None
-    doc = load_located(text, display)
+    doc = load_located(read_source(path, display), display)
     if doc.issues:
         raise InputError(doc.issues)
     if not isinstance(doc.data, dict) or not isinstance(doc.data.get("config"), dict):
         raise InputError([doc.issue((), "config", "a stack file must be a mapping with a `config:` mapping")])
-    return doc.data["config"], display
+    return doc.data["config"], doc
+
+
+def read_config(root: Path, env: str) -> tuple[dict[str, Any], str]:
+    """The raw ``config:`` mapping of a stack file (values as YAML typed them) and its path."""
+    config, doc = _read_stack(root, env)
+    return config, doc.file
 
 
 def load_stack(root: Path, env: str) -> StackSettings:
     """Read and validate ``stacks/Pulumi.<env>.yaml``; InputError names the key and line."""
-    path = stack_file(root, env)
-    config, display = read_config(root, env)
-    doc = load_located(path.read_text(encoding="utf-8"), display)
+    config, doc = _read_stack(root, env)
     keys = config_keys()
     by_key = {v: k for k, v in keys.items()}
     # pydantic names a missing field by its alias (`maxReplicas`), a bad one by its name.
@@ -317,8 +366,6 @@ def load_stack(root: Path, env: str) -> StackSettings:
             continue  # other providers' and plugins' settings are not ours to judge
         if key not in by_key:
             if key.startswith("paved:"):
-                import difflib
-
                 close = difflib.get_close_matches(key, list(keys.values()), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 issues.append(doc.issue(("config", key), key, f"unknown setting{hint}"))

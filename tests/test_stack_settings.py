@@ -306,7 +306,7 @@ def test_open_world_endpoint_is_refused(tmp_path):
     with pytest.raises(InputError) as exc:
         load_stack(root, "dev")
     (issue,) = exc.value.issues
-    assert issue.field == "paved:cluster.endpointPublicAccessCidrs"
+    assert issue.field == "paved:cluster.endpointPublicAccessCidrs[0]"
     assert "whole internet" in issue.message
 
 
@@ -328,3 +328,125 @@ def test_settings_from_config_keeps_text_settings_as_text(tmp_path):
     from_config = settings_from_config(config.get)
     assert from_config.platform_cost_center == "1234"
     assert from_config == load_stack(root, "dev") == DEV_SETTINGS.model_copy(update={"platform_cost_center": "1234"})
+
+
+# --- issue 17: CIDRs, world-open endpoints, hostile files ---------------------------------------
+
+
+ENDPOINT = "    logRetentionDays: 14\n"
+
+
+def endpoint_cidrs(cidrs: str) -> str:
+    return mutate(ENDPOINT, f"{ENDPOINT}    endpointPublicAccessCidrs: {cidrs}\n")
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "message"),
+    [
+        ("[0.0.0.0/0]", "whole internet"),
+        ('["::/0"]', "whole internet"),
+        ("[0.0.0.0/1, 128.0.0.0/1]", "wider than a /8"),
+        ("[2.0.0.0/7]", "wider than a /8"),
+        ("[" + ", ".join(f"{i}.0.0.0/8" for i in range(1, 224)) + "]", "together cover every public IPv4 address"),
+        ("[10.0.0.1/8]", "not a CIDR block"),
+        ("[300.0.0.0/8]", "not a CIDR block"),
+        ("[203.0.113.0/33]", "not a CIDR block"),
+        ("[203.0.113.5]", "not an IPv4 CIDR block"),
+        ("[2001:db8::/32]", "not an IPv4 CIDR block"),
+        ('["203.0.113.0/24\\n"]', "not a CIDR block"),
+        ('["２03.0.113.0/24"]', "not a CIDR block"),
+    ],
+    ids=["open", "open-v6", "two-halves", "slash-7", "all-slash-8s", "host-bits", "octet", "prefix", "no-prefix",
+         "ipv6", "newline", "fullwidth"],
+)
+def test_endpoint_cidrs_are_valid_and_not_world_open(tmp_path, cidrs, message):
+    text = endpoint_cidrs(cidrs)
+    issues = problems(tmp_path, text)
+    assert issues and all(i.field.startswith("paved:cluster.endpointPublicAccessCidrs") for i in issues), issues
+    assert {i.line for i in issues} == {line_of(text, "endpointPublicAccessCidrs")}
+    assert all(message in i.message for i in issues), issues
+
+
+def test_union_rule_is_named_in_the_message(tmp_path):
+    text = endpoint_cidrs("[" + ", ".join(f"{i}.0.0.0/8" for i in range(1, 224)) + "]")
+    assert "rule: the union of the ranges" in only(problems(tmp_path, text), "paved:cluster.endpointPublicAccessCidrs").message
+
+
+@pytest.mark.parametrize("cidrs", ["[203.0.113.0/24]", "[198.51.100.7/32, 203.0.113.0/24]", "[8.0.0.0/8]",
+                                   "[" + ", ".join(f"{i}.0.0.0/8" for i in range(1, 223)) + "]"])
+def test_narrow_endpoint_cidrs_are_accepted(tmp_path, cidrs):
+    root = make_root(tmp_path, {"dev": endpoint_cidrs(cidrs)})
+    assert load_stack(root, "dev").cluster.endpoint_public_access_cidrs
+
+
+@pytest.mark.parametrize("cidr", ["10.10.0.1/16", "999.10.0.0/16", "10.10.0.0/15", "10.10.0.0/25", "10.10.0.0", "fd00::/16",
+                                  '"10.10.0.0/16\\n"'])
+def test_vpc_cidr_must_be_a_valid_block(tmp_path, cidr):
+    text = mutate("    cidr: 10.10.0.0/16", f"    cidr: {cidr}")
+    issue = only(problems(tmp_path, text), "paved:network.cidr")
+    assert issue.line == line_of(text, "    cidr:")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("  aws:region: us-east-1", '  aws:region: "us-east-1\\n"', "aws:region"),
+        ("  paved:environment: dev", '  paved:environment: "dev\\n"', "paved:environment"),
+        ("  paved:clusterName: paved-dev", '  paved:clusterName: "paved-dev\\n"', "paved:clusterName"),
+        ("    version: 3.6.0", '    version: "3.6.0\\n"', "paved:kafka.version"),
+        ("    version: 3.6.0", '    version: "٣.6.0"', "paved:kafka.version"),
+        ("    brokerType: kafka.t3.small", '    brokerType: "kafka.t3.small\\n"', "paved:kafka.brokerType"),
+        ("    prometheusRetention: 7d", '    prometheusRetention: "7d\\n"', "paved:observability.prometheusRetention"),
+        ("  paved:platformCostCenter: cc-0100", '  paved:platformCostCenter: "cc 0100"', "paved:platformCostCenter"),
+        ("  paved:platformOwner: platform@example.com", '  paved:platformOwner: "<platform@example.com>"', "paved:platformOwner"),
+        ("    recoveryWindowDays: 7", '    recoveryWindowDays: 7\n    rotationLambdaArn: "arn:aws:lambda:x\\n"',
+         "paved:secrets.rotationLambdaArn"),
+    ],
+    ids=["region", "environment", "cluster-name", "kafka-version", "kafka-version-digits", "broker-type",
+         "retention", "cost-center-label", "owner-tag", "lambda-arn"],
+)
+def test_stack_patterns_match_the_whole_value(tmp_path, old, new, key):
+    text = mutate(old, new)
+    issue = only(problems(tmp_path, text), key)
+    assert issue.line == line_of(text, new.strip().splitlines()[-1])
+
+
+def test_stack_file_not_utf8_is_located(tmp_path):
+    root = make_root(tmp_path, {})
+    (root / "stacks" / "Pulumi.dev.yaml").write_bytes(b"config:\n  aws:region: \xff\n")
+    with pytest.raises(InputError) as info:
+        load_stack(root, "dev")
+    (issue,) = info.value.issues
+    assert (issue.file, issue.line, issue.col) == (FILE, 2, 15)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("config:\n  a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+         + "".join(f"  b{i}: &b{i} [" + ", ".join([f"*{'a' if i == 0 else f'b{i - 1}'}"] * 10) + "]\n" for i in range(7)),
+         "aliases expand"),
+        ("config:\n  paved:network: " + "[" * 500 + "]" * 500 + "\n", "nesting deeper"),
+        ("config:\n  paved:network: &n [*n]\n", "recursive alias"),
+    ],
+    ids=["billion-laughs", "deep", "recursive"],
+)
+def test_hostile_stack_file_is_refused(tmp_path, text, message):
+    issues = problems(tmp_path, text)
+    assert len(issues) == 1 and message in issues[0].message and issues[0].file == FILE
+
+
+def test_stack_file_larger_than_the_cap_is_refused(tmp_path):
+    from paved.yamlsrc import MAX_FILE_BYTES
+
+    root = make_root(tmp_path, {"dev": DEV + "#" * MAX_FILE_BYTES})
+    with pytest.raises(InputError) as info:
+        load_stack(root, "dev")
+    assert "larger than" in info.value.issues[0].message
+
+
+def test_stack_merge_keys_are_supported(tmp_path):
+    text = mutate("  paved:kafka:\n", "  paved:kafka: &kafka\n")
+    text = text.replace("  paved:secrets:\n", "  x-unused:\n    <<: *kafka\n  paved:secrets:\n")
+    root = make_root(tmp_path, {"dev": text})
+    assert load_stack(root, "dev") == DEV_SETTINGS

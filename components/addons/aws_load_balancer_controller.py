@@ -14,9 +14,10 @@ import pulumi
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import chart, resources
 from components.namespace import platform_namespace
+from paved.naming import LOAD_BALANCER_NAMESPACE
 
 CHART = "aws-load-balancer-controller"
-NAMESPACE = "aws-load-balancer"
+NAMESPACE = LOAD_BALANCER_NAMESPACE
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
 WEBHOOK_PORT = 9443
 CLUSTER_TAG = "elbv2.k8s.aws/cluster"

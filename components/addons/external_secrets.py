@@ -10,9 +10,10 @@ import pulumi
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import SMALL_RESOURCES, chart
 from components.namespace import platform_namespace
+from paved.naming import EXTERNAL_SECRETS_NAMESPACE
 
 CHART = "external-secrets"
-NAMESPACE = "external-secrets"
+NAMESPACE = EXTERNAL_SECRETS_NAMESPACE
 SERVICE_ACCOUNT = "external-secrets"
 WEBHOOK_PORT = 10250
 

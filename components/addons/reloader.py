@@ -9,9 +9,10 @@ import pulumi
 from components.addons import AddOnContext
 from components.addons.chart import SMALL_RESOURCES, chart
 from components.namespace import platform_namespace
+from paved.naming import RELOADER_NAMESPACE
 
 CHART = "reloader"
-NAMESPACE = "reloader"
+NAMESPACE = RELOADER_NAMESPACE
 
 
 def values() -> dict:
