@@ -333,11 +333,11 @@ def test_settings_from_config_keeps_text_settings_as_text(tmp_path):
 # --- issue 17: CIDRs, world-open endpoints, hostile files ---------------------------------------
 
 
-ENDPOINT = "    logRetentionDays: 14\n"
+ENDPOINT = "    endpointPublicAccessCidrs: [203.0.113.0/24]\n"
 
 
 def endpoint_cidrs(cidrs: str) -> str:
-    return mutate(ENDPOINT, f"{ENDPOINT}    endpointPublicAccessCidrs: {cidrs}\n")
+    return mutate(ENDPOINT, f"    endpointPublicAccessCidrs: {cidrs}\n")
 
 
 @pytest.mark.parametrize(
