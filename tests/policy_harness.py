@@ -104,7 +104,21 @@ def names(found) -> set[str]:
     return {u.rsplit("::", 1)[-1] for _, u in found if u}
 
 
-def assert_flags(messages: list[str], *needles: str) -> None:
+def subjects(messages: list[str]) -> set[str]:
+    """Who each message is about: the text before " must "."""
+    return {m.split(" must ", 1)[0] for m in messages}
+
+
+def assert_flags(messages: list[str], *needles: str, who: set[str] | None = None) -> None:
+    """At least one violation, every message a sentence, and each needle in some message.
+
+    With ``who`` the messages are one finding about exactly those subjects ("Deployment orders
+    container x"), so every message must carry every needle.
+    """
     assert messages, "expected a violation"
+    assert all(m.endswith(".") for m in messages), messages
+    if who is not None:
+        assert subjects(messages) == who, messages
     for needle in needles:
-        assert any(needle in m for m in messages), (needle, messages)
+        hits = [needle in m for m in messages]
+        assert all(hits) if who is not None else any(hits), (needle, messages)

@@ -60,7 +60,7 @@ from policies.rules.kubernetes import (
     sec_031_resources,
     sec_032_cpu_limit,
 )
-from policy_harness import category_config, options, resource_violations, sample, stack_violations, urn
+from policy_harness import assert_flags, category_config, options, resource_violations, sample, stack_violations, urn
 
 RULES = kubernetes_rules.RULES
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -128,17 +128,6 @@ def workload(resource_type: str, pod_spec: dict, name: str = "orders") -> dict:
 
 def check(rule, props, resource_type=DEPLOYMENT, **kwargs) -> list[str]:
     return resource_violations(rule, resource_type, props, **kwargs)
-
-
-def subjects(messages: list[str]) -> set[str]:
-    """Who each message is about: the text before " must "."""
-    return {m.split(" must ", 1)[0] for m in messages}
-
-
-def assert_flags(messages: list[str], who: set[str], substring: str) -> None:
-    assert subjects(messages) == who, messages
-    assert all(substring in m for m in messages), messages
-    assert all(m.endswith(".") for m in messages), messages
 
 
 # --- the pack and the sample catalog -----------------------------------------------------
@@ -213,7 +202,7 @@ def test_every_workload_kind_and_container_list_is_checked(resource_type):
     spec["containers"] = [good, {**bad, "name": "sidecar"}]
     kind = resource_type.rsplit(":", 1)[-1]
     found = check(sec_001_privileged.RULE, workload(resource_type, spec), resource_type)
-    assert_flags(found, {f"{kind} orders container {n}" for n in ("migrate", "debug", "sidecar")}, "privileged")
+    assert_flags(found, "privileged", who={f"{kind} orders container {n}" for n in ("migrate", "debug", "sidecar")})
 
 
 def test_non_workloads_are_ignored():
@@ -224,12 +213,12 @@ def test_non_workloads_are_ignored():
 
 
 def test_001_privileged_container():
-    assert_flags(check(sec_001_privileged.RULE, with_container(privileged=True)), {ORDERS}, "not run privileged")
+    assert_flags(check(sec_001_privileged.RULE, with_container(privileged=True)), "not run privileged", who={ORDERS})
 
 
 def test_001_privileged_unknown_fails_closed():
     found = check(sec_001_privileged.RULE, with_container(privileged=UNKNOWN_BOOLEAN_VALUE))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-002 privilege escalation ----------------------------------------------------
@@ -241,12 +230,12 @@ def test_002_privilege_escalation_allowed_or_unset(value):
     if value is None:
         without(container(props)["securityContext"], "allowPrivilegeEscalation")
     found = check(sec_002_privilege_escalation.RULE, props)
-    assert_flags(found, {ORDERS}, "allowPrivilegeEscalation to false")
+    assert_flags(found, "allowPrivilegeEscalation to false", who={ORDERS})
 
 
 def test_002_unknown_fails_closed():
     found = check(sec_002_privilege_escalation.RULE, with_container(allowPrivilegeEscalation=UNKNOWN_BOOLEAN_VALUE))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-003 runAsNonRoot ------------------------------------------------------------
@@ -254,19 +243,19 @@ def test_002_unknown_fails_closed():
 
 def test_003_container_sets_run_as_non_root_false():
     found = check(sec_003_run_as_non_root.RULE, with_container(runAsNonRoot=False))
-    assert_flags(found, {ORDERS}, "runAsNonRoot to true")
+    assert_flags(found, "runAsNonRoot to true", who={ORDERS})
 
 
 def test_003_pod_sets_false_even_when_containers_say_true():
     found = check(sec_003_run_as_non_root.RULE, with_pod(runAsNonRoot=False))
-    assert_flags(found, {ORDERS_POD}, "not set runAsNonRoot to false in the pod")
+    assert_flags(found, "not set runAsNonRoot to false in the pod", who={ORDERS_POD})
 
 
 def test_003_set_nowhere():
     props = deployment()
     without(pod(props)["securityContext"], "runAsNonRoot")
     without(container(props)["securityContext"], "runAsNonRoot")
-    assert_flags(check(sec_003_run_as_non_root.RULE, props), {ORDERS}, "on the container or the pod")
+    assert_flags(check(sec_003_run_as_non_root.RULE, props), "on the container or the pod", who={ORDERS})
 
 
 def test_003_pod_level_true_covers_containers():
@@ -278,23 +267,23 @@ def test_003_pod_level_true_covers_containers():
 def test_003_unknown_pod_value_fails_closed():
     props = with_pod(runAsNonRoot=UNKNOWN_BOOLEAN_VALUE)
     without(container(props)["securityContext"], "runAsNonRoot")
-    assert_flags(check(sec_003_run_as_non_root.RULE, props), {ORDERS_POD, ORDERS}, "unknown at preview")
+    assert_flags(check(sec_003_run_as_non_root.RULE, props), "unknown at preview", who={ORDERS_POD, ORDERS})
 
 
 # --- PAVED-SEC-004 runAsUser 0 -------------------------------------------------------------
 
 
 def test_004_container_runs_as_root():
-    assert_flags(check(sec_004_root_user_id.RULE, with_container(runAsUser=0)), {ORDERS}, "not set runAsUser to 0")
+    assert_flags(check(sec_004_root_user_id.RULE, with_container(runAsUser=0)), "not set runAsUser to 0", who={ORDERS})
 
 
 def test_004_pod_runs_as_root_even_when_containers_override():
-    assert_flags(check(sec_004_root_user_id.RULE, with_pod(runAsUser=0.0)), {ORDERS_POD}, "in the pod securityContext")
+    assert_flags(check(sec_004_root_user_id.RULE, with_pod(runAsUser=0.0)), "in the pod securityContext", who={ORDERS_POD})
 
 
 def test_004_unknown_user_fails_closed():
     found = check(sec_004_root_user_id.RULE, with_container(runAsUser=UNKNOWN_NUMBER_VALUE))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 def test_004_unset_user_is_left_to_run_as_non_root():
@@ -309,26 +298,26 @@ def test_004_unset_user_is_left_to_run_as_non_root():
 
 def test_005_low_user_id():
     found = check(sec_005_high_user_id.RULE, with_container(runAsUser=1000))
-    assert_flags(found, {ORDERS}, "10000 or higher (it is 1000)")
+    assert_flags(found, "10000 or higher (it is 1000)", who={ORDERS})
 
 
 def test_005_user_id_set_nowhere():
     props = deployment()
     without(pod(props)["securityContext"], "runAsUser")
     without(container(props)["securityContext"], "runAsUser")
-    assert_flags(check(sec_005_high_user_id.RULE, props), {ORDERS}, "on the container or the pod")
+    assert_flags(check(sec_005_high_user_id.RULE, props), "on the container or the pod", who={ORDERS})
 
 
 def test_005_threshold_comes_from_config_and_floats_compare():
     assert check(sec_005_high_user_id.RULE, with_container(runAsUser=10001.0)) == []
     found = check(sec_005_high_user_id.RULE, deployment(), config={"minUserId": 20000})
-    assert_flags(found, {ORDERS}, "20000 or higher")
+    assert_flags(found, "20000 or higher", who={ORDERS})
     assert sec_005_high_user_id.RULE.enforcement == "advisory"
 
 
 def test_005_unknown_user_is_reported():
     found = check(sec_005_high_user_id.RULE, with_container(runAsUser=UNKNOWN_NUMBER_VALUE))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-006 seccomp -----------------------------------------------------------------
@@ -336,19 +325,19 @@ def test_005_unknown_user_is_reported():
 
 def test_006_container_unconfined():
     found = check(sec_006_seccomp.RULE, with_container(seccompProfile={"type": "Unconfined"}))
-    assert_flags(found, {ORDERS}, "not Unconfined")
+    assert_flags(found, "not Unconfined", who={ORDERS})
 
 
 def test_006_pod_unconfined_even_when_containers_set_their_own():
     found = check(sec_006_seccomp.RULE, with_pod(seccompProfile={"type": "Unconfined"}))
-    assert_flags(found, {ORDERS_POD}, "pod seccompProfile.type")
+    assert_flags(found, "pod seccompProfile.type", who={ORDERS_POD})
 
 
 def test_006_profile_set_nowhere():
     props = deployment()
     without(pod(props)["securityContext"], "seccompProfile")
     without(container(props)["securityContext"], "seccompProfile")
-    assert_flags(check(sec_006_seccomp.RULE, props), {ORDERS}, "RuntimeDefault or Localhost")
+    assert_flags(check(sec_006_seccomp.RULE, props), "RuntimeDefault or Localhost", who={ORDERS})
 
 
 def test_006_pod_level_profile_covers_containers_and_localhost_is_allowed():
@@ -359,7 +348,7 @@ def test_006_pod_level_profile_covers_containers_and_localhost_is_allowed():
 
 def test_006_unknown_profile_fails_closed():
     found = check(sec_006_seccomp.RULE, with_container(seccompProfile={"type": UNKNOWN_STRING_VALUE}))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-007 capabilities ------------------------------------------------------------
@@ -367,24 +356,24 @@ def test_006_unknown_profile_fails_closed():
 
 def test_007_all_not_dropped():
     found = check(sec_007_capabilities.RULE, with_container(capabilities={"drop": ["NET_RAW"]}))
-    assert_flags(found, {ORDERS}, "drop ALL capabilities")
+    assert_flags(found, "drop ALL capabilities", who={ORDERS})
 
 
 def test_007_dangerous_capability_added():
     found = check(sec_007_capabilities.RULE, with_container(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN", "NET_BIND_SERVICE"]}))
-    assert_flags(found, {ORDERS}, "adds SYS_ADMIN)")
+    assert_flags(found, "adds SYS_ADMIN)", who={ORDERS})
 
 
 def test_007_net_bind_service_is_allowed_unless_config_says_otherwise():
     props = with_container(capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})
     assert check(sec_007_capabilities.RULE, props) == []
     found = check(sec_007_capabilities.RULE, props, config={"allowedCapabilities": []})
-    assert_flags(found, {ORDERS}, "beyond none (adds NET_BIND_SERVICE)")
+    assert_flags(found, "beyond none (adds NET_BIND_SERVICE)", who={ORDERS})
 
 
 def test_007_unknown_lists_fail_closed():
     found = check(sec_007_capabilities.RULE, with_container(capabilities={"drop": UNKNOWN_ARRAY_VALUE, "add": [UNKNOWN_STRING_VALUE]}))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
     assert "drop ALL" in found[0] and "add no capabilities" in found[0]
 
 
@@ -395,13 +384,13 @@ def test_008_host_network_and_pid():
     props = deployment()
     pod(props).update(hostNetwork=True, hostPID=True, hostIPC=False)
     found = check(sec_008_host_namespaces.RULE, props)
-    assert_flags(found, {ORDERS_POD}, "set hostNetwork, hostPID to false")
+    assert_flags(found, "set hostNetwork, hostPID to false", who={ORDERS_POD})
 
 
 def test_008_unknown_fails_closed():
     props = deployment()
     pod(props)["hostIPC"] = UNKNOWN_BOOLEAN_VALUE
-    assert_flags(check(sec_008_host_namespaces.RULE, props), {ORDERS_POD}, "hostIPC (unknown at preview)")
+    assert_flags(check(sec_008_host_namespaces.RULE, props), "hostIPC (unknown at preview)", who={ORDERS_POD})
 
 
 # --- PAVED-SEC-009 hostPath ----------------------------------------------------------------
@@ -410,13 +399,13 @@ def test_008_unknown_fails_closed():
 def test_009_host_path_volume():
     props = deployment()
     pod(props)["volumes"].append({"name": "docker-sock", "hostPath": {"path": "/var/run/docker.sock"}})
-    assert_flags(check(sec_009_host_path.RULE, props), {ORDERS_POD}, "volumes docker-sock")
+    assert_flags(check(sec_009_host_path.RULE, props), "volumes docker-sock", who={ORDERS_POD})
 
 
 def test_009_unknown_volumes_fail_closed():
     props = deployment()
     pod(props)["volumes"] = UNKNOWN_ARRAY_VALUE
-    assert_flags(check(sec_009_host_path.RULE, props), {ORDERS_POD}, "unknown at preview")
+    assert_flags(check(sec_009_host_path.RULE, props), "unknown at preview", who={ORDERS_POD})
 
 
 # --- PAVED-SEC-010 host ports --------------------------------------------------------------
@@ -425,7 +414,7 @@ def test_009_unknown_volumes_fail_closed():
 def test_010_host_port():
     props = deployment()
     container(props)["ports"][0]["hostPort"] = 8080
-    assert_flags(check(sec_010_host_ports.RULE, props), {ORDERS}, "hostPort 8080")
+    assert_flags(check(sec_010_host_ports.RULE, props), "hostPort 8080", who={ORDERS})
 
 
 def test_010_host_port_zero_is_unset():
@@ -437,7 +426,7 @@ def test_010_host_port_zero_is_unset():
 def test_010_unknown_host_port_fails_closed():
     props = deployment()
     container(props)["ports"][0]["hostPort"] = UNKNOWN_NUMBER_VALUE
-    assert_flags(check(sec_010_host_ports.RULE, props), {ORDERS}, "unknown at preview")
+    assert_flags(check(sec_010_host_ports.RULE, props), "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-011 volume types ------------------------------------------------------------
@@ -452,7 +441,7 @@ def test_011_network_and_node_volumes():
         {"name": "scratch"},  # no source: the API defaults it to emptyDir
     ]
     found = check(sec_011_volume_types.RULE, props)
-    assert_flags(found, {ORDERS_POD}, "(shared is nfs; node is hostPath)")
+    assert_flags(found, "(shared is nfs; node is hostPath)", who={ORDERS_POD})
 
 
 def test_011_allowed_types_come_from_config():
@@ -467,7 +456,7 @@ def test_011_unknown_volume_fails_closed_but_unknown_source_of_allowed_type_pass
     pod(props)["volumes"].append({"name": "cfg", "configMap": UNKNOWN_OBJECT_VALUE})
     assert check(sec_011_volume_types.RULE, props) == []
     pod(props)["volumes"].append(UNKNOWN_OBJECT_VALUE)
-    assert_flags(check(sec_011_volume_types.RULE, props), {ORDERS_POD}, "unknown at preview")
+    assert_flags(check(sec_011_volume_types.RULE, props), "unknown at preview", who={ORDERS_POD})
 
 
 # --- PAVED-SEC-012 HostProcess -------------------------------------------------------------
@@ -476,12 +465,12 @@ def test_011_unknown_volume_fails_closed_but_unknown_source_of_allowed_type_pass
 def test_012_host_process_pod_and_container():
     props = with_pod(windowsOptions={"hostProcess": True})
     container(props)["securityContext"]["windowsOptions"] = {"hostProcess": True}
-    assert_flags(check(sec_012_host_process.RULE, props), {ORDERS_POD, ORDERS}, "Windows HostProcess")
+    assert_flags(check(sec_012_host_process.RULE, props), "Windows HostProcess", who={ORDERS_POD, ORDERS})
 
 
 def test_012_unknown_fails_closed():
     found = check(sec_012_host_process.RULE, with_container(windowsOptions={"hostProcess": UNKNOWN_BOOLEAN_VALUE}))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-013 AppArmor ----------------------------------------------------------------
@@ -490,7 +479,7 @@ def test_012_unknown_fails_closed():
 def test_013_unconfined_field_on_pod_and_container():
     props = with_pod(appArmorProfile={"type": "Unconfined"})
     container(props)["securityContext"]["appArmorProfile"] = {"type": "Unconfined"}
-    assert_flags(check(sec_013_apparmor.RULE, props), {ORDERS_POD, ORDERS}, "not Unconfined")
+    assert_flags(check(sec_013_apparmor.RULE, props), "not Unconfined", who={ORDERS_POD, ORDERS})
 
 
 def test_013_unconfined_annotation():
@@ -500,7 +489,7 @@ def test_013_unconfined_annotation():
         "container.apparmor.security.beta.kubernetes.io/sidecar": "localhost/k8s-sidecar",
     }
     found = check(sec_013_apparmor.RULE, props)
-    assert_flags(found, {ORDERS_POD}, "annotations container.apparmor.security.beta.kubernetes.io/orders must")
+    assert_flags(found, "annotations container.apparmor.security.beta.kubernetes.io/orders must", who={ORDERS_POD})
     assert "sidecar" not in found[0]
 
 
@@ -512,7 +501,7 @@ def test_013_runtime_default_and_localhost_pass():
 
 def test_013_unknown_fails_closed():
     found = check(sec_013_apparmor.RULE, with_container(appArmorProfile={"type": UNKNOWN_STRING_VALUE}))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-014 SELinux -----------------------------------------------------------------
@@ -522,7 +511,7 @@ def test_014_custom_type_and_user():
     props = with_pod(seLinuxOptions={"type": "spc_t"})
     container(props)["securityContext"]["seLinuxOptions"] = {"user": "system_u"}
     found = check(sec_014_selinux.RULE, props)
-    assert_flags(found, {ORDERS_POD, ORDERS}, "set no custom seLinuxOptions")
+    assert_flags(found, "set no custom seLinuxOptions", who={ORDERS_POD, ORDERS})
     assert any("type spc_t" in m for m in found) and any("user set" in m for m in found)
 
 
@@ -533,7 +522,7 @@ def test_014_container_type_with_level_passes():
 
 def test_014_unknown_fails_closed():
     found = check(sec_014_selinux.RULE, with_container(seLinuxOptions={"role": UNKNOWN_STRING_VALUE}))
-    assert_flags(found, {ORDERS}, "role set")
+    assert_flags(found, "role set", who={ORDERS})
 
 
 # --- PAVED-SEC-015 procMount ---------------------------------------------------------------
@@ -541,13 +530,13 @@ def test_014_unknown_fails_closed():
 
 def test_015_unmasked_proc():
     found = check(sec_015_proc_mount.RULE, with_container(procMount="Unmasked"))
-    assert_flags(found, {ORDERS}, "procMount Default, not Unmasked")
+    assert_flags(found, "procMount Default, not Unmasked", who={ORDERS})
     assert check(sec_015_proc_mount.RULE, with_container(procMount="Default")) == []
 
 
 def test_015_unknown_fails_closed():
     found = check(sec_015_proc_mount.RULE, with_container(procMount=UNKNOWN_STRING_VALUE))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-016 sysctls -----------------------------------------------------------------
@@ -556,13 +545,13 @@ def test_015_unknown_fails_closed():
 def test_016_unsafe_sysctl():
     props = with_pod(sysctls=[{"name": "net.ipv4.tcp_syncookies", "value": "1"}, {"name": "kernel.msgmax", "value": "65536"}])
     found = check(sec_016_sysctls.RULE, props)
-    assert_flags(found, {ORDERS_POD}, "kernel.msgmax not allowed")
+    assert_flags(found, "kernel.msgmax not allowed", who={ORDERS_POD})
     assert "tcp_syncookies" not in found[0]
 
 
 def test_016_unknown_name_fails_closed():
     props = with_pod(sysctls=[{"name": UNKNOWN_STRING_VALUE, "value": "1"}])
-    assert_flags(check(sec_016_sysctls.RULE, props), {ORDERS_POD}, "unknown at preview")
+    assert_flags(check(sec_016_sysctls.RULE, props), "unknown at preview", who={ORDERS_POD})
 
 
 # --- PAVED-SEC-017 probe and lifecycle host ------------------------------------------------
@@ -573,7 +562,7 @@ def test_017_probe_and_hook_hosts():
     container(props)["livenessProbe"]["httpGet"]["host"] = "169.254.169.254"
     container(props)["lifecycle"] = {"preStop": {"tcpSocket": {"host": "10.0.0.1", "port": 22}}}
     found = check(sec_017_probe_host.RULE, props)
-    assert_flags(found, {ORDERS}, "livenessProbe.httpGet.host 169.254.169.254; lifecycle.preStop.tcpSocket.host 10.0.0.1")
+    assert_flags(found, "livenessProbe.httpGet.host 169.254.169.254; lifecycle.preStop.tcpSocket.host 10.0.0.1", who={ORDERS})
 
 
 def test_017_empty_host_passes_and_unknown_fails_closed():
@@ -581,7 +570,7 @@ def test_017_empty_host_passes_and_unknown_fails_closed():
     container(props)["readinessProbe"]["httpGet"]["host"] = ""
     assert check(sec_017_probe_host.RULE, props) == []
     container(props)["readinessProbe"]["httpGet"]["host"] = UNKNOWN_STRING_VALUE
-    assert_flags(check(sec_017_probe_host.RULE, props), {ORDERS}, "unknown at preview")
+    assert_flags(check(sec_017_probe_host.RULE, props), "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-018 read-only root file system ----------------------------------------------
@@ -593,12 +582,12 @@ def test_018_writable_root(value):
     if value is None:
         without(container(props)["securityContext"], "readOnlyRootFilesystem")
     found = check(sec_018_read_only_root_fs.RULE, props)
-    assert_flags(found, {ORDERS}, "readOnlyRootFilesystem to true")
+    assert_flags(found, "readOnlyRootFilesystem to true", who={ORDERS})
 
 
 def test_018_unknown_fails_closed():
     found = check(sec_018_read_only_root_fs.RULE, with_container(readOnlyRootFilesystem=UNKNOWN_BOOLEAN_VALUE))
-    assert_flags(found, {ORDERS}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={ORDERS})
 
 
 # --- PAVED-SEC-019 image tag ---------------------------------------------------------------
@@ -616,7 +605,7 @@ def test_018_unknown_fails_closed():
 def test_019_floating_image(image, substring):
     props = deployment()
     container(props)["image"] = image
-    assert_flags(check(sec_019_image_tag.RULE, props), {ORDERS}, substring)
+    assert_flags(check(sec_019_image_tag.RULE, props), substring, who={ORDERS})
 
 
 def test_019_digest_only_and_unknown_images_pass():
@@ -647,13 +636,13 @@ def test_019_parse_image(image, registry, path, tag):
 
 def test_020_tag_without_digest():
     found = check(sec_020_image_digest.RULE, deployment())
-    assert_flags(found, {ORDERS}, "pin image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders:1.8.2 by digest")
+    assert_flags(found, "pin image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders:1.8.2 by digest", who={ORDERS})
 
 
 def test_020_malformed_digest():
     props = deployment()
     container(props)["image"] += "@sha256:abc"
-    assert_flags(check(sec_020_image_digest.RULE, props), {ORDERS}, "by digest")
+    assert_flags(check(sec_020_image_digest.RULE, props), "by digest", who={ORDERS})
 
 
 def test_020_unknown_image_passes():
@@ -678,7 +667,7 @@ def test_020_unknown_image_passes():
 def test_021_registry_not_allowed(image):
     props = deployment()
     container(props)["image"] = image
-    assert_flags(check(sec_021_allowed_registries.RULE, props), {ORDERS}, "is not in allowedRegistries")
+    assert_flags(check(sec_021_allowed_registries.RULE, props), "is not in allowedRegistries", who={ORDERS})
 
 
 def test_021_defaults_allow_own_ecr_in_any_region_and_public_ecr():
@@ -696,7 +685,7 @@ def test_021_patterns_match_one_label_and_path_prefixes():
         assert check(sec_021_allowed_registries.RULE, props, config=config) == [], image
     for image in ("x.dkr.ecr.bucket.s3-website-us-east-1.amazonaws.com/a:1", "public.ecr.aws/eksx/a:1", "bitnami/kafka:3"):
         container(props)["image"] = image
-        assert_flags(check(sec_021_allowed_registries.RULE, props, config=config), {ORDERS}, "allowedRegistries")
+        assert_flags(check(sec_021_allowed_registries.RULE, props, config=config), "allowedRegistries", who={ORDERS})
 
 
 def test_021_unknown_image_passes():
@@ -719,13 +708,13 @@ def test_022_service_account_mounts_token(value):
     if value is None:
         del props["automountServiceAccountToken"]
     found = check(sec_022_token_automount.RULE, props, SERVICE_ACCOUNT)
-    assert_flags(found, {"ServiceAccount orders"}, "automountServiceAccountToken to false")
+    assert_flags(found, "automountServiceAccountToken to false", who={"ServiceAccount orders"})
 
 
 def test_022_pod_spec_mounts_token():
     props = deployment()
     del pod(props)["automountServiceAccountToken"]
-    assert_flags(check(sec_022_token_automount.RULE, props), {ORDERS_POD}, "false in its pod spec")
+    assert_flags(check(sec_022_token_automount.RULE, props), "false in its pod spec", who={ORDERS_POD})
 
 
 def test_022_operators_opt_in_by_namespace_and_name():
@@ -737,15 +726,14 @@ def test_022_operators_opt_in_by_namespace_and_name():
     assert check(sec_022_token_automount.RULE, account, SERVICE_ACCOUNT, config=config) == []
     assert check(sec_022_token_automount.RULE, props, config=config) == []
     pod(props)["serviceAccountName"] = "default"  # another account in the same namespace: not covered
-    assert_flags(check(sec_022_token_automount.RULE, props, config=config), {ORDERS_POD}, "automountServiceAccountToken")
-    assert_flags(check(sec_022_token_automount.RULE, account, SERVICE_ACCOUNT, config={"allowedServiceAccounts": ["orders"]}),
-                 {"ServiceAccount orders"}, "automountServiceAccountToken")
+    assert_flags(check(sec_022_token_automount.RULE, props, config=config), "automountServiceAccountToken", who={ORDERS_POD})
+    assert_flags(check(sec_022_token_automount.RULE, account, SERVICE_ACCOUNT, config={"allowedServiceAccounts": ["orders"]}), "automountServiceAccountToken", who={"ServiceAccount orders"})
 
 
 def test_022_unknown_fails_closed():
     props = deployment()
     pod(props)["automountServiceAccountToken"] = UNKNOWN_BOOLEAN_VALUE
-    assert_flags(check(sec_022_token_automount.RULE, props), {ORDERS_POD}, "unknown at preview")
+    assert_flags(check(sec_022_token_automount.RULE, props), "unknown at preview", who={ORDERS_POD})
 
 
 # --- PAVED-SEC-023 dedicated ServiceAccount ------------------------------------------------
@@ -757,7 +745,7 @@ def test_023_default_service_account(value):
     pod(props)["serviceAccountName"] = value
     if value is None:
         del pod(props)["serviceAccountName"]
-    assert_flags(check(sec_023_service_account.RULE, props), {ORDERS_POD}, "own ServiceAccount")
+    assert_flags(check(sec_023_service_account.RULE, props), "own ServiceAccount", who={ORDERS_POD})
 
 
 def test_023_deprecated_alias_and_unknown_name_pass():
@@ -891,7 +879,7 @@ def test_025_sample_namespace_passes():
 )
 def test_025_labels_wrong(labels, substring):
     found = check(sec_025_pod_security_labels.RULE, namespace(**labels), NAMESPACE)
-    assert_flags(found, {"Namespace checkout"}, substring)
+    assert_flags(found, substring, who={"Namespace checkout"})
 
 
 def test_025_baseline_is_a_recorded_exception():
@@ -899,7 +887,7 @@ def test_025_baseline_is_a_recorded_exception():
     props["metadata"]["name"] = "monitoring"
     assert check(sec_025_pod_security_labels.RULE, props, NAMESPACE) == []
     found = check(sec_025_pod_security_labels.RULE, props, NAMESPACE, config={"baselineNamespaces": []})
-    assert_flags(found, {"Namespace monitoring"}, "enforce: restricted (found baseline)")
+    assert_flags(found, "enforce: restricted (found baseline)", who={"Namespace monitoring"})
 
 
 def test_025_unknown_version_passes():
@@ -920,7 +908,7 @@ def test_026_object_in_default(namespace_value):
     props["metadata"]["namespace"] = namespace_value
     if namespace_value is None:
         del props["metadata"]["namespace"]
-    assert_flags(check(sec_026_default_namespace.RULE, props), {ORDERS_POD}, "not default")
+    assert_flags(check(sec_026_default_namespace.RULE, props), "not default", who={ORDERS_POD})
 
 
 def test_026_provider_namespace_is_used_when_metadata_has_none():
@@ -929,7 +917,7 @@ def test_026_provider_namespace_is_used_when_metadata_has_none():
     provider = ("pulumi:providers:kubernetes", {"namespace": "checkout"})
     assert check(sec_026_default_namespace.RULE, props, provider=provider) == []
     provider = ("pulumi:providers:kubernetes", {"namespace": "default"})
-    assert_flags(check(sec_026_default_namespace.RULE, props, provider=provider), {ORDERS_POD}, "not default")
+    assert_flags(check(sec_026_default_namespace.RULE, props, provider=provider), "not default", who={ORDERS_POD})
 
 
 def test_026_cluster_scoped_custom_and_helm():
@@ -939,13 +927,12 @@ def test_026_cluster_scoped_custom_and_helm():
     monitor = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
     assert check(sec_026_default_namespace.RULE, {"metadata": {"name": "orders"}}, monitor) == []
     found = check(sec_026_default_namespace.RULE, {"metadata": {"name": "orders", "namespace": "default"}}, monitor)
-    assert_flags(found, {"ServiceMonitor orders"}, "not default")
+    assert_flags(found, "not default", who={"ServiceMonitor orders"})
     release = "kubernetes:helm.sh/v3:Release"
-    assert_flags(check(sec_026_default_namespace.RULE, {"name": "grafana", "chart": "grafana"}, release, name="grafana"),
-                 {"Release grafana"}, "not default")
+    assert_flags(check(sec_026_default_namespace.RULE, {"name": "grafana", "chart": "grafana"}, release, name="grafana"), "not default", who={"Release grafana"})
     assert check(sec_026_default_namespace.RULE, {"chart": "grafana", "namespace": "monitoring"}, release) == []
     chart = "kubernetes:helm.sh/v4:Chart"
-    assert_flags(check(sec_026_default_namespace.RULE, {"chart": "reloader"}, chart, name="reloader"), {"Chart reloader"}, "not default")
+    assert_flags(check(sec_026_default_namespace.RULE, {"chart": "reloader"}, chart, name="reloader"), "not default", who={"Chart reloader"})
     assert check(sec_026_default_namespace.RULE, {"chart": "reloader", "namespace": "reloader"}, chart) == []
 
 
@@ -966,7 +953,7 @@ def test_027_literal_secret_values():
         {"name": "FEATURE_TOKEN_TTL", "value": ""},  # empty: nothing secret in it
     ]
     found = check(sec_027_secret_env.RULE, props)
-    assert_flags(found, {ORDERS}, "take DB_PASSWORD_FALLBACK, STRIPE_API_KEY from a Secret")
+    assert_flags(found, "take DB_PASSWORD_FALLBACK, STRIPE_API_KEY from a Secret", who={ORDERS})
 
 
 @pytest.mark.parametrize(
@@ -984,7 +971,7 @@ def test_027_which_names_look_secret(name, secret):
     container(props)["env"] = [{"name": name, "value": "x"}]
     found = check(sec_027_secret_env.RULE, props)
     if secret:
-        assert_flags(found, {ORDERS}, f"take {name} from a Secret")
+        assert_flags(found, f"take {name} from a Secret", who={ORDERS})
     else:
         assert found == []
 
@@ -995,7 +982,7 @@ def test_027_allowed_names_and_pattern_from_config():
     assert check(sec_027_secret_env.RULE, props, config={"allowedNames": ["KEY_ALGORITHM"]}) == []
     container(props)["env"].append({"name": "TRACE_VERBOSITY", "value": "debug"})
     found = check(sec_027_secret_env.RULE, props, config={"namePattern": "(?i)verbosity"})
-    assert_flags(found, {ORDERS}, "take TRACE_VERBOSITY from a Secret")
+    assert_flags(found, "take TRACE_VERBOSITY from a Secret", who={ORDERS})
 
 
 def test_027_path_to_a_mounted_secret_file_is_not_a_secret():
@@ -1004,15 +991,15 @@ def test_027_path_to_a_mounted_secret_file_is_not_a_secret():
     assert check(sec_027_secret_env.RULE, props) == []
     env += [{"name": "API_KEY_FILE", "value": "sk_live_x"}, {"name": "TOKEN_PATH", "value": UNKNOWN_STRING_VALUE}]
     found = check(sec_027_secret_env.RULE, props)
-    assert_flags(found, {ORDERS}, "take API_KEY_FILE, TOKEN_PATH from a Secret")
+    assert_flags(found, "take API_KEY_FILE, TOKEN_PATH from a Secret", who={ORDERS})
     found = check(sec_027_secret_env.RULE, props, config={"fileReferenceSuffixes": []})
-    assert_flags(found, {ORDERS}, "take SMTP_PASSWORD_FILE, API_KEY_FILE, TOKEN_PATH from a Secret")
+    assert_flags(found, "take SMTP_PASSWORD_FILE, API_KEY_FILE, TOKEN_PATH from a Secret", who={ORDERS})
 
 
 def test_027_computed_literal_is_still_a_literal():
     props = deployment()
     container(props)["env"].append({"name": "ADMIN_PASSWORD", "value": UNKNOWN_STRING_VALUE})
-    assert_flags(check(sec_027_secret_env.RULE, props), {ORDERS}, "ADMIN_PASSWORD")
+    assert_flags(check(sec_027_secret_env.RULE, props), "ADMIN_PASSWORD", who={ORDERS})
 
 
 # --- PAVED-SEC-028 Service exposure --------------------------------------------------------
@@ -1032,19 +1019,19 @@ def test_028_sample_service_passes():
 @pytest.mark.parametrize("kind", ["LoadBalancer", "NodePort"])
 def test_028_exposed_service(kind):
     found = check(sec_028_service_exposure.RULE, service(kind), SERVICE)
-    assert_flags(found, {"Service orders"}, f"it is {kind}")
+    assert_flags(found, f"it is {kind}", who={"Service orders"})
 
 
 def test_028_allow_list_by_name_or_namespace_and_name():
     for entry in ("orders", "checkout/orders"):
         assert check(sec_028_service_exposure.RULE, service("LoadBalancer"), SERVICE, config={"allowedServices": [entry]}) == []
     found = check(sec_028_service_exposure.RULE, service("LoadBalancer"), SERVICE, config={"allowedServices": ["data/orders"]})
-    assert_flags(found, {"Service orders"}, "allowedServices")
+    assert_flags(found, "allowedServices", who={"Service orders"})
 
 
 def test_028_unknown_type_fails_closed():
     found = check(sec_028_service_exposure.RULE, service(UNKNOWN_STRING_VALUE), SERVICE)
-    assert_flags(found, {"Service orders"}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={"Service orders"})
 
 
 # --- PAVED-SEC-029 RBAC wildcards ----------------------------------------------------------
@@ -1076,12 +1063,12 @@ def test_029_narrow_role_passes():
 def test_029_wildcard_or_escalation(rule, substring):
     for resource_type, kind in ((ROLE, "Role"), (CLUSTER_ROLE, "ClusterRole")):
         found = check(sec_029_rbac_wildcards.RULE, role(READ_CONFIGMAPS, rule), resource_type)
-        assert_flags(found, {f"{kind} orders-reader"}, substring)
+        assert_flags(found, substring, who={f"{kind} orders-reader"})
 
 
 def test_029_unknown_rules_fail_closed():
     found = check(sec_029_rbac_wildcards.RULE, {"metadata": {"name": "x"}, "rules": UNKNOWN_ARRAY_VALUE}, CLUSTER_ROLE)
-    assert_flags(found, {"ClusterRole x"}, "rules are unknown at preview")
+    assert_flags(found, "rules are unknown at preview", who={"ClusterRole x"})
 
 
 # --- PAVED-SEC-030 cluster-admin bindings --------------------------------------------------
@@ -1097,7 +1084,7 @@ def binding(role_name, name: str = "ci-deployer") -> dict:
 
 def test_030_cluster_admin_binding():
     found = check(sec_030_cluster_admin_binding.RULE, binding("cluster-admin"), CLUSTER_ROLE_BINDING)
-    assert_flags(found, {"ClusterRoleBinding ci-deployer"}, "not bind cluster-admin")
+    assert_flags(found, "not bind cluster-admin", who={"ClusterRoleBinding ci-deployer"})
     assert check(sec_030_cluster_admin_binding.RULE, binding("view"), CLUSTER_ROLE_BINDING) == []
 
 
@@ -1105,7 +1092,7 @@ def test_030_allowed_bindings_and_unknown_role():
     config = {"allowedBindings": ["ci-deployer"]}
     assert check(sec_030_cluster_admin_binding.RULE, binding("cluster-admin"), CLUSTER_ROLE_BINDING, config=config) == []
     found = check(sec_030_cluster_admin_binding.RULE, binding(UNKNOWN_STRING_VALUE), CLUSTER_ROLE_BINDING)
-    assert_flags(found, {"ClusterRoleBinding ci-deployer"}, "unknown at preview")
+    assert_flags(found, "unknown at preview", who={"ClusterRoleBinding ci-deployer"})
 
 
 # --- PAVED-SEC-031 / 032 resources ---------------------------------------------------------
@@ -1119,7 +1106,7 @@ def test_030_allowed_bindings_and_unknown_role():
 def test_031_missing_request_or_memory_limit(section, key, substring):
     props = deployment()
     del container(props)["resources"][section][key]
-    assert_flags(check(sec_031_resources.RULE, props), {ORDERS}, f"must set {substring}")
+    assert_flags(check(sec_031_resources.RULE, props), f"must set {substring}", who={ORDERS})
 
 
 def test_031_init_containers_count_and_ephemeral_containers_are_skipped():
@@ -1127,7 +1114,7 @@ def test_031_init_containers_count_and_ephemeral_containers_are_skipped():
     pod(props)["initContainers"] = [{"name": "migrate", "image": container(props)["image"]}]
     pod(props)["ephemeralContainers"] = [{"name": "debug", "image": container(props)["image"]}]
     found = check(sec_031_resources.RULE, props)
-    assert_flags(found, {"Deployment orders container migrate"}, "resources.requests.cpu, resources.requests.memory")
+    assert_flags(found, "resources.requests.cpu, resources.requests.memory", who={"Deployment orders container migrate"})
 
 
 def test_031_unknown_quantity_counts_as_set():
@@ -1139,5 +1126,5 @@ def test_031_unknown_quantity_counts_as_set():
 def test_032_missing_cpu_limit():
     props = deployment()
     del container(props)["resources"]["limits"]["cpu"]
-    assert_flags(check(sec_032_cpu_limit.RULE, props), {ORDERS}, "must set resources.limits.cpu")
+    assert_flags(check(sec_032_cpu_limit.RULE, props), "must set resources.limits.cpu", who={ORDERS})
     assert sec_032_cpu_limit.RULE.enforcement == "advisory"
