@@ -22,9 +22,9 @@ from paved.model import LabelTagValue, Name, TagValue
 from paved.yamlsrc import Located, load_located, read_source
 
 NAMESPACE = "paved"
-# kubernetes-validate ships schemas for these minor versions; EKS supports a subset.
 # Stacks listed in the order changes are promoted through them; others follow by name.
 PROMOTION_ORDER = ("dev", "staging", "prod")
+# kubernetes-validate ships schemas for these minor versions; EKS supports a subset.
 SUPPORTED_K8S = tuple(f"1.{m}" for m in range(25, 38))
 
 

@@ -1,7 +1,7 @@
 """Tests for the AWS security rules (PAVED-SEC-040 .. 059).
 
-The plan holds no AWS resources yet, so each type has one hand-built passing fixture below, in
-the engine's camelCase input names of pulumi_aws 7.x (checked against the SDK's Args classes by
+Each type has one hand-built passing fixture below (small and independent of the program, so a
+rule's test does not move when the platform does), in the engine's camelCase input names of pulumi_aws 7.x (checked against the SDK's Args classes by
 ``test_fixtures_are_valid_sdk_inputs``; numbers are floats, as the engine sends them). Every test
 starts from that fixture and mutates one field per failing case, then asserts the set of
 violating resource names and a message substring.
