@@ -77,7 +77,7 @@ from components.secrets import OPERATOR_RESOURCES, chart
 from components.versions import EXTERNAL_SECRETS_API, IMAGES
 from paved.stack import StackSettings
 
-# Served by the External Secrets chart pinned in versions.py (0.10.7), like EXTERNAL_SECRETS_API.
+# Served by the External Secrets chart pinned in versions.py (2.9.0), like EXTERNAL_SECRETS_API.
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 
 ENFORCED_LEVEL = "baseline"

@@ -1416,6 +1416,8 @@ def run(args: Any, root: Path, catalog_path: str | Path) -> int:
         out = markdown(report, getattr(args, "max_chars", None) or COMMENT_LIMIT)
     else:
         out = text(report)
+    if fmt != "json" and os.environ.get("PAVED_NO_CHARTS") == "1":
+        out += "\nnote: chart contents were not checked (--no-charts)\n"
     if getattr(args, "output", None):
         Path(args.output).write_text(out, encoding="utf-8")
     else:

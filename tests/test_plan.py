@@ -70,7 +70,7 @@ def test_text_table_has_rows_per_service_and_totals():
     assert "6 services" in total
     n_platform = sum(1 for r in doc["resources"] if r["custom"] and not r["team"])
     assert f"Platform resources (no team): {n_platform}" in out
-    assert "eks/Cluster 1" in out and "msk/Cluster 1" in out and "external-secrets 0.10.7" in out
+    assert "eks/Cluster 1" in out and "msk/Cluster 1" in out and "external-secrets 2.9.0" in out
 
 
 def test_secret_inputs_are_masked_everywhere():
