@@ -11,7 +11,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.identity import ServiceIdentity, ServiceIdentityArgs
-from components.secrets import chart, platform_namespace
+from components.secrets import OPERATOR_CONTAINER_SECURITY, chart, platform_namespace
 from paved.model import Service, Team
 from paved.stack import StackSettings
 
@@ -148,6 +148,7 @@ class LoadBalancerController(pulumi.ComponentResource):
             # No WAF or Shield integration: the controller then needs no permissions for them.
             "enableShield": False, "enableWaf": False, "enableWafv2": False,
             "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}},
+            "securityContext": OPERATOR_CONTAINER_SECURITY,
         }, pulumi.ResourceOptions(parent=self, depends_on=[namespace, identity]))
         self.ingress_class = pulumi.Output.from_input(INGRESS_CLASS)
         self.register_outputs({"ingress_class": self.ingress_class})

@@ -29,6 +29,9 @@ RELOADER_NAMESPACE = "reloader"
 ESO_WEBHOOK_PORT = 10250
 # Requests and limits for the operators' pods (the charts set none by default).
 OPERATOR_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
+# The restricted Pod Security container profile, for operator charts that leave it unset.
+OPERATOR_CONTAINER_SECURITY = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+                               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 ROTATION_TAG = "paved.dev/rotation"  # "managed" or "third-party"; policy PAVED-SEC-052/053 read it
 
 
@@ -149,7 +152,8 @@ class SecretStore(pulumi.ComponentResource):
         )
         reloader_ns = platform_namespace(f"{name}-reloader-ns", RELOADER_NAMESPACE, s, child)
         chart(f"{name}-reloader", "reloader", RELOADER_NAMESPACE,
-              {"reloader": {"watchGlobally": True, "deployment": {"resources": OPERATOR_RESOURCES}}},
+              {"reloader": {"watchGlobally": True, "deployment": {
+                  "resources": OPERATOR_RESOURCES, "containerSecurityContext": OPERATOR_CONTAINER_SECURITY}}},
               pulumi.ResourceOptions(parent=self, depends_on=[reloader_ns]))
 
         self.key_arn = key.arn

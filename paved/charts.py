@@ -17,7 +17,7 @@ never be checked. This module does what the Kubernetes provider's Chart v4 ``Con
   ``<prefix>:<namespace>/<name>`` or ``<prefix>:<name>`` (the prefix is ``resourcePrefix``,
   by default the chart resource's name), parented to the chart, with its provider, the
   dependencies of that sort as ``dependsOn``, ``helm.sh/resource-policy: keep`` as
-  ``retainOnDelete`` and a Secret's ``data``/``stringData`` marked secret.
+  ``retainOnDelete`` and the values of a Secret's ``data``/``stringData`` marked secret.
 
 Renders are cached in this process and on disk, keyed by everything helm reads, so a test
 session or a repeated ``paved plan`` calls helm once per chart.
@@ -479,8 +479,12 @@ def _registration_inputs(obj: dict[str, Any], skip_await: bool) -> dict[str, Any
     if skip_await:
         obj["metadata"]["annotations"] = {**(obj["metadata"].get("annotations") or {}), "pulumi.com/skipAwait": "true"}
     if obj["apiVersion"] == "v1" and obj["kind"] == "Secret":
+        # Chart v4 marks both maps secret. Here each value is marked, so the plan, the schema
+        # check and the rendered manifest keep the keys (never the values).
         for key in ("data", "stringData"):
-            if key in obj:
+            if isinstance(obj.get(key), dict):
+                obj[key] = {k: {SECRET_SIG: SECRET_VALUE, "value": v} for k, v in obj[key].items()}
+            elif key in obj and obj[key] is not None:
                 obj[key] = {SECRET_SIG: SECRET_VALUE, "value": obj[key]}
     return obj
 

@@ -26,7 +26,11 @@ def test_plan_document_shape(stack_plan):
 
 def test_service_and_team_attribution():
     doc = planned("dev")[0]
-    deployments = {r["service"]: r["team"] for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"}
+    charts = {r["urn"] for r in doc["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart"}
+    platform = [r for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] in charts]
+    assert platform and all(r["service"] is None and r["team"] is None for r in platform)  # what charts install
+    deployments = {r["service"]: r["team"] for r in doc["resources"]
+                   if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] not in charts}
     assert deployments == {
         "orders": "checkout", "payments": "checkout", "inventory": "fulfillment",
         "shipping": "fulfillment", "notifications": "engagement", "analytics": "data",
