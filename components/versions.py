@@ -27,17 +27,17 @@ CHARTS: dict[str, dict[str, str]] = {
     "external-secrets": {
         "repo": "https://charts.external-secrets.io",
         "chart": "external-secrets",
-        "version": "0.10.7",
+        "version": "2.9.0",
     },
     "aws-load-balancer-controller": {
         "repo": "https://aws.github.io/eks-charts",
         "chart": "aws-load-balancer-controller",
-        "version": "1.13.3",
+        "version": "3.5.0",
     },
     "reloader": {
         "repo": "https://stakater.github.io/stakater-charts",
         "chart": "reloader",
-        "version": "1.2.1",
+        "version": "2.2.16",
     },
     # Prometheus Operator v0.93.1 with Prometheus, Alertmanager, Grafana (grafana-community
     # chart 12.11.1) and kube-state-metrics 8.4.0; the subcharts ship inside this version.
@@ -57,10 +57,47 @@ CHARTS: dict[str, dict[str, str]] = {
         "chart": "opentelemetry-collector",
         "version": "0.170.0",
     },
+    # Pinned for the add-ons that come next; nothing deploys them yet.
+    "metrics-server": {
+        "repo": "https://kubernetes-sigs.github.io/metrics-server",
+        "chart": "metrics-server",
+        "version": "3.13.1",
+    },
+    "karpenter": {
+        "repo": "oci://public.ecr.aws/karpenter",
+        "chart": "karpenter",
+        "version": "1.14.1",
+    },
+    "karpenter-crd": {
+        "repo": "oci://public.ecr.aws/karpenter",
+        "chart": "karpenter-crd",
+        "version": "1.14.1",
+    },
+    "keda": {
+        "repo": "https://kedacore.github.io/charts",
+        "chart": "keda",
+        "version": "2.20.2",
+    },
+    "fluent-bit": {
+        "repo": "https://fluent.github.io/helm-charts",
+        "chart": "fluent-bit",
+        "version": "0.58.1",
+    },
+    "argo-rollouts": {
+        "repo": "https://argoproj.github.io/argo-helm",
+        "chart": "argo-rollouts",
+        "version": "2.41.0",
+    },
+    "cluster-autoscaler": {
+        "repo": "https://kubernetes.github.io/autoscaler",
+        "chart": "cluster-autoscaler",
+        "version": "9.59.0",
+    },
 }
 
-# The External Secrets API versions served by the pinned chart above.
-EXTERNAL_SECRETS_API = "external-secrets.io/v1beta1"
+# The External Secrets API version served by the pinned chart above: 2.x serves only v1 for
+# ExternalSecret and (Cluster)SecretStore (its CRDs carry no v1beta1 any more).
+EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 
 # Images paved sets explicitly (the charts above pin the rest of theirs by chart version).

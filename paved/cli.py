@@ -25,6 +25,11 @@ def _stack_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
 
 
+def _charts_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-charts", action="store_true",
+                   help="do not expand the Helm charts with helm: their contents are then not checked")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paved", description="Services catalog → hardened platform on AWS, with Pulumi.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -32,17 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="run the program offline and show the resource plan")
     _stack_arg(p)
     _catalog_arg(p)
+    _charts_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--output", metavar="FILE", help="write the plan here instead of standard output")
 
     p = sub.add_parser("render", help="write the Kubernetes objects as YAML manifests")
     _stack_arg(p)
     _catalog_arg(p)
+    _charts_arg(p)
     p.add_argument("--output", required=True, metavar="DIR")
 
     p = sub.add_parser("check", help="run the policy pack's rules over the offline plan")
     _stack_arg(p)
     _catalog_arg(p)
+    _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="check a saved plan document instead of planning")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
@@ -50,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cost", help="monthly cost estimate of the plan")
     _stack_arg(p)
     _catalog_arg(p)
+    _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="estimate a saved plan document instead of planning")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--output", metavar="FILE", help="write the estimate here instead of standard output")
@@ -57,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diff", help="what a change does: a git revision's plan against the working tree's")
     _stack_arg(p)
     _catalog_arg(p)
+    _charts_arg(p)
     p.add_argument("--base", required=True, metavar="GIT_REF", help="the revision to compare with (branch, tag or commit)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
@@ -74,8 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("service")
     _catalog_arg(p)
 
-    from paved import backstage, new_service, secrets_cmd
+    from paved import backstage, charts_cmd, new_service, secrets_cmd
 
+    charts_cmd.add_parser(sub)
     secrets_cmd.add_parser(sub, _stack_arg, _catalog_arg)
     new_service.add_parser(sub, _catalog_arg)
     backstage.add_parser(sub, _catalog_arg)
@@ -106,7 +117,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
     root = _root()
     doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
-    _emit(json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json" else plan.text(doc), args.output)
+    _emit(json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json" else _noted(plan.text(doc), doc),
+          args.output)
     return 0
 
 
@@ -116,8 +128,15 @@ def cmd_render(args: argparse.Namespace) -> int:
     root = _root()
     doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
     written = render.write(doc, Path(args.output))
-    print(f"wrote {len(written)} manifests to {args.output}")
+    print(_noted(f"wrote {len(written)} manifests to {args.output}\n", doc), end="")
     return 0
+
+
+def _noted(text: str, doc: dict) -> str:
+    """Text output of a plan whose charts were not expanded says so."""
+    from paved.charts import NOT_CHECKED
+
+    return text if doc.get("chartContents", True) else text + f"note: {NOT_CHECKED}\n"
 
 
 def _plan_for(args: argparse.Namespace, root: Path) -> dict:
@@ -158,7 +177,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         log = sarif.report(violations, RULES, _catalog_path(args, root), stack_file(root, args.stack), root, version("paved"))
         out = json.dumps(log, indent=2) + "\n"
     else:
-        out = check.text(violations, summ, args.stack)
+        out = _noted(check.text(violations, summ, args.stack), doc)
     _emit(out, args.output)
     return 0 if summ["passed"] else 1
 
@@ -168,7 +187,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
 
     doc = _plan_for(args, _root())
     est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)])
-    out = json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json" else cost.text(est, args.stack)
+    out = (json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json"
+           else _noted(cost.text(est, args.stack), doc))
     _emit(out, args.output)
     return 0
 
@@ -212,6 +232,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_charts(args: argparse.Namespace) -> int:
+    from paved import charts_cmd
+
+    return charts_cmd.run(args, _root())
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     from paved import explain
     from paved.engine import load_inputs
@@ -245,7 +271,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return backstage.run(args, root, _catalog_path(args, root))
 
 
-COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "secrets": cmd_secrets,
+COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "charts": cmd_charts, "secrets": cmd_secrets,
             "new-service": cmd_new_service, "export": cmd_export}
 
 
@@ -256,6 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         from paved.engine import tune_gc_for_process
 
         tune_gc_for_process()
+    # --no-charts reaches the engine through the environment, so that `paved diff` also plans
+    # its base (in a subprocess, with the base's own code) without charts.
+    no_charts = getattr(args, "no_charts", False)
+    previous = os.environ.get("PAVED_NO_CHARTS")
+    if no_charts:
+        os.environ["PAVED_NO_CHARTS"] = "1"
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
@@ -271,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    finally:
+        if no_charts:
+            if previous is None:
+                os.environ.pop("PAVED_NO_CHARTS", None)
+            else:
+                os.environ["PAVED_NO_CHARTS"] = previous
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from paved import charts as chart_expansion
 from paved import offline_cloud
 from paved.catalog import Catalog, load_catalog
 from paved.errors import PavedError
@@ -140,6 +141,7 @@ class RunResult:
     catalog: Catalog
     resources: list[Recorded]
     outputs: dict[str, Any]
+    charts_expanded: bool = True
 
 
 def _alias_spec(alias: Any) -> Any:
@@ -213,8 +215,16 @@ def load_inputs(root: Path, stack: str, catalog_path: str | Path) -> tuple[Stack
     return settings, load_catalog(catalog_path, environments)
 
 
-def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = None) -> RunResult:
-    """Run ``platform/__main__.py`` for ``stack`` under mocks and return every resource."""
+def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = None,
+        charts: bool | None = None) -> RunResult:
+    """Run ``platform/__main__.py`` for ``stack`` under mocks and return every resource.
+
+    With ``charts`` every Helm Chart v4 is expanded into the children it would register
+    (``paved.charts``, the real helm); without, charts stay childless components. By default
+    charts are expanded unless ``PAVED_NO_CHARTS=1`` (``--no-charts``).
+    """
+    if charts is None:
+        charts = os.environ.get("PAVED_NO_CHARTS") != "1"
     root = root or root_dir()
     catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
     settings, catalog = load_inputs(root, stack, catalog_path)
@@ -280,5 +290,8 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
         rec.parent = urn_of.get(id(parent)) if parent is not None else None
         rec.options["dependsOn"] = [urn_of.get(id(d), repr(d)) for d in _explicit_dependencies(opts)]
         resources.append(rec)
+    if charts:
+        resources = chart_expansion.expand(resources, settings.kubernetes_version, root)
     _attribute(resources, {id(res): opts.parent if opts else None for res, _, _, opts in seen})
-    return RunResult(stack=stack, settings=settings, catalog=catalog, resources=resources, outputs=clean(outputs["exports"]))
+    return RunResult(stack=stack, settings=settings, catalog=catalog, resources=resources,
+                     outputs=clean(outputs["exports"]), charts_expanded=charts)

@@ -8,10 +8,13 @@ from typing import Any
 from pulumi_kubernetes.apiextensions import CustomResource
 
 from paved import engine, k8s_schema, sdk_inputs
+from paved.charts import KNOWN_GROUP_VERSIONS
+from paved.crd_schema import CrdIndex
 from paved.engine import ProgramError, RunResult, clean
 from paved.resources import is_kubernetes_object
 
 PLAN_VERSION = 1
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 
 def _envelope_problems(obj: dict[str, Any]) -> list[str]:
@@ -25,13 +28,20 @@ def check(result: RunResult) -> None:
     """Schema-check every Kubernetes object and every input key; ProgramError lists failures."""
     problems: list[str] = []
     version = result.settings.kubernetes_version
+    # Custom resources are checked against the CRDs the plan's charts install.
+    crds = CrdIndex([clean(r.inputs) for r in result.resources if r.type == CRD_TYPE])
     for rec in result.resources:
         inputs = clean(rec.inputs, keep_shape=True)
-        if isinstance(rec.resource, CustomResource):
-            # No schema ships for CRDs (External Secrets ...); the API server checks them
-            # at apply. The envelope is still checked here.
+        if not is_kubernetes_object(rec.type, rec.custom):
+            pass
+        elif crds.knows(inputs):
+            problems += [f"{rec.urn}: {m}" for m in _envelope_problems(inputs) + crds.validate(inputs)]
+        elif isinstance(rec.resource, CustomResource) or (
+                rec.resource is None and inputs.get("apiVersion") not in KNOWN_GROUP_VERSIONS):
+            # A custom kind whose CRD the plan does not install: the API server checks it at
+            # apply; the envelope is checked here.
             problems += [f"{rec.urn}: {m}" for m in _envelope_problems(inputs)]
-        elif is_kubernetes_object(rec.type, rec.custom):
+        else:
             problems += [f"{rec.urn}: {m}" for m in k8s_schema.validate_object(inputs, version)]
         if rec.custom and rec.resource is not None:
             problems += [f"{rec.urn}: {m}" for m in sdk_inputs.check_inputs(type(rec.resource), rec.inputs)]
@@ -42,9 +52,10 @@ def check(result: RunResult) -> None:
         )
 
 
-def build(stack: str, catalog_path: str | None = None, root=None) -> tuple[dict[str, Any], RunResult]:
-    """Run the program offline, check it, and return the plan document."""
-    result = engine.run(stack, catalog_path, root)
+def build(stack: str, catalog_path: str | None = None, root=None,
+          charts: bool | None = None) -> tuple[dict[str, Any], RunResult]:
+    """Run the program offline, check it, and return the plan document (``charts``: see engine.run)."""
+    result = engine.run(stack, catalog_path, root, charts=charts)
     check(result)
     return document(result), result
 
@@ -65,7 +76,7 @@ def document(result: RunResult) -> dict[str, Any]:
             "inputs": clean(rec.inputs),
             "options": rec.options,
         })
-    return {
+    doc = {
         "version": PLAN_VERSION,
         "project": engine.PROJECT,
         "stack": result.stack,
@@ -73,6 +84,9 @@ def document(result: RunResult) -> dict[str, Any]:
         "resources": resources,
         "outputs": result.outputs,
     }
+    if not result.charts_expanded:
+        doc["chartContents"] = False  # --no-charts: what the charts install is not in this plan
+    return doc
 
 
 def short_type(type_token: str) -> str:

@@ -15,6 +15,23 @@ ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("dev", "staging", "prod")
 
 
+def _chart_defaults() -> None:
+    """helm, the chart archives and the render cache for every project the tests plan (copies
+    in tmp folders included), when the environment does not name them (`make test` does)."""
+    import os
+
+    shared = ROOT.parent / "shared" / "charts"
+    if "PAVED_CHART_CACHE" not in os.environ and not (ROOT / ".paved" / "charts").is_dir() and shared.is_dir():
+        os.environ["PAVED_CHART_CACHE"] = str(shared)
+    os.environ.setdefault("PAVED_CHART_CACHE", str(ROOT / ".paved" / "charts"))
+    if "PAVED_HELM" not in os.environ and (ROOT / ".tools" / "bin" / "helm").is_file():
+        os.environ["PAVED_HELM"] = str(ROOT / ".tools" / "bin" / "helm")
+    os.environ.setdefault("PAVED_RENDER_CACHE", str(ROOT / ".paved" / "cache"))
+
+
+_chart_defaults()
+
+
 @pytest.fixture(autouse=True)
 def _project_root(monkeypatch):
     monkeypatch.setenv("PAVED_ROOT", str(ROOT))

@@ -17,7 +17,7 @@ from conftest import ROOT
 
 BOTTOM = {"catalog", "model", "stack", "naming", "quantity", "errors", "yamlsrc", "resources",
           "metrics_contract", "cost"}
-ENGINE = {"engine", "offline_cloud", "sdk_inputs", "k8s_schema", "plan", "charts", "helm"}
+ENGINE = {"engine", "offline_cloud", "sdk_inputs", "k8s_schema", "crd_schema", "plan", "charts"}
 LAYER_OF_PAVED = {**{m: "bottom" for m in BOTTOM}, **{m: "engine" for m in ENGINE}}
 # What each kind of module may import from this repository (top-level package, paved layer).
 ALLOWED = {

@@ -165,11 +165,11 @@ def test_one_secret_per_declared_secret(stack):
     assert not by_type(doc, "aws:secretsmanager/secretVersion:SecretVersion")
     rotations = by_type(doc, "aws:secretsmanager/secretRotation:SecretRotation")
     assert len(rotations) == sum(sec.rotation == "managed" for sec in expected.values())
-    external = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:external-secrets.io/v1beta1:ExternalSecret")}
+    external = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")}
     orders = external["orders"]["spec"]
     assert orders["target"]["name"] == "orders-secrets"
     assert orders["data"] == [{"secretKey": "db-password", "remoteRef": {"key": f"{stack}/checkout/orders/db-password"}}]
-    store = one(doc, "kubernetes:external-secrets.io/v1beta1:ClusterSecretStore")["inputs"]
+    store = one(doc, "kubernetes:external-secrets.io/v1:ClusterSecretStore")["inputs"]
     assert store["spec"]["provider"]["aws"] == {"service": "SecretsManager", "region": s.aws_region}
 
 

@@ -26,7 +26,11 @@ def test_plan_document_shape(stack_plan):
 
 def test_service_and_team_attribution():
     doc = planned("dev")[0]
-    deployments = {r["service"]: r["team"] for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"}
+    charts = {r["urn"] for r in doc["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart"}
+    platform = [r for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] in charts]
+    assert platform and all(r["service"] is None and r["team"] is None for r in platform)  # what charts install
+    deployments = {r["service"]: r["team"] for r in doc["resources"]
+                   if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] not in charts}
     assert deployments == {
         "orders": "checkout", "payments": "checkout", "inventory": "fulfillment",
         "shipping": "fulfillment", "notifications": "engagement", "analytics": "data",
@@ -70,7 +74,7 @@ def test_text_table_has_rows_per_service_and_totals():
     assert "6 services" in total
     n_platform = sum(1 for r in doc["resources"] if r["custom"] and not r["team"])
     assert f"Platform resources (no team): {n_platform}" in out
-    assert "eks/Cluster 1" in out and "msk/Cluster 1" in out and "external-secrets 0.10.7" in out
+    assert "eks/Cluster 1" in out and "msk/Cluster 1" in out and "external-secrets 2.9.0" in out
 
 
 def test_secret_inputs_are_masked_everywhere():

@@ -14,6 +14,7 @@ import pulumi
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import chart, resources
 from components.namespace import platform_namespace
+from components.security import RESTRICTED_CONTAINER
 from paved.naming import LOAD_BALANCER_NAMESPACE
 
 CHART = "aws-load-balancer-controller"
@@ -91,6 +92,8 @@ def values(cluster_name: pulumi.Input[str], region: str, vpc_id: pulumi.Input[st
         "webhookBindPort": WEBHOOK_PORT,
         "enableShield": False, "enableWaf": False, "enableWafv2": False,
         "resources": CONTROLLER_RESOURCES,
+        # The chart sets no seccomp profile or capability drop; its namespace enforces restricted.
+        "securityContext": RESTRICTED_CONTAINER,
     }
 
 

@@ -9,6 +9,7 @@ import pulumi
 from components.addons import AddOnContext
 from components.addons.chart import SMALL_RESOURCES, chart
 from components.namespace import platform_namespace
+from components.security import RESTRICTED_CONTAINER
 from paved.naming import RELOADER_NAMESPACE
 
 CHART = "reloader"
@@ -16,8 +17,10 @@ NAMESPACE = RELOADER_NAMESPACE
 
 
 def values() -> dict:
-    """Chart values: watch every namespace (services opt in by annotation), a small pod."""
-    return {"reloader": {"watchGlobally": True, "deployment": {"resources": SMALL_RESOURCES}}}
+    """Chart values: watch every namespace (services opt in by annotation), a small pod, and the
+    restricted container profile the chart leaves unset (its namespace enforces restricted)."""
+    return {"reloader": {"watchGlobally": True, "deployment": {
+        "resources": SMALL_RESOURCES, "containerSecurityContext": RESTRICTED_CONTAINER}}}
 
 
 @dataclass(frozen=True)

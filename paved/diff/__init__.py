@@ -24,6 +24,7 @@ preview; secret values are masked on both sides, so a changed secret value is in
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,8 @@ def run(args: Any, root: Path, catalog_path: str | Path) -> int:
         out = markdown(report, getattr(args, "max_chars", None) or COMMENT_LIMIT)
     else:
         out = text(report)
+    if fmt != "json" and os.environ.get("PAVED_NO_CHARTS") == "1":
+        out += "\nnote: chart contents were not checked (--no-charts)\n"
     if getattr(args, "output", None):
         Path(args.output).write_text(out, encoding="utf-8")
     else:

