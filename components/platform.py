@@ -153,7 +153,9 @@ class Platform(pulumi.ComponentResource):
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
                 opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(
-                    depends_on=[namespaces[svc.team]], aliases=former_aliases(svc))),
+                    # Pods start with their AWS credentials only if the Pod Identity association
+                    # (or IRSA role) exists when they are created: the webhook acts at pod creation.
+                    depends_on=[namespaces[svc.team], identity], aliases=former_aliases(svc))),
             )
             ServiceObservability(svc.name, ServiceObservabilityArgs(service=svc, team=team, settings=s),
                                  opts=pulumi.ResourceOptions.merge(with_both, pulumi.ResourceOptions(

@@ -429,8 +429,20 @@ class Microservice(pulumi.ComponentResource):
                                           aliases=former_aliases(args.service, role))
 
         account = k8s.core.v1.ServiceAccount(f"{name}-sa", service_account_args(args), opts=child("sa"))
+        # The pods mount the Secret the ExternalSecret creates (not optional): created first, so
+        # the Deployment is applied only once the Secret's source exists.
+        pod_needs: list = [account]
+        if args.service.secrets and args.aws is not None and args.aws.secret_store is not None:
+            pod_needs.append(k8s.apiextensions.CustomResource(
+                f"{name}-external-secret",
+                api_version=EXTERNAL_SECRETS_API,
+                kind="ExternalSecret",
+                metadata=_meta(args, secret_object_name(args.service)),
+                spec=external_secret_spec(args, STORE_NAME),
+                opts=child("external-secret", [args.aws.secret_store]),
+            ))
         deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment", deployment_args(args), opts=child("deployment", [account])
+            f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
         )
         k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child("service"))
         k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", hpa_args(args), opts=child("hpa", [deployment]))
@@ -441,15 +453,6 @@ class Microservice(pulumi.ComponentResource):
         if args.service.public is not None and args.aws is not None and args.aws.load_balancer is not None:
             k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
                                       opts=child("ingress", [args.aws.load_balancer]))
-        if args.service.secrets and args.aws is not None and args.aws.secret_store is not None:
-            k8s.apiextensions.CustomResource(
-                f"{name}-external-secret",
-                api_version=EXTERNAL_SECRETS_API,
-                kind="ExternalSecret",
-                metadata=_meta(args, secret_object_name(args.service)),
-                spec=external_secret_spec(args, STORE_NAME),
-                opts=child("external-secret", [args.aws.secret_store]),
-            )
 
         self.deployment_name = deployment.metadata.apply(lambda m: m.name)
         self.service_dns = pulumi.Output.from_input(

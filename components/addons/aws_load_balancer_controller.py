@@ -91,6 +91,10 @@ def values(cluster_name: pulumi.Input[str], region: str, vpc_id: pulumi.Input[st
         "serviceAccount": {"name": SERVICE_ACCOUNT},
         "webhookBindPort": WEBHOOK_PORT,
         "enableShield": False, "enableWaf": False, "enableWafv2": False,
+        # The chart's Service mutator webhook (failurePolicy Fail) intercepts every Service in the
+        # cluster to default type LoadBalancer Services to NLBs. paved exposes services through
+        # Ingress only, so the webhook would only make every Service wait for this controller.
+        "enableServiceMutatorWebhook": False,
         "resources": CONTROLLER_RESOURCES,
         # The chart sets no seccomp profile or capability drop; its namespace enforces restricted.
         "securityContext": RESTRICTED_CONTAINER,

@@ -41,6 +41,8 @@ class ExternalSecrets:
         """Its namespace and identity, then the chart (which serves the CRDs)."""
         ns = platform_namespace(f"{ctx.prefix}-eso-ns", ctx.namespace, ctx.settings, ctx.options(),
                                 webhook_port=WEBHOOK_PORT)
-        self.cluster.identity(f"{ctx.prefix}-eso", ctx, SERVICE_ACCOUNT, secret_arns=self.secret_arns,
-                              secrets_key_arn=self.secrets_key_arn)
-        return chart(f"{ctx.prefix}-eso", CHART, ctx.namespace, values(), ctx.options(ns))
+        identity = self.cluster.identity(f"{ctx.prefix}-eso", ctx, SERVICE_ACCOUNT, secret_arns=self.secret_arns,
+                                         secrets_key_arn=self.secrets_key_arn)
+        # The operator's pods get their AWS credentials only if the association exists when they
+        # are created (the Pod Identity webhook acts at pod creation): the chart waits for it.
+        return chart(f"{ctx.prefix}-eso", CHART, ctx.namespace, values(), ctx.options(ns, identity))

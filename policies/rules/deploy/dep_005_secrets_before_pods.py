@@ -59,6 +59,15 @@ def creators(graph: Graph) -> dict[tuple[str, str], list[Any]]:
     return out
 
 
+def _same_chart(workload: Any, creator: Any) -> bool:
+    """Both rendered by one chart: Chart v4 applies its objects together and the kubelet retries
+    the mount until the Secret exists (seconds), so no order between them is needed; a Secret
+    from elsewhere may never come, which is what this rule is about."""
+    parent = getattr(workload, "parent", None)
+    return (parent is not None and getattr(parent, "resource_type", None) == "kubernetes:helm.sh/v4:Chart"
+            and getattr(getattr(creator, "parent", None), "urn", None) == parent.urn)
+
+
 def validate_stack(args, report) -> None:
     graph = Graph(args.resources)
     made = creators(graph)
@@ -76,7 +85,7 @@ def validate_stack(args, report) -> None:
                 report(f"{kind(r)} {shown_name(r)} must use only Secrets the stack creates: Secret {ns}/{secret} "
                        f"({where}) comes from no Secret, ExternalSecret or chart in the plan, so its pods never "
                        f"start.", r.urn)
-            elif not any(graph.ordered_after(r, c) for c in found):
+            elif not any(graph.ordered_after(r, c) or _same_chart(r, c) for c in found):
                 c = found[0]
                 report(f"{kind(r)} {shown_name(r)} must depend on {kind(c)} {shown_name(c)}{graph.via(c, r)}, "
                        f"which creates Secret {ns}/{secret} ({where}).", r.urn)
