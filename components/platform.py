@@ -9,6 +9,11 @@ import pulumi_aws as aws
 
 from components import ingress
 from components.addons import aws_load_balancer_controller
+from components.addons import AddOnContext, ClusterAccess
+from components.addons.cluster_autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
+from components.addons.cluster_autoscaler import ClusterAutoscaler
+from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
+from components.addons.metrics_server import MetricsServer
 from components.cluster import EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
@@ -125,6 +130,18 @@ class Platform(pulumi.ComponentResource):
                 account_id=caller.account_id, partition=partition, vpc_id=network.vpc_id,
                 cluster_security_group_id=cluster.node_security_group_id,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer), opts=with_both)
+
+        # The resource metrics API that the services' HPAs read.
+        both = {"aws": provider, "kubernetes": cluster.provider}
+        MetricsServer().deploy(AddOnContext(prefix=name, namespace=METRICS_SERVER_NAMESPACE, settings=s, parent=self,
+                                            providers=both))
+        if s.cluster.mode == "create":  # paved's node groups: it scales them between minSize and maxSize
+            ClusterAutoscaler(
+                cluster=ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                                      account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+                                      oidc_issuer=cluster.oidc_issuer),
+                partition=aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition,
+            ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
 
         namespaces = {
             team.name: TeamNamespace(team.name, TeamNamespaceArgs(team=team, settings=s), opts=with_both)

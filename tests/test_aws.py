@@ -507,3 +507,21 @@ def test_deploy_workflow_runs_on_the_stacks_runner():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pulumi-up.yml").read_text())
     runs_on = workflow["jobs"]["up"]["runs-on"]
     assert runs_on == runs_on_label("${{ inputs.stack }}"), runs_on
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_hpas_have_metrics_and_node_groups_an_autoscaler(stack):
+    """metrics-server serves the HPAs' metrics API; Cluster Autoscaler scales only this cluster's groups."""
+    doc = planned(stack)[0]
+    services = [r for r in by_type(doc, "kubernetes:apiregistration.k8s.io/v1:APIService")
+                if r["inputs"]["metadata"]["name"] == "v1beta1.metrics.k8s.io"]
+    assert services, "no metrics API"
+    (policy,) = [r for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if "cluster-autoscaler" in r["name"]]
+    statements = {s["Sid"]: s for s in json.loads(policy["inputs"]["policy"])["Statement"]}
+    scale = statements["ScaleOwnNodeGroups"]
+    assert scale["Condition"]["StringEquals"] == {f"aws:ResourceTag/k8s.io/cluster-autoscaler/paved-{stack}": "owned"}
+    assert all(s["Resource"] != "*" or all(a.split(":")[1].startswith("Describe") for a in s["Action"])
+               for s in statements.values())
+    (assoc,) = [r for r in by_type(doc, "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                if r["inputs"]["serviceAccount"] == "cluster-autoscaler"]
+    assert assoc["inputs"]["namespace"] == "kube-system"

@@ -35,6 +35,8 @@ class AddOnContext:
     settings: StackSettings
     parent: pulumi.Resource
     depends_on: tuple[pulumi.Resource, ...] = ()
+    # Explicit providers, for a parent that does not carry them (children inherit the parent's).
+    providers: dict[str, pulumi.ProviderResource] | None = None
 
     def after(self, *resources: pulumi.Resource) -> AddOnContext:
         """This context, waiting for ``resources`` too."""
@@ -42,7 +44,7 @@ class AddOnContext:
 
     def options(self, *after: pulumi.Resource) -> pulumi.ResourceOptions:
         """Options of one child: parented, waiting for the context's resources and ``after``."""
-        return pulumi.ResourceOptions(parent=self.parent, depends_on=[*self.depends_on, *after])
+        return pulumi.ResourceOptions(parent=self.parent, depends_on=[*self.depends_on, *after], providers=self.providers)
 
 
 class AddOn(Protocol):

@@ -329,10 +329,11 @@ def test_dep_004_flags_workloads_created_before_their_binding():
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_ordering_rules_pass_on_the_platform(planned_stack, stack):
-    """Services wait for their identity and secrets, ESO for its association, and no Service waits
-    on the load balancer controller's Service webhook (switched off: paved uses Ingress only)."""
+    """Services wait for their identity and secrets, ESO for its association, no Service waits
+    on the load balancer controller's Service webhook (switched off: paved uses Ingress only),
+    and every feature has its controller (metrics-server, Cluster Autoscaler, ...)."""
     plan, _ = planned_stack(stack)
-    found = check.run(plan, {}, (dep_002.RULE, dep_004.RULE, dep_005.RULE))
+    found = check.run(plan, {}, (dep_002.RULE, dep_003.RULE, dep_004.RULE, dep_005.RULE))
     assert found == [], [v.message for v in found]
 
 
