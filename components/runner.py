@@ -54,9 +54,10 @@ def runner_permissions(account_id: str, region: str, partition: str, log_group_a
                        "ArnEquals": {"ec2:Subnet": subnet_arns}}},
         {"Sid": "WriteBuildLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"]},
+        # The service prefix of the actions is the ARN's (CodeConnections, or its former name
+        # CodeStar Connections for connections created before the rename).
         {"Sid": "UseGitHubConnection", "Effect": "Allow",
-         "Action": ["codeconnections:UseConnection", "codeconnections:GetConnectionToken",
-                    "codestar-connections:UseConnection", "codestar-connections:GetConnectionToken"],
+         "Action": [f"{connection_arn.split(':')[2]}:UseConnection", f"{connection_arn.split(':')[2]}:GetConnectionToken"],
          "Resource": connection_arn},
     )
 
