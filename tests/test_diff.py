@@ -154,9 +154,9 @@ def test_changing_the_image_rolls_the_deployment_in_place(repo):
     deployment = next(r for r in group(report, "orders")["resources"] if r["name"] == "orders-deployment")
     paths = {c["path"]: (c["before"], c["after"]) for c in deployment["changes"]}
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders"
-    assert paths["spec.template.spec.containers[0].image"] == (f"{image}:1.8.2", f"{image}:1.9.0")
+    assert paths["spec.template.spec.containers[name=orders].image"] == (f"{image}:1.8.2", f"{image}:1.9.0")
     assert not deployment["replaceReasons"] and not any(c["forcesReplacement"] for c in deployment["changes"])
-    assert 'spec.template.spec.containers[0].image: "1234' in text and 'orders:1.8.2" → "' in text
+    assert 'spec.template.spec.containers[name=orders].image: "1234' in text and 'orders:1.8.2" → "' in text
     assert 'orders:1.9.0"' in text and "~ update" in md and 'orders:1.9.0"' in md
 
 

@@ -98,6 +98,8 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[ResourceCh
     subs = carried_identities(base, head, pairs)
     changes: list[ResourceChange] = []
     unchanged = 0
+    # The head's Kubernetes version: its schema says how the API server will merge the lists.
+    version = head.get("kubernetesVersion") or base.get("kubernetesVersion")
     replaced: set[str] = set()  # head URNs of replaced providers
     # Providers first, so that their replacement can replace what they manage.
     order = sorted(head["resources"], key=lambda r: not r["type"].startswith("pulumi:providers:"))
@@ -114,7 +116,8 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[ResourceCh
         if base_urn != h["urn"]:
             rc.old_urn, rc.old_name, rc.old_service = base_urn, b["name"], b.get("service")
         inputs = substitute(h["inputs"], subs) if subs else h["inputs"]
-        props = property_changes(b["inputs"], inputs, h.get("options", {}).get("ignoreChanges", []))
+        props = property_changes(b["inputs"], inputs, h.get("options", {}).get("ignoreChanges", []), h["type"],
+                                 version)
         reasons, findings = replace_reasons(h["type"], b["inputs"], inputs)
         head_provider, base_provider = h.get("provider"), b.get("provider")
         if head_provider and base_provider and pairs.get(head_provider) != base_provider:
