@@ -6,7 +6,7 @@ from typing import Any
 
 from paved.diff.properties import PropertyChange
 from paved.diff.render import SYMBOL, before_after, shown, shown_pair
-from paved.diff.report import OPS, Group, Report, ResourceChange, short_type
+from paved.diff.report import OPS, Group, Report, ResourceChange, own_changes, short_type
 
 
 def _change_text(c: PropertyChange, limit: int = 80) -> str:
@@ -71,12 +71,22 @@ def text(report: Report) -> str:
            _cost_line(report.cost)]
     if not report.resources:
         out += ["", "No changes."]
+    if report.repeated:
+        out += ["", "Repeated changes (each made identically to several objects, listed once)"]
+        for rep in report.repeated:
+            names = ", ".join(r.name for r in rep.resources[:8]) + (
+                f" and {len(rep.resources) - 8} more" if len(rep.resources) > 8 else "")
+            out.append(f"  {_change_text(PropertyChange(rep.path, rep.before, rep.after))} on {len(rep.resources)} objects: "
+                       f"{names}")
     for g in report.groups:
         out += ["", _group_heading(g)]
         for r in g.resources:
             out.append("  " + _resource_line(r))
             if r.op in ("update", "replace"):
-                out += [f"       {_change_text(c)}" for c in r.changes]
+                own, common = own_changes(r, report.repeated)
+                out += [f"       {_change_text(c)}" for c in own]
+                if common:
+                    out.append(f"       ({common} repeated change(s), listed under Repeated changes)")
             if r.data_loss:
                 out.append(f"       DATA-LOSS RISK: {r.data_loss['message']}")
             out += [f"       WARNING: {w}" for w in r.warnings]

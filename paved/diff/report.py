@@ -9,13 +9,14 @@ protected one is a data-loss risk.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from paved.diff.match import carried_identities, match, reported, substitute
-from paved.diff.properties import PropertyChange, covers, lookup, property_changes
+from paved.diff.properties import MISSING, PropertyChange, covers, lookup, property_changes
 from paved.diff.replacement import replace_reasons
 from paved.diff.sides import Side
 from paved.resources import STATEFUL_TYPES
@@ -218,6 +219,55 @@ class Group:
 
 
 @dataclass
+class Repeated:
+    """One change made identically (same path, same before and after) to several resources:
+    a label that follows the image tag, say, shown once with the objects it touches."""
+
+    path: str
+    before: Any
+    after: Any
+    resources: list[ResourceChange]
+
+    def matches(self, c: PropertyChange) -> bool:
+        """Whether ``c`` is this change."""
+        return c.path == self.path and _same(c.before, self.before) and _same(c.after, self.after)
+
+
+def _key(value: Any) -> str:
+    return "\0missing" if value is MISSING else json.dumps(value, sort_keys=True)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _key(a) == _key(b)
+
+
+def repeated_changes(changes: list[ResourceChange], minimum: int = 2) -> list[Repeated]:
+    """Identical property changes made to at least ``minimum`` updated or replaced resources,
+    most widespread first."""
+    found: dict[tuple[str, str, str], Repeated] = {}
+    for r in changes:
+        if r.op not in ("update", "replace"):
+            continue
+        for c in r.changes:
+            if c.forces_replacement or c.path.startswith("options."):
+                continue  # a replacement's cause is read where it happens
+            k = (c.path, _key(c.before), _key(c.after))
+            found.setdefault(k, Repeated(c.path, c.before, c.after, []))
+            if not found[k].resources or found[k].resources[-1] is not r:
+                found[k].resources.append(r)
+    kept = [g for g in found.values() if len(g.resources) >= minimum]
+    return sorted(kept, key=lambda g: (-len(g.resources), g.path))
+
+
+def own_changes(r: ResourceChange, repeated: list[Repeated]) -> tuple[list[PropertyChange], int]:
+    """(``r``'s changes that are not among ``repeated``, how many are), for renderers that
+    list the repeated ones once."""
+    mine = [g for g in repeated if any(x is r for x in g.resources)]
+    own = [c for c in r.changes if not any(g.matches(c) for g in mine)]
+    return own, len(r.changes) - len(own)
+
+
+@dataclass
 class Report:
     """Everything ``paved diff`` says about one stack."""
 
@@ -232,6 +282,7 @@ class Report:
     cost: dict[str, str] | None
     hints: list[str]
     notes: list[str]
+    repeated: list[Repeated] = field(default_factory=list)
 
     @property
     def data_loss(self) -> list[ResourceChange]:
@@ -331,4 +382,4 @@ def assemble(stack: str, base: Side, head: Side, notes: list[str]) -> Report:
     return Report(stack=stack, base=base, head=head, resources=[r for g in groups for r in g.resources], unchanged=unchanged,
                   groups=groups, policy_introduced=introduced, policy_fixed=fixed,
                   cost=cost_summary(base.cost, head.cost), hints=_rename_hints(groups, base.doc, head.doc),
-                  notes=[*notes, *NOTES])
+                  notes=[*notes, *NOTES], repeated=repeated_changes(changes))
