@@ -411,6 +411,7 @@ def test_an_image_bump_changes_the_deployment_and_only_the_version_label_elsewhe
     assert label["count"] == len(changed) and (label["before"], label["after"]) == ("2.3.0", "2.4.0")
     md = render_markdown.markdown(report)
     assert f"on **{len(changed)} objects**" in md and md.count("2.4.0") < len(changed) + 4
+    assert f"≡  on {len(changed)} objects" in render_text.text(report)
 
 
 @pytest.mark.xfail(strict=True, reason="app.kubernetes.io/version moves to the pod template in the services change")

@@ -49,7 +49,7 @@ def _md_row(r: ResourceChange, repeated: list[Repeated], max_changes: int = 10) 
         if len(own) > max_changes:
             notes.append(f"… and {len(own) - max_changes} more change(s)")
         if common:
-            notes.append(f"{common} repeated change(s), listed once under <b>Repeated changes</b>")
+            notes.append(f"and {common} repeated change(s), listed once (≡)")
     if r.data_loss:
         notes.append(f"⚠️ **data-loss risk**: {_cell(r.data_loss['message'])}")
     notes += [f"⛔ {_cell(w)}" for w in r.warnings]
@@ -94,7 +94,7 @@ def _names(resources: list[ResourceChange], most: int = 8) -> str:
 
 def _repeated_row(g: Repeated) -> str:
     change = _md_change(PropertyChange(g.path, g.before, g.after))
-    return f"- {change} on **{len(g.resources)} objects**: {_names(g.resources)}"
+    return f"| ≡ | on **{len(g.resources)} objects**: {_names(g.resources)} | {change} |"
 
 
 def full_report(json_name: str | None, json_url: str | None) -> str | None:
@@ -146,14 +146,17 @@ def markdown(report: Report, limit: int = COMMENT_LIMIT, full: str | None = None
         head += ["> [!TIP]", f"> {_cell(hint)}", ""]
 
     sections: list[tuple[str, list[str], tuple[str, ...]]] = []
-    if report.repeated:
-        sections.append((f"<b>Repeated changes</b>: {len(report.repeated)}, each made identically to several objects",
-                         [_repeated_row(g) for g in report.repeated], ()))
+    table = ("| | resource | changes |", "|---|---|---|")
+    across = report.repeated_across
+    if across:
+        sections.append((f"<b>Repeated changes</b>: {len(across)}, each made identically to objects of several groups",
+                         [_repeated_row(g) for g in across], table))
     for g in report.groups:
         counts = ", ".join(f"{g.count(op)} {op}" for op in OPS if g.count(op))
         status = _md_status(g)
         sections.append((f"<b>{_cell(g.title)}</b>: {counts}" + (f" — {status}" if status else ""),
-                         [_md_row(r, report.repeated) for r in g.resources], ("| | resource | changes |", "|---|---|---|")))
+                         [*map(_repeated_row, report.repeated_within(g)), *(_md_row(r, report.repeated) for r in g.resources)],
+                         table))
     for title, items in (("Policy violations introduced", report.policy_introduced),
                          ("Policy violations fixed", report.policy_fixed)):
         if items:

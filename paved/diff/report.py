@@ -298,6 +298,17 @@ class Report:
         """How many resources undergo ``op`` (or are ``renamed``)."""
         return sum(g.count(op) for g in self.groups)
 
+    def repeated_within(self, group: Group) -> list[Repeated]:
+        """The repeated changes made only to ``group``'s resources: listed once in its section."""
+        mine = {id(r) for r in group.resources}
+        return [g for g in self.repeated if all(id(r) in mine for r in g.resources)]
+
+    @property
+    def repeated_across(self) -> list[Repeated]:
+        """The repeated changes that span several groups: listed once for the whole report."""
+        where = {id(r): i for i, g in enumerate(self.groups) for r in g.resources}
+        return [g for g in self.repeated if len({where.get(id(r)) for r in g.resources}) > 1]
+
 
 _OP_ORDER = {"delete": 0, "replace": 1, "update": 2, "create": 3}
 
