@@ -130,22 +130,14 @@ def test_ignore_changes_names_items_by_index():
     assert copy.deepcopy(before) == before
 
 
-def _statements(value):
-    """Every IAM statement in a JSON document held in a string input, at any depth."""
-    if isinstance(value, str) and value[:1] == "{":
-        try:
-            doc = json.loads(value)
-        except ValueError:
-            return
-        if isinstance(doc, dict) and "Statement" in doc:
-            statements = doc["Statement"]
+def _statements(inputs):
+    """Every IAM statement in the JSON documents a resource's string inputs hold."""
+    from test_aws import walk_strings
+
+    for value in walk_strings(inputs):
+        if value[:1] == "{" and '"Statement"' in value:
+            statements = json.loads(value)["Statement"]
             yield from statements if isinstance(statements, list) else [statements]
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _statements(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _statements(v)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
