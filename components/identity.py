@@ -70,6 +70,7 @@ def permissions(secret_arns: list[str], secrets_key_arn: str | None, kafka: Kafk
 def pod_identity_trust(account_id: str, cluster_arn: str) -> str:
     """EKS Pod Identity may assume the role, for this account's cluster only."""
     return document({
+        "Sid": "AssumeByEksPodIdentity",
         "Effect": "Allow",
         "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
         "Action": ["sts:AssumeRole", "sts:TagSession"],
@@ -81,6 +82,7 @@ def irsa_trust(provider_arn: str, issuer: str, namespace: str, service_account: 
     """IRSA: only this ServiceAccount's token, for STS, may assume the role."""
     host = issuer.removeprefix("https://")
     return document({
+        "Sid": "AssumeWithServiceAccountToken",
         "Effect": "Allow",
         "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",

@@ -37,7 +37,7 @@ def document(*statements: dict[str, Any]) -> str:
 
 def service_trust(service: str) -> str:
     """Trust policy letting an AWS service (``eks.amazonaws.com``) assume the role."""
-    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
+    return document({"Sid": "AssumeByService", "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"})
 
 
 def managed_policy(partition: pulumi.Input[str], name: str) -> pulumi.Output[str]:

@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 when a stateful or protected resource would be deleted or replaced")
     p.add_argument("--max-chars", type=int, default=65000, metavar="N",
                    help="markdown: cut the report to N characters (default: 65000, what a GitHub comment holds)")
+    p.add_argument("--json-output", metavar="FILE", help="also write the whole report as JSON here (nothing cut)")
+    p.add_argument("--json-url", metavar="URL", help="markdown: link the whole report (the JSON) from here")
 
     p = sub.add_parser("validate", help="check the catalog against every stack")
     _catalog_arg(p)

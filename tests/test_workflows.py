@@ -111,17 +111,73 @@ def test_actionlint_reports_problems(tmp_path):
     assert 'context "secrets" is not allowed here' in found and "tiemout-minutes" in found
 
 
-def test_every_workflow_is_pinned_scoped_and_serialized():
+ACTION_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+PIN = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})$")
+TAG_COMMENT = re.compile(r"^\s+# (v\d+\.\d+\.\d+)$")
+
+
+def third_party_uses() -> list[tuple[str, str, str]]:
+    """(file, action reference, trailing text) of every `uses:` of a third-party action."""
+    found = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for line in path.read_text().splitlines():
+            m = ACTION_LINE.match(line)
+            if m and not m.group(1).startswith("./"):
+                found.append((path.name, m.group(1), m.group(2)))
+    return found
+
+
+def test_every_third_party_action_is_pinned_by_commit_with_its_tag():
+    uses = third_party_uses()
+    assert len(uses) > 10
+    tags: dict[str, tuple[str, str]] = {}
+    for name, ref, rest in uses:
+        pin, comment = PIN.match(ref), TAG_COMMENT.match(rest)
+        assert pin, f"{name}: {ref} is not pinned by a full commit SHA"
+        assert comment, f"{name}: {ref} has no `# vX.Y.Z` comment naming the tag the SHA is"
+        # One version of each action everywhere (Dependabot moves them together).
+        seen = tags.setdefault(pin["action"], (pin["sha"], comment.group(1)))
+        assert seen == (pin["sha"], comment.group(1)), f"{name}: {pin['action']} pinned twice differently"
+
+
+def test_every_workflow_is_scoped_and_serialized():
     for path in sorted(WORKFLOWS.glob("*.yml")):
         doc = workflow(path.name)
         assert doc.get("permissions") == {"contents": "read"}, f"{path.name}: least privilege at the top"
         if "workflow_call" not in doc["on"]:
             assert doc.get("concurrency"), f"{path.name}: a concurrency group"
-        for job_name, job in doc["jobs"].items():
-            for step in job.get("steps", []):
-                uses = step.get("uses", "")
-                if uses and not uses.startswith("./"):
-                    assert re.search(r"@(v\d+|[0-9a-f]{40})$", uses), f"{path.name} {job_name}: {uses} is not pinned"
+
+
+def pulumi_steps() -> list[tuple[str, dict, dict]]:
+    """(file, job, step) of every pulumi/actions step."""
+    return [(path.name, job, step) for path in sorted(WORKFLOWS.glob("*.yml"))
+            for job in workflow(path.name)["jobs"].values() for step in action_steps(job, "pulumi/actions")]
+
+
+def test_one_pinned_pulumi_cli_everywhere():
+    from importlib.metadata import version
+
+    versions = {workflow(path.name).get("env", {}).get("PULUMI_VERSION") for path in WORKFLOWS.glob("*.yml")}
+    versions.discard(None)
+    (pinned,) = versions
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned), pinned
+    sdk = tuple(int(p) for p in version("pulumi").split(".")[:3])
+    assert tuple(int(p) for p in pinned.split(".")) >= sdk, f"the CLI {pinned} is older than the pulumi SDK {sdk}"
+    steps = pulumi_steps()
+    assert len(steps) >= 5
+    for name, _, step in steps:
+        assert step["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}", f"{name}: {step.get('name')}"
+
+
+def test_policy_packs_run_with_the_stacks_config():
+    for name, _, step in pulumi_steps():
+        if step["with"].get("policyPacks"):
+            config = step["with"].get("policyPackConfigs", "")
+            assert re.fullmatch(r"policies/config/\$\{\{ (matrix|inputs)\.stack \}\}\.json", config), (name, config)
+    for stack in STACKS:
+        assert (ROOT / "policies" / "config" / f"{stack}.json").is_file()
+    (up,) = [s for s in workflow("pulumi-up.yml")["jobs"]["up"]["steps"] if "pulumi up" in str(s.get("run", ""))]
+    assert '--policy-pack policies --policy-pack-config "policies/config/$STACK.json"' in up["run"]
 
 
 def test_pull_request_workflow():
@@ -141,6 +197,12 @@ def test_pull_request_workflow():
     script = steps_text(diff)
     assert "paved diff --stack" in script and "--base HEAD^1" in script and "--format markdown" in script
     assert "--fail-on-destroy" in script and "<!-- paved-diff -->" in script
+    # The whole JSON reports are an artifact, linked from the comment.
+    assert '--json-output "diff-$stack.json"' in script
+    (artifact,) = action_steps(diff, "actions/upload-artifact")
+    assert artifact["with"]["path"] == "diff-*.json" and artifact["id"] == "json"
+    (compose,) = [s for s in diff["steps"] if s.get("name") == "compose the comment"]
+    assert compose["env"]["JSON_URL"] == "${{ steps.json.outputs.artifact-url }}" and "$JSON_URL" in compose["run"]
     (comment,) = action_steps(diff, "actions/github-script")
     assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
     assert diff["permissions"]["pull-requests"] == "write"
@@ -153,6 +215,25 @@ def test_pull_request_workflow():
     assert pulumi["with"]["diff"] is True
 
 
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """Whether GitHub's paths-ignore ``patterns`` match ``path`` (the glob forms used here)."""
+    def to_re(glob: str) -> str:
+        out = re.escape(glob).replace(r"\*\*", "\0").replace(r"\*", "[^/]*").replace("\0", ".*")
+        return out + "$"
+    return any(re.match(to_re(p), path) for p in patterns)
+
+
+def test_docs_only_changes_do_not_deploy():
+    push = workflow("deploy.yml")["on"]["push"]
+    ignore = push["paths-ignore"]
+    for docs in ("README.md", "docs/architecture.md", "components/README.md", "LICENSE"):
+        assert _ignored(docs, ignore), docs
+    for code in ("services_catalog.yaml", "stacks/Pulumi.prod.yaml", "components/service.py", "platform/__main__.py",
+                 "policies/config/prod.json", "pyproject.toml", "Pulumi.yaml", ".github/workflows/pulumi-up.yml",
+                 "paved/data/replacement.json", "sample_services/orders/app.py"):
+        assert not _ignored(code, ignore), code
+
+
 def test_deploy_goes_dev_staging_prod_through_environments():
     doc = workflow("deploy.yml")
     assert doc["on"]["push"]["branches"] == ["main"]
@@ -161,17 +242,53 @@ def test_deploy_goes_dev_staging_prod_through_environments():
     assert "needs" not in jobs["dev"] and jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
     assert all(j["uses"] == "./.github/workflows/pulumi-up.yml" for j in jobs.values())
 
-    (up,) = workflow("pulumi-up.yml")["jobs"].values()
-    assert up["environment"] == "${{ inputs.stack }}"  # prod's reviewers approve its job
+
+def test_deploy_applies_exactly_the_previewed_plan():
+    jobs = workflow("pulumi-up.yml")["jobs"]
+    preview, up = jobs["preview"], jobs["up"]
+    assert "environment" not in preview and up["environment"] == "${{ inputs.stack }}"  # approval sees the preview
+    assert up["needs"] == "preview"
+    assert preview["concurrency"]["group"] == up["concurrency"]["group"] == "pulumi-${{ inputs.stack }}"
+    (save,) = action_steps(preview, "pulumi/actions")
+    assert save["with"]["command"] == "preview" and save["with"]["plan"] == "pulumi-plan-${{ inputs.stack }}.json"
+    (upload,) = action_steps(preview, "actions/upload-artifact")
+    assert upload["with"]["path"] == save["with"]["plan"] and upload["with"]["if-no-files-found"] == "error"
+    (download,) = action_steps(up, "actions/download-artifact")
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert up["env"]["PLAN"] == save["with"]["plan"]
+    names = [s.get("name", s.get("uses", "")) for s in up["steps"]]
+    apply = next(s for s in up["steps"] if "pulumi up" in str(s.get("run", "")))
+    assert names.index("download the previewed plan") < names.index(apply["name"])
+    assert '--plan "$PLAN"' in apply["run"] and "--yes" in apply["run"]
+    assert "violates plan" in apply["run"] and "Re-run the preview" in apply["run"]
     pulumi = action_steps(up, "pulumi/actions")
-    assert [p["with"]["command"] for p in pulumi] == ["up", "preview"]
-    assert pulumi[0]["with"]["policyPacks"] == "policies" and pulumi[1]["with"]["expect-no-changes"] is True
+    assert "command" not in pulumi[0]["with"]  # installs the CLI only: the apply above is the CLI's
+    assert pulumi[-1]["with"]["command"] == "preview" and pulumi[-1]["with"]["expect-no-changes"] is True
+    assert "paved check" in steps_text(preview)
 
 
-def test_nightly_drift_detection_fails_on_drift():
+def test_nightly_drift_is_serialized_per_stack_and_files_one_issue_per_stack():
     doc = workflow("drift.yml")
     assert doc["on"]["schedule"][0]["cron"]
     drift = doc["jobs"]["drift"]
     assert drift["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    # The deployment's own group: drift never reads a stack mid-deploy, nor cancels one.
+    up = workflow("pulumi-up.yml")["jobs"]["up"]
+    assert drift["concurrency"]["group"] == up["concurrency"]["group"].replace("inputs.stack", "matrix.stack")
+    assert drift["concurrency"]["cancel-in-progress"] is False
     script = steps_text(drift)
-    assert "pulumi refresh" in script and "--preview-only" in script and "--expect-no-changes" in script
+    assert "pulumi refresh" in script and "--preview-only" in script and "--json" in script
+    assert "python -m paved.diff.drift refresh.json" in script
+    assert drift["permissions"]["issues"] == "write"
+    (issue,) = action_steps(drift, "actions/github-script")
+    js = issue["with"]["script"]
+    assert "paved-drift:${stack}" in js and "issues.update" in js and "issues.create" in js
+    assert "exit 1" in drift["steps"][-1]["run"]
+
+
+def test_dependabot_updates_actions_and_pip():
+    doc = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    assert doc["version"] == 2
+    ecosystems = {u["package-ecosystem"]: u for u in doc["updates"]}
+    assert set(ecosystems) == {"github-actions", "pip"}
+    assert all(u["directory"] == "/" and u["schedule"]["interval"] for u in ecosystems.values())

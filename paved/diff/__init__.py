@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from paved.diff.render_json import as_json
-from paved.diff.render_markdown import COMMENT_LIMIT, markdown
+from paved.diff.render_markdown import COMMENT_LIMIT, full_report, markdown
 from paved.diff.render_text import text
 from paved.diff.report import Report, assemble, short_type
 from paved.diff.sides import complete, plan_base, plan_head
@@ -58,10 +58,15 @@ def run(args: Any, root: Path, catalog_path: str | Path) -> int:
     """``paved diff``: print or write the report; 1 when ``--fail-on-destroy`` finds data at risk."""
     report = build(root, args.stack, args.base, catalog_path)
     fmt = getattr(args, "format", "text")
+    data = json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
+    json_output = getattr(args, "json_output", None)
+    if json_output:  # the whole report beside a cut one, from the same planning run
+        Path(json_output).write_text(data, encoding="utf-8")
     if fmt == "json":
-        out = json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
+        out = data
     elif fmt == "markdown":
-        out = markdown(report, getattr(args, "max_chars", None) or COMMENT_LIMIT)
+        full = full_report(Path(json_output).name if json_output else None, getattr(args, "json_url", None))
+        out = markdown(report, getattr(args, "max_chars", None) or COMMENT_LIMIT, full)
     else:
         out = text(report)
     if fmt != "json" and os.environ.get("PAVED_NO_CHARTS") == "1":

@@ -27,6 +27,9 @@
       "policy": {"introduced": [<violation>], "fixed": [<violation>]},
                                                         // <violation>: `paved check --format json`
       "cost": {"before": <paved cost --format json> | null, "after": ... | null},
+      "repeated": [{"path": "...", "kind": "changed", "before": <value>, "after": <value>,
+                    "count": 6, "urns": ["..."]}],  // identical changes on several resources,
+                                                    // also listed under each resource
       "hints": ["..."], "notes": ["..."]
     }
 
@@ -36,8 +39,9 @@
       "oldUrn": "<URN before the change>" | null,  // set when matched through an alias
       "type": "aws:secretsmanager/secret:Secret", "name": "...", "oldName": "..." | null,
       "service": "orders" | null, "team": "checkout" | null,
-      // a path's "#" enters a JSON document held in a string input: policy#Statement[0].Resource[2]
-      "changes": [{"path": "spec.template.spec.containers[0].image", "kind": "changed",
+      // a path's "#" enters a JSON document held in a string input; a list item is named by
+      // its merge key where the list has one (policy#Statement[Sid=ReadOwnSecrets].Resource[2])
+      "changes": [{"path": "spec.template.spec.containers[name=orders].image", "kind": "changed",
                    "before": <value>, "after": <value>, "forcesReplacement": false}],
                   // kind "added" has no "before", kind "removed" has no "after";
                   // a long value becomes the string "<elided: N chars, sha256 XXXXXXXX>"
@@ -54,6 +58,7 @@ import hashlib
 import json
 from typing import Any
 
+from paved.diff.properties import MISSING, PropertyChange
 from paved.diff.report import OPS, Report, ResourceChange
 
 DIFF_VERSION = 1
@@ -106,6 +111,12 @@ def as_json(report: Report) -> dict[str, Any]:
         "warnings": report.warnings,
         "policy": {"introduced": report.policy_introduced, "fixed": report.policy_fixed},
         "cost": {"before": report.base.cost or None, "after": report.head.cost},
+        "repeated": [{
+            "path": g.path, "kind": PropertyChange(g.path, g.before, g.after).kind,
+            **({} if g.before is MISSING else {"before": _json_value(g.before)}),
+            **({} if g.after is MISSING else {"after": _json_value(g.after)}),
+            "count": len(g.resources), "urns": [r.urn for r in g.resources],
+        } for g in report.repeated],
         "hints": report.hints,
         "notes": report.notes,
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 from paved.diff.properties import PropertyChange
 from paved.diff.render import SYMBOL, before_after, shown, shown_pair
-from paved.diff.report import OPS, Group, Report, ResourceChange, short_type
+from paved.diff.report import OPS, Group, Repeated, Report, ResourceChange, own_changes, short_type
 
 
 def _change_text(c: PropertyChange, limit: int = 80) -> str:
@@ -17,6 +17,12 @@ def _change_text(c: PropertyChange, limit: int = 80) -> str:
         return f"{c.path}: - {shown(c.before, limit)}{mark}"
     old, new = shown_pair(c.before, c.after, limit)
     return f"{c.path}: {old} → {new}{mark}"
+
+
+def _repeated_line(rep: Repeated) -> str:
+    names = ", ".join(r.name for r in rep.resources[:8]) + (
+        f" and {len(rep.resources) - 8} more" if len(rep.resources) > 8 else "")
+    return f"  ≡  on {len(rep.resources)} objects ({names}): {_change_text(PropertyChange(rep.path, rep.before, rep.after))}"
 
 
 def _resource_line(r: ResourceChange) -> str:
@@ -71,12 +77,19 @@ def text(report: Report) -> str:
            _cost_line(report.cost)]
     if not report.resources:
         out += ["", "No changes."]
+    if report.repeated_across:
+        out += ["", "Repeated changes (each made identically to objects of several groups, listed once)"]
+        out += [_repeated_line(rep) for rep in report.repeated_across]
     for g in report.groups:
         out += ["", _group_heading(g)]
+        out += [_repeated_line(rep) for rep in report.repeated_within(g)]
         for r in g.resources:
             out.append("  " + _resource_line(r))
             if r.op in ("update", "replace"):
-                out += [f"       {_change_text(c)}" for c in r.changes]
+                own, common = own_changes(r, report.repeated)
+                out += [f"       {_change_text(c)}" for c in own]
+                if common:
+                    out.append(f"       and {common} repeated change(s), listed once (≡)")
             if r.data_loss:
                 out.append(f"       DATA-LOSS RISK: {r.data_loss['message']}")
             out += [f"       WARNING: {w}" for w in r.warnings]

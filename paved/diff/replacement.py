@@ -1,92 +1,74 @@
 """What forces a replacement: the properties a provider cannot change in place.
 
-A change replaces a resource when it touches a path in :data:`REPLACE_ON_CHANGE` (Kubernetes'
-``metadata.name`` and ``metadata.namespace`` for every kind), or when one of the few
+A change replaces a resource when it touches a path in :data:`REPLACE_ON_CHANGE` (read from
+``paved/data/replacement.json``, with the provider versions it was checked against) or
+Kubernetes' ``metadata.name`` and ``metadata.namespace`` for every kind, or when one of the few
 value-dependent rules in :data:`CONDITIONAL_RULES` says so; those rules also name the changes
 the provider will refuse outright (a Kafka partition count going down).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from paved.diff.properties import lookup
 from paved.resources import is_kubernetes_object
 
 _K8S_META = ("metadata.name", "metadata.namespace")
-_LABEL_SELECTOR = ("spec.selector",)
+TABLE_FILE = Path(__file__).resolve().parent.parent / "data" / "replacement.json"
+SDKS = ("pulumi-aws", "pulumi-kubernetes")
 
-# {type token: camelCase input paths whose change the provider cannot apply in place}.
-# A path also covers everything under it.
-#
-# Kubernetes: pulumi-kubernetes ``forceNewProperties`` (provider/pkg/provider/diff.go):
-# metadata.name and metadata.namespace for every kind, plus these per kind. policy/v1
-# PodDisruptionBudgets are mutable (only policy/v1beta1 ``spec`` forces a new object).
-#
-# AWS: pulumi-aws is bridged from the Terraform AWS provider, whose schema marks these
-# ``ForceNew`` / ``RequiresReplace`` (checked against internal/service/{kafka,eks,
-# secretsmanager,kms,ec2,iam,logs}). Of note: EKS ``vpcConfig.subnetIds`` and the security
-# groups are updatable in place (UpdateClusterConfig); MSK ``brokerNodeGroupInfo``
-# instance type and storage are too, its client subnets and security groups are not.
-REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {
-    "kubernetes:apps/v1:Deployment": _LABEL_SELECTOR,
-    "kubernetes:apps/v1:DaemonSet": _LABEL_SELECTOR,
-    "kubernetes:apps/v1:StatefulSet": (
-        "spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName",
-        "spec.volumeClaimTemplates"),
-    "kubernetes:batch/v1:Job": ("spec.completions", "spec.parallelism", "spec.selector", "spec.template"),
-    "kubernetes:core/v1:ConfigMap": ("binaryData", "data"),
-    "kubernetes:core/v1:Secret": ("type", "stringData", "data"),
-    "kubernetes:core/v1:Service": ("spec.clusterIP",),
-    "kubernetes:core/v1:ResourceQuota": ("spec.scopes",),
-    "kubernetes:core/v1:PersistentVolumeClaim": ("spec",),
-    "kubernetes:policy/v1beta1:PodDisruptionBudget": ("spec",),
-    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": ("roleRef",),
-    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": ("roleRef",),
-    "kubernetes:storage.k8s.io/v1:StorageClass": ("parameters", "provisioner"),
-    "aws:msk/cluster:Cluster": (
-        "clusterName", "brokerNodeGroupInfo.azDistribution", "brokerNodeGroupInfo.clientSubnets",
-        "brokerNodeGroupInfo.securityGroups", "encryptionInfo.encryptionAtRestKmsKeyArn",
-        "encryptionInfo.encryptionInTransit.inCluster"),
-    "aws:msk/configuration:Configuration": ("name", "kafkaVersions"),
-    "aws:msk/topic:Topic": ("name", "clusterArn", "replicationFactor"),
-    "aws:eks/cluster:Cluster": (
-        "name", "roleArn", "bootstrapSelfManagedAddons", "accessConfig.bootstrapClusterCreatorAdminPermissions",
-        "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr", "outpostConfig",
-        "remoteNetworkConfig"),
-    "aws:eks/nodeGroup:NodeGroup": (
-        "clusterName", "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "subnetIds", "amiType",
-        "capacityType", "diskSize", "instanceTypes", "launchTemplate.id", "launchTemplate.name", "remoteAccess"),
-    "aws:eks/addon:Addon": ("addonName", "clusterName"),
-    "aws:eks/podIdentityAssociation:PodIdentityAssociation": ("clusterName", "namespace", "serviceAccount"),
-    "aws:eks/accessEntry:AccessEntry": ("clusterName", "principalArn", "type"),
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": ("clusterName", "principalArn", "policyArn"),
-    "aws:codebuild/project:Project": ("name",),
-    "aws:codebuild/webhook:Webhook": ("projectName",),
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("securityGroupId",),
-    "aws:secretsmanager/secret:Secret": ("name", "namePrefix"),
-    "aws:secretsmanager/secretRotation:SecretRotation": ("secretId",),
-    "aws:kms/key:Key": ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId"),
-    "aws:kms/alias:Alias": ("name", "namePrefix"),
-    "aws:ec2/vpc:Vpc": ("cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"),
-    "aws:ec2/subnet:Subnet": ("vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn"),
-    "aws:ec2/eip:Eip": ("domain", "address", "networkBorderGroup", "publicIpv4Pool", "customerOwnedIpv4Pool"),
-    "aws:ec2/natGateway:NatGateway": ("allocationId", "subnetId", "connectivityType", "privateIp"),
-    "aws:ec2/internetGateway:InternetGateway": (),  # vpcId is updatable: detach, attach
-    "aws:ec2/routeTable:RouteTable": ("vpcId",),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("subnetId", "gatewayId"),
-    "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "description", "vpcId"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpcId", "serviceName", "vpcEndpointType"),
-    "aws:ec2/launchTemplate:LaunchTemplate": ("name", "namePrefix"),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("securityGroupId",),
-    "aws:iam/role:Role": ("name", "namePrefix", "path"),
-    "aws:iam/rolePolicy:RolePolicy": ("name", "namePrefix", "role"),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("role", "policyArn"),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "namePrefix", "logGroupClass"),
-}
+
+@functools.cache
+def _table() -> dict[str, Any]:
+    return json.loads(TABLE_FILE.read_text(encoding="utf-8"))
+
+
+def checked_against() -> dict[str, str]:
+    """{SDK distribution: the version the table was checked against}."""
+    return dict(_table()["checkedAgainst"])
+
+
+# {type token: camelCase input paths whose change the provider cannot apply in place}, from
+# paved/data/replacement.json (where the sources are named). One data file, not code: it is
+# checked against the provider versions it names, and a newer installed SDK fails a test.
+REPLACE_ON_CHANGE: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _table()["replaceOnChange"].items()}
+
+
+def sdk_versions() -> dict[str, str]:
+    """{SDK distribution: installed version}, read from each SDK's ``pulumi-plugin.json``."""
+    out = {}
+    for dist in SDKS:
+        spec = importlib.util.find_spec(dist.replace("-", "_"))
+        if spec and spec.submodule_search_locations:
+            plugin = Path(next(iter(spec.submodule_search_locations))) / "pulumi-plugin.json"
+            if plugin.is_file():
+                out[dist] = json.loads(plugin.read_text(encoding="utf-8"))["version"]
+    return out
+
+
+def bundled_schemas() -> list[Path]:
+    """Provider schema files shipped inside the installed SDKs that carry replacement rules
+    (``replaceOnChanges``, ``forceNew``): if one appears, the table should be generated from
+    it. Today's SDKs ship none (only ``pulumi-plugin.json``)."""
+    found = []
+    for dist in SDKS:
+        spec = importlib.util.find_spec(dist.replace("-", "_"))
+        if not spec or not spec.submodule_search_locations:
+            continue
+        for f in Path(next(iter(spec.submodule_search_locations))).rglob("*.json"):
+            if f.name != "pulumi-plugin.json" and f.stat().st_size < 200_000_000:
+                text = f.read_text(encoding="utf-8", errors="replace")
+                if "replaceOnChanges" in text or "forceNew" in text:
+                    found.append(f)
+    return found
 
 
 def replacement_paths(type_token: str) -> tuple[str, ...]:
@@ -156,6 +138,7 @@ CONDITIONAL_RULES: dict[str, tuple[Callable[[dict, dict], list[Finding]], ...]] 
     "aws:msk/topic:Topic": (_topic_partitions,),
     "aws:eks/cluster:Cluster": (_eks_encryption, _eks_version),
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (_rule_source,),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": (_rule_source,),
 }
 
 

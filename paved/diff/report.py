@@ -9,13 +9,14 @@ protected one is a data-loss risk.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from paved.diff.match import carried_identities, match, reported, substitute
-from paved.diff.properties import PropertyChange, covers, lookup, property_changes
+from paved.diff.properties import MISSING, PropertyChange, covers, lookup, property_changes
 from paved.diff.replacement import replace_reasons
 from paved.diff.sides import Side
 from paved.resources import STATEFUL_TYPES
@@ -98,6 +99,8 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[ResourceCh
     subs = carried_identities(base, head, pairs)
     changes: list[ResourceChange] = []
     unchanged = 0
+    # The head's Kubernetes version: its schema says how the API server will merge the lists.
+    version = head.get("kubernetesVersion") or base.get("kubernetesVersion")
     replaced: set[str] = set()  # head URNs of replaced providers
     # Providers first, so that their replacement can replace what they manage.
     order = sorted(head["resources"], key=lambda r: not r["type"].startswith("pulumi:providers:"))
@@ -114,7 +117,8 @@ def compare(base: dict[str, Any], head: dict[str, Any]) -> tuple[list[ResourceCh
         if base_urn != h["urn"]:
             rc.old_urn, rc.old_name, rc.old_service = base_urn, b["name"], b.get("service")
         inputs = substitute(h["inputs"], subs) if subs else h["inputs"]
-        props = property_changes(b["inputs"], inputs, h.get("options", {}).get("ignoreChanges", []))
+        props = property_changes(b["inputs"], inputs, h.get("options", {}).get("ignoreChanges", []), h["type"],
+                                 version)
         reasons, findings = replace_reasons(h["type"], b["inputs"], inputs)
         head_provider, base_provider = h.get("provider"), b.get("provider")
         if head_provider and base_provider and pairs.get(head_provider) != base_provider:
@@ -215,6 +219,55 @@ class Group:
 
 
 @dataclass
+class Repeated:
+    """One change made identically (same path, same before and after) to several resources:
+    a label that follows the image tag, say, shown once with the objects it touches."""
+
+    path: str
+    before: Any
+    after: Any
+    resources: list[ResourceChange]
+
+    def matches(self, c: PropertyChange) -> bool:
+        """Whether ``c`` is this change."""
+        return c.path == self.path and _same(c.before, self.before) and _same(c.after, self.after)
+
+
+def _key(value: Any) -> str:
+    return "\0missing" if value is MISSING else json.dumps(value, sort_keys=True)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _key(a) == _key(b)
+
+
+def repeated_changes(changes: list[ResourceChange], minimum: int = 2) -> list[Repeated]:
+    """Identical property changes made to at least ``minimum`` updated or replaced resources,
+    most widespread first."""
+    found: dict[tuple[str, str, str], Repeated] = {}
+    for r in changes:
+        if r.op not in ("update", "replace"):
+            continue
+        for c in r.changes:
+            if c.forces_replacement or c.path.startswith("options."):
+                continue  # a replacement's cause is read where it happens
+            k = (c.path, _key(c.before), _key(c.after))
+            found.setdefault(k, Repeated(c.path, c.before, c.after, []))
+            if not found[k].resources or found[k].resources[-1] is not r:
+                found[k].resources.append(r)
+    kept = [g for g in found.values() if len(g.resources) >= minimum]
+    return sorted(kept, key=lambda g: (-len(g.resources), g.path))
+
+
+def own_changes(r: ResourceChange, repeated: list[Repeated]) -> tuple[list[PropertyChange], int]:
+    """(``r``'s changes that are not among ``repeated``, how many are), for renderers that
+    list the repeated ones once."""
+    mine = [g for g in repeated if any(x is r for x in g.resources)]
+    own = [c for c in r.changes if not any(g.matches(c) for g in mine)]
+    return own, len(r.changes) - len(own)
+
+
+@dataclass
 class Report:
     """Everything ``paved diff`` says about one stack."""
 
@@ -229,6 +282,7 @@ class Report:
     cost: dict[str, str] | None
     hints: list[str]
     notes: list[str]
+    repeated: list[Repeated] = field(default_factory=list)
 
     @property
     def data_loss(self) -> list[ResourceChange]:
@@ -243,6 +297,17 @@ class Report:
     def count(self, op: str) -> int:
         """How many resources undergo ``op`` (or are ``renamed``)."""
         return sum(g.count(op) for g in self.groups)
+
+    def repeated_within(self, group: Group) -> list[Repeated]:
+        """The repeated changes made only to ``group``'s resources: listed once in its section."""
+        mine = {id(r) for r in group.resources}
+        return [g for g in self.repeated if all(id(r) in mine for r in g.resources)]
+
+    @property
+    def repeated_across(self) -> list[Repeated]:
+        """The repeated changes that span several groups: listed once for the whole report."""
+        where = {id(r): i for i, g in enumerate(self.groups) for r in g.resources}
+        return [g for g in self.repeated if len({where.get(id(r)) for r in g.resources}) > 1]
 
 
 _OP_ORDER = {"delete": 0, "replace": 1, "update": 2, "create": 3}
@@ -328,4 +393,4 @@ def assemble(stack: str, base: Side, head: Side, notes: list[str]) -> Report:
     return Report(stack=stack, base=base, head=head, resources=[r for g in groups for r in g.resources], unchanged=unchanged,
                   groups=groups, policy_introduced=introduced, policy_fixed=fixed,
                   cost=cost_summary(base.cost, head.cost), hints=_rename_hints(groups, base.doc, head.doc),
-                  notes=[*notes, *NOTES])
+                  notes=[*notes, *NOTES], repeated=repeated_changes(changes))
