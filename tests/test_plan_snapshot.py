@@ -36,9 +36,24 @@ def _first_difference(old: dict, new: dict) -> str:
     return "outputs or formatting changed"
 
 
+GENERATED = "[generated at each render]"
+
+
+def _stable(doc: dict) -> dict:
+    """The plan without what a chart generates afresh at every `helm template`: the AWS Load
+    Balancer Controller's chart makes a new webhook CA each render (genCA), so its caBundle
+    differs from run to run; everything else must be byte-identical."""
+    doc = json.loads(json.dumps(doc))
+    for r in doc["resources"]:
+        for hook in r["inputs"].get("webhooks", []) if isinstance(r["inputs"], dict) else []:
+            if isinstance(hook, dict) and "caBundle" in hook.get("clientConfig", {}):
+                hook["clientConfig"]["caBundle"] = GENERATED
+    return doc
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_plan_document_matches_snapshot(stack, planned_stack):
-    doc = planned_stack(stack)[0]
+    doc = _stable(planned_stack(stack)[0])
     text = json.dumps(doc, indent=2, sort_keys=False) + "\n"  # exactly what `paved plan --format json` writes
     path = SNAPSHOTS / f"{stack}.json.gz"
     if os.environ.get("PAVED_UPDATE_SNAPSHOTS"):

@@ -255,7 +255,9 @@ def test_quota_covering_max_replicas_passes():
 
 
 def test_quota_short_of_max_replicas_is_reported():
-    found = stack_violations(cost_004.RULE, quota_stack(orders_hpa=mutate(hpa(), "spec.maxReplicas", 14.0)))
+    quota = sample("prod", QUOTA_T, name="checkout-quota")
+    quota = mutate(quota, "spec.hard", {**quota["spec"]["hard"], "requests.cpu": "8"})  # the docstring's 8 CPU
+    found = stack_violations(cost_004.RULE, quota_stack(quota, orders_hpa=mutate(hpa(), "spec.maxReplicas", 14.0)))
     assert names(found) == {"checkout-quota"}
     assert_flags([m for m, _ in found], "ResourceQuota team-quota in namespace checkout must allow requests.cpu of at least 8.5",
                  "(hard requests.cpu is 8)")
