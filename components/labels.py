@@ -60,13 +60,19 @@ def image_version(image: str) -> str:
 
 
 def service_labels(service: Service, team: Team, environment: str) -> dict[str, str]:
-    """All labels of a service's objects and pods."""
+    """The labels of a service's objects: selector, ownership and component, but nothing
+    derived from the image, so an image bump changes the pod template and nothing else."""
     return {
         **selector_labels(service),
         **team_labels(team, environment),
         COMPONENT_LABEL: "service",
-        VERSION_LABEL: image_version(service.image),
     }
+
+
+def pod_labels(service: Service, team: Team, environment: str) -> dict[str, str]:
+    """The labels of a service's pods: its objects' labels plus the image's version (never in a
+    selector: selectors are immutable, and the version changes with every release)."""
+    return {**service_labels(service, team, environment), VERSION_LABEL: image_version(service.image)}
 
 
 def observability_labels(service: Service, team: Team, environment: str) -> dict[str, str]:

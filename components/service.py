@@ -64,7 +64,7 @@ from pulumi_kubernetes.policy.v1 import (
 
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
-from components.labels import name_labels, selector_labels, service_labels
+from components.labels import name_labels, pod_labels, selector_labels, service_labels
 from components.namespace import NAMESPACE_NAME_LABEL
 from components.renames import former_aliases
 from components.secrets import STORE_NAME
@@ -269,7 +269,7 @@ def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
             progress_deadline_seconds=600,
             revision_history_limit=5,
             template=PodTemplateSpecArgs(
-                metadata=ObjectMetaArgs(labels=service_labels(args.service, args.team, args.settings.environment)),
+                metadata=ObjectMetaArgs(labels=pod_labels(args.service, args.team, args.settings.environment)),
                 spec=pod_spec(args),
             ),
         ),
