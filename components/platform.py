@@ -86,6 +86,8 @@ class Platform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self))
         with_aws = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))
+        # The runner, the load balancer controller and the autoscaler build ARNs in it.
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition
 
         public = [svc for svc in catalog.services if svc.public is not None]
         network = Network(f"{name}-network", NetworkArgs(
@@ -100,7 +102,7 @@ class Platform(pulumi.ComponentResource):
             DeployRunner(f"{name}-deploy-runner", DeployRunnerArgs(
                 settings=s.cluster.deploy_runner, environment=s.environment, region=s.aws_region,
                 account_id=caller.account_id,
-                partition=aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition,
+                partition=partition,
                 vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
                 log_retention_days=s.cluster.log_retention_days), opts=with_aws)
 
@@ -124,7 +126,6 @@ class Platform(pulumi.ComponentResource):
 
         load_balancer = None
         if public:
-            partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition
             load_balancer = ingress.LoadBalancerController(f"{name}-load-balancer", ingress.LoadBalancerControllerArgs(
                 settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
                 account_id=caller.account_id, partition=partition, vpc_id=network.vpc_id,
@@ -140,7 +141,7 @@ class Platform(pulumi.ComponentResource):
                 cluster=ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
                                       account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
                                       oidc_issuer=cluster.oidc_issuer),
-                partition=aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition,
+                partition=partition,
             ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
 
         namespaces = {

@@ -419,17 +419,14 @@ def test_kubernetes_objects_wait_for_nodes_and_dns(stack):
 
 def test_operators_get_access_entries(tmp_path):
     """Only the cluster's creator has access unless the stack lists operators."""
-    root = copy_project(tmp_path)
-    stack_file = root / "stacks" / "Pulumi.dev.yaml"
-    text = stack_file.read_text()
-    text, count = re.subn(r"\n    access:\n      admins: .*\n      viewers: .*\n",
-                          "\n    access:\n      admins: [arn:aws:iam::123456789012:role/platform-admin]\n"
-                          "      viewers: [arn:aws:iam::123456789012:role/oncall]\n", text)
-    assert count == 1
-    stack_file.write_text(text)
-    from paved import plan
+    def operators(text: str) -> str:
+        text, count = re.subn(r"\n    access:\n      admins: .*\n      viewers: .*\n",
+                              "\n    access:\n      admins: [arn:aws:iam::123456789012:role/platform-admin]\n"
+                              "      viewers: [arn:aws:iam::123456789012:role/oncall]\n", text)
+        assert count == 1
+        return text
 
-    doc = plan.build("dev", root / "services_catalog.yaml", root)[0]
+    doc = _plan_with(tmp_path, operators, stack="dev")[0]
     entries = {r["inputs"]["principalArn"] for r in by_type(doc, "aws:eks/accessEntry:AccessEntry")}
     assert entries == {"arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:role/oncall"}
     policies = {r["inputs"]["principalArn"]: r["inputs"]["policyArn"].rsplit("/", 1)[1]
@@ -445,13 +442,14 @@ def test_subnets_avoid_zones_eks_and_msk_do_not_support(stack):
     assert zones and "us-east-1c" not in zones, zones
 
 
-def _plan_with(tmp_path, edit):
+def _plan_with(tmp_path, edit, stack="prod"):
+    """The plan of ``stack`` in a copy of the project whose stack file went through ``edit``."""
     root = copy_project(tmp_path)
-    stack_file = root / "stacks" / "Pulumi.prod.yaml"
+    stack_file = root / "stacks" / f"Pulumi.{stack}.yaml"
     stack_file.write_text(edit(stack_file.read_text()))
     from paved import plan
 
-    return plan.build("prod", root / "services_catalog.yaml", root)
+    return plan.build(stack, root / "services_catalog.yaml", root)
 
 
 def test_too_few_supported_zones_is_a_clear_error(tmp_path):
