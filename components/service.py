@@ -72,7 +72,7 @@ from components.security import container_security_context, pod_security_context
 from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
-from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, service_secret_name
+from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, ZONE_KEY, service_secret_name
 from paved.stack import StackSettings
 
 TMP_VOLUME = "tmp"
@@ -80,7 +80,6 @@ SECRETS_VOLUME = "secrets"
 # Secrets arrive as read-only files, never as environment values (CKV_K8S_35): a variable
 # `<NAME>_FILE` tells the service where to read each one.
 SECRETS_DIR = "/var/run/secrets/paved"
-ZONE_KEY = "topology.kubernetes.io/zone"
 # The EKS Pod Identity Agent answers credential requests on this link-local address.
 POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
 RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"

@@ -24,6 +24,8 @@ VERSION_LABEL = "app.kubernetes.io/version"
 TEAM_LABEL = "paved.dev/team"
 COST_CENTER_LABEL = "paved.dev/cost-center"
 ENVIRONMENT_LABEL = "paved.dev/environment"
+# The well-known node label of a node's availability zone (zone spreading of every workload).
+ZONE_KEY = "topology.kubernetes.io/zone"
 
 # Named ports of every service's container and Service: its probes, its Ingress backend and
 # its ServiceMonitor refer to the ports by these names.

@@ -14,20 +14,6 @@ from conftest import ROOT, STACKS, copy_project, planned
 from paved.cli import main
 
 
-# Since the plan holds what the charts install (paved.charts), the mandatory rules see the
-# operators' pods, and some findings are not a values change: operators that call the API
-# need their service-account token (PAVED-SEC-022), pull from their vendors' registries
-# (PAVED-SEC-021: ghcr.io, quay.io, registry.k8s.io, docker.io), kube-prometheus-stack's
-# operator ClusterRole holds wildcards (PAVED-SEC-029), the operator namespaces have no
-# ResourceQuota (PAVED-COST-004) and the operators' limits exceed the ratio to requests
-# (PAVED-COST-003); in prod also single replicas, zone spread and PDBs (PAVED-REL-002/003/005),
-# jaeger's Recreate strategy (PAVED-REL-004) and Grafana's writable root filesystem (PAVED-SEC-018).
-CHART_FINDINGS = ("mandatory rules flag chart objects: PAVED-SEC-021 registries, PAVED-SEC-022 token automount, "
-                  "PAVED-SEC-029 operator RBAC wildcards, PAVED-COST-003 limit/request ratio, PAVED-COST-004 operator "
-                  "namespace quotas, PAVED-REL-002/003/004/005 (prod), PAVED-SEC-018 Grafana (prod)")
-
-
-@pytest.mark.xfail(strict=True, reason=CHART_FINDINGS)
 @pytest.mark.parametrize("stack", STACKS)
 def test_sample_catalog_passes_every_mandatory_rule(stack, capsys):
     assert main(["check", "--stack", stack, "--format", "json"]) == 0
@@ -70,7 +56,6 @@ def test_text_groups_by_service(tmp_path, capsys):
     assert "fix: " in section
 
 
-@pytest.mark.xfail(strict=True, reason=CHART_FINDINGS)
 def test_advisory_violations_alone_exit_0(tmp_path, capsys):
     # The prod plan has advisory findings (image digests): reported, not blocking.
     assert main(["check", "--stack", "prod", "--plan", str(_saved(tmp_path, "prod")), "--format", "json"]) == 0

@@ -40,8 +40,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in files if p.is_file() and "__pycache__" not in p.parts}
 
 
-@pytest.mark.xfail(strict=True, reason="mandatory rules flag chart objects now in the plan (see CHART_FINDINGS in "
-                   "tests/test_check.py): paved check exits 1 before and after the new service")
 def test_new_service_plans_and_passes_every_mandatory_policy_in_every_stack(project, capsys, tmp_path):
     original = (project / "services_catalog.yaml").read_text()
     assert main(["new-service", "reviews", "--team", "engagement"]) == 0

@@ -22,11 +22,38 @@ ACCEPTED = {
 }
 
 
-# The rendered manifests hold what the charts install (paved.charts) and checkov flags it:
-# image pull policy (CKV_K8S_15), service-account tokens (CKV_K8S_38), high UIDs (CKV_K8S_40),
-# probes (CKV_K8S_8/9), pod security context (CKV_K8S_29), read-only root fs (CKV_K8S_22),
-# secrets as env (CKV_K8S_35), the operators' RBAC (CKV_K8S_49/155, CKV2_K8S_5).
-@pytest.mark.xfail(strict=True, reason="checkov flags chart objects: CKV_K8S_15/38/40/8/9/29/22/35/49/155, CKV2_K8S_5")
+# Findings on objects the pinned charts render that paved accepts, each justified in
+# docs/policies.md ("checkov on chart objects"). Exactly these objects: a chart upgrade or a
+# new add-on that adds a finding fails here until it is fixed by values or justified.
+ESO = "Deployment.external-secrets.paved-secrets-eso-external-secrets"
+ESO_CERT, ESO_WEBHOOK = f"{ESO}-cert-controller", f"{ESO}-webhook"
+LB = "Deployment.aws-load-balancer.paved-load-balancer-chart-aws-load-balancer-controller"
+AUTOSCALER = "Deployment.kube-system.paved-cluster-autoscaler-aws-cluster-autoscaler"
+METRICS = "Deployment.kube-system.paved-metrics-server"
+RELOADER = "Deployment.reloader.paved-secrets-reloader-reloader"
+GRAFANA, JAEGER = "Deployment.monitoring.grafana", "Deployment.monitoring.jaeger"
+OPERATOR, KSM, OTEL = "Deployment.monitoring.kps-operator", "Deployment.monitoring.kube-state-metrics", "Deployment.monitoring.otel-collector"
+CHART_ACCEPTED = {
+    # Pinned release tags, IfNotPresent: a pull per pod start would make a registry outage a restart outage.
+    "CKV_K8S_15": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, OTEL, RELOADER},
+    # Operators call the API (PAVED-SEC-022 checks each is bound); Jaeger's ServiceAccount says false.
+    "CKV_K8S_38": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, RELOADER},
+    # The images' own non-root users (PAVED-SEC-005, advisory).
+    "CKV_K8S_40": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA},
+    # Restricted container securityContexts without a pod-level one (PSS restricted admits them).
+    "CKV_K8S_29": {ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS},
+    # Controllers and Grafana's sidecars the charts ship without probes.
+    "CKV_K8S_8": {ESO, ESO_CERT, ESO_WEBHOOK, GRAFANA},
+    "CKV_K8S_9": {ESO, AUTOSCALER, GRAFANA},
+    # Grafana's chart passes the admin credentials (an ESO-generated Secret) as environment variables.
+    "CKV_K8S_35": {GRAFANA},
+    # prometheus-operator's ClusterRole (PAVED-SEC-029 recorded exception).
+    "CKV_K8S_49": {"ClusterRole.default.kps-operator"},
+    # ESO's cert-controller writes its webhooks' caBundle.
+    "CKV_K8S_155": {"ClusterRole.default.paved-secrets-eso-external-secrets-cert-controller"},
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_checkov_accepts_rendered_manifests(stack, tmp_path):
     assert CHECKOV.exists(), f"checkov not found at {CHECKOV}: `make test` installs it into .venv-scan"
@@ -39,6 +66,7 @@ def test_checkov_accepts_rendered_manifests(stack, tmp_path):
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["passed"] > 0
     unexpected = sorted(
-        {(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"] if c["check_id"] not in ACCEPTED}
+        {(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]
+         if c["check_id"] not in ACCEPTED and c["resource"] not in CHART_ACCEPTED.get(c["check_id"], ())}
     )
     assert unexpected == [], unexpected

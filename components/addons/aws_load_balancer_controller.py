@@ -12,10 +12,11 @@ from typing import Any
 import pulumi
 
 from components.addons import AddOnContext, ClusterAccess
-from components.addons.chart import chart, resources
+from components.addons.chart import chart, resources, zone_spread
 from components.namespace import platform_namespace
 from components.security import RESTRICTED_CONTAINER
 from paved.naming import LOAD_BALANCER_NAMESPACE
+from paved.stack import StackSettings
 
 CHART = "aws-load-balancer-controller"
 NAMESPACE = LOAD_BALANCER_NAMESPACE
@@ -82,11 +83,16 @@ def controller_statements(partition: str, region: str, account: str, vpc_id: str
     ]
 
 
-def values(cluster_name: pulumi.Input[str], region: str, vpc_id: pulumi.Input[str]) -> dict:
-    """Chart values: the cluster and VPC it manages, no WAF or Shield (so no permissions for them)."""
+def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str], vpc_id: pulumi.Input[str]) -> dict:
+    """Chart values: the cluster and VPC it manages, no WAF or Shield (so no permissions for them);
+    the chart's two replicas spread over zones and kept through a drain by a disruption budget (its
+    webhooks fail closed, so losing both stops every Ingress change)."""
     return {
         "clusterName": cluster_name,
-        "region": region,
+        "region": settings.aws_region,
+        "podDisruptionBudget": {"maxUnavailable": 1},  # rendered only with replicaCount > 1 (2 by default)
+        "topologySpreadConstraints": zone_spread(settings, {
+            "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release}),
         "vpcId": vpc_id,
         "serviceAccount": {"name": SERVICE_ACCOUNT},
         "webhookBindPort": WEBHOOK_PORT,
@@ -119,5 +125,6 @@ class AwsLoadBalancerController:
                                        self.cluster_security_group_id).apply(
             lambda v: controller_statements(v[0], s.aws_region, v[1], v[2], v[3], s.ingress.certificate_arn))
         identity = self.cluster.identity(f"{ctx.prefix}-identity", ctx, SERVICE_ACCOUNT, extra_statements=statements)
-        return chart(f"{ctx.prefix}-chart", CHART, ctx.namespace, values(self.cluster.cluster_name, s.aws_region, self.vpc_id),
+        release = f"{ctx.prefix}-chart"
+        return chart(release, CHART, ctx.namespace, values(s, release, self.cluster.cluster_name, self.vpc_id),
                      ctx.options(namespace, identity))

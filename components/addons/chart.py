@@ -6,6 +6,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.versions import CHARTS, IMAGES
+from paved.naming import ZONE_KEY
+from paved.stack import StackSettings
 
 
 def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
@@ -14,8 +16,30 @@ def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict:
 
 
 # Requests and limits of a small pod (an operator, a sidecar, Alertmanager): the charts set
-# none by default.
-SMALL_RESOURCES = resources("50m", "64Mi", "200m", "256Mi")
+# none by default. Memory limit 2x and CPU limit 4x the request (PAVED-COST-003): a pod that
+# bursts further is scheduled on capacity that is not there.
+SMALL_RESOURCES = resources("50m", "128Mi", "200m", "256Mi")
+
+
+def operator_replicas(settings: StackSettings) -> int:
+    """Replicas of an operator that elects a leader (or serves a webhook): the stack's floor for
+    any workload (``paved:minReplicas``, 2 in prod), at most 2: a standby takes over a lost leader,
+    a third adds nothing."""
+    return min(settings.min_replicas, 2)
+
+
+def zone_spread(settings: StackSettings, match_labels: dict[str, str]) -> list[dict]:
+    """A chart's ``topologySpreadConstraints`` value: its pods spread across zones the way the
+    services' are (``paved:zoneSpread``). ``match_labels`` must be the pods' own selector labels:
+    a constraint without a labelSelector counts no pods and spreads nothing."""
+    return [{"maxSkew": 1, "topologyKey": ZONE_KEY, "whenUnsatisfiable": settings.zone_spread,
+             "labelSelector": {"matchLabels": dict(match_labels)}, "matchLabelKeys": ["pod-template-hash"]}]
+
+
+def disruption_budget(settings: StackSettings) -> dict:
+    """A chart's PodDisruptionBudget value (``enabled`` plus ``maxUnavailable``, the key most charts
+    take): on when the operator runs more than one replica, so a node drain keeps one."""
+    return {"enabled": operator_replicas(settings) > 1, "maxUnavailable": 1}
 
 
 def chart(name: str, key: str, namespace: str, values: dict, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:

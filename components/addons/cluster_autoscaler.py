@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pulumi
 
 from components.addons import AddOnContext, ClusterAccess
-from components.addons.chart import chart, resources
+from components.addons.chart import chart, operator_replicas, resources, zone_spread
 from components.security import RESTRICTED_CONTAINER
+from paved.stack import StackSettings
 
 CHART = "cluster-autoscaler"
 NAMESPACE = "kube-system"
@@ -38,12 +39,16 @@ def autoscaler_statements(partition: str, region: str, account: str, cluster_nam
     ]
 
 
-def values(cluster_name: pulumi.Input[str], region: str) -> dict:
+def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str]) -> dict:
     """Chart values: discover this cluster's node groups by their tags, keep similar groups
     balanced across zones, the restricted container profile, pinned resources."""
     return {
         "autoDiscovery": {"clusterName": cluster_name},
-        "awsRegion": region,
+        "awsRegion": settings.aws_region,
+        # Leader election keeps one active; the standby takes over within the lease.
+        "replicaCount": operator_replicas(settings),
+        "topologySpreadConstraints": zone_spread(settings, {
+            "app.kubernetes.io/name": "aws-cluster-autoscaler", "app.kubernetes.io/instance": release}),
         "rbac": {"serviceAccount": {"name": SERVICE_ACCOUNT}},
         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
         "resources": AUTOSCALER_RESOURCES,
@@ -65,5 +70,5 @@ class ClusterAutoscaler:
             lambda v: autoscaler_statements(v[0], s.aws_region, v[1], v[2]))
         identity = self.cluster.identity(f"{ctx.prefix}-cluster-autoscaler-identity", ctx, SERVICE_ACCOUNT,
                                          extra_statements=statements)
-        return chart(f"{ctx.prefix}-cluster-autoscaler", CHART, ctx.namespace,
-                     values(self.cluster.cluster_name, s.aws_region), ctx.options(identity))
+        release = f"{ctx.prefix}-cluster-autoscaler"
+        return chart(release, CHART, ctx.namespace, values(s, release, self.cluster.cluster_name), ctx.options(identity))

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.addons import AddOnContext, ClusterAccess
-from components.addons.chart import SMALL_RESOURCES, chart
+from components.addons.chart import SMALL_RESOURCES, chart, disruption_budget, operator_replicas, zone_spread
 from components.namespace import platform_namespace
 from paved.naming import EXTERNAL_SECRETS_NAMESPACE
+from paved.stack import StackSettings
 
 CHART = "external-secrets"
 NAMESPACE = EXTERNAL_SECRETS_NAMESPACE
@@ -18,14 +19,22 @@ SERVICE_ACCOUNT = "external-secrets"
 WEBHOOK_PORT = 10250
 
 
-def values() -> dict:
-    """Chart values: CRDs installed with the chart, a named ServiceAccount, small pods."""
+def values(settings: StackSettings, release: str) -> dict:
+    """Chart values: CRDs installed with the chart, a named ServiceAccount, small pods; the
+    controller, its webhook (failurePolicy Fail on ExternalSecrets) and the certificate controller
+    each highly available where the stack asks (all three elect a leader or serve statelessly)."""
+    def ha(name: str) -> dict:
+        return {"replicaCount": operator_replicas(settings), "podDisruptionBudget": disruption_budget(settings),
+                "topologySpreadConstraints": zone_spread(settings, {
+                    "app.kubernetes.io/name": name, "app.kubernetes.io/instance": release})}
+
     return {
         "installCRDs": True,
         "serviceAccount": {"name": SERVICE_ACCOUNT},
         "resources": SMALL_RESOURCES,
-        "webhook": {"port": WEBHOOK_PORT, "resources": SMALL_RESOURCES},
-        "certController": {"resources": SMALL_RESOURCES},
+        **ha("external-secrets"),
+        "webhook": {"port": WEBHOOK_PORT, "resources": SMALL_RESOURCES, **ha("external-secrets-webhook")},
+        "certController": {"resources": SMALL_RESOURCES, **ha("external-secrets-cert-controller")},
     }
 
 
@@ -45,4 +54,5 @@ class ExternalSecrets:
                                          secrets_key_arn=self.secrets_key_arn)
         # The operator's pods get their AWS credentials only if the association exists when they
         # are created (the Pod Identity webhook acts at pod creation): the chart waits for it.
-        return chart(f"{ctx.prefix}-eso", CHART, ctx.namespace, values(), ctx.options(ns, identity))
+        release = f"{ctx.prefix}-eso"
+        return chart(release, CHART, ctx.namespace, values(ctx.settings, release), ctx.options(ns, identity))

@@ -35,7 +35,7 @@ JAEGER_VOLUME_CLAIM = "jaeger-badger"
 JAEGER_DATA_DIR = "/badger"
 # How long Badger keeps spans; the volume is sized per stack (jaegerStorageGib).
 JAEGER_SPAN_TTL = "168h"
-JAEGER_RESOURCES = resources("100m", "256Mi", "1", "2Gi")
+JAEGER_RESOURCES = resources("250m", "1Gi", "1", "2Gi")
 
 
 def jaeger_config(settings: StackSettings) -> dict:
@@ -75,14 +75,20 @@ def jaeger_values(settings: StackSettings) -> dict:
     """Values of the Jaeger chart: one all-in-one pod, restricted, Badger on a claim when the stack says so."""
     volumes = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
     mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    # The chart's default strategy is Recreate. Badger needs it: its ReadWriteOnce volume
+    # attaches to one node, so a surge pod elsewhere would never start. In memory, a rolling
+    # update keeps the UI up while the new pod starts (the spans are lost either way).
+    strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
     if settings.observability.jaeger_storage == "badger":
         volumes.append({"name": "badger", "persistentVolumeClaim": {"claimName": JAEGER_VOLUME_CLAIM}})
         mounts.append({"name": "badger", "mountPath": JAEGER_DATA_DIR})
+        strategy = {"type": "Recreate"}
     return {
         "fullnameOverride": JAEGER_SERVICE,
         "userconfig": jaeger_config(settings),
         "jaeger": {
             "replicas": 1,  # Badger is single-writer; memory storage is per pod
+            "strategy": strategy,
             "image": pinned_image(CHART),
             "podLabels": {ROLE_LABEL: JAEGER_ROLE},
             "podSecurityContext": RESTRICTED_POD,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.addons import AddOnContext
-from components.addons.chart import chart, pinned_image, resources
+from components.addons.chart import chart, pinned_image, resources, zone_spread
 from components.addons.jaeger import JAEGER_SERVICE
 from components.security import RESTRICTED_CONTAINER, RESTRICTED_POD
 from components.telemetry import (
@@ -22,7 +22,7 @@ from components.telemetry import (
 from paved.stack import StackSettings
 
 CHART = "opentelemetry-collector"
-COLLECTOR_RESOURCES = resources("100m", "128Mi", "500m", "512Mi")
+COLLECTOR_RESOURCES = resources("125m", "256Mi", "500m", "512Mi")
 
 
 def collector_config() -> dict:
@@ -51,12 +51,17 @@ def collector_config() -> dict:
     }
 
 
-def collector_values(settings: StackSettings) -> dict:
-    """Values of the OpenTelemetry Collector chart: a Deployment receiving OTLP only."""
+def collector_values(settings: StackSettings, release: str) -> dict:
+    """Values of the OpenTelemetry Collector chart: a Deployment receiving OTLP only, as many
+    replicas as Prometheus, spread over zones and kept through a drain when there are several."""
+    replicas = settings.observability.prometheus_replicas
     return {
         "fullnameOverride": COLLECTOR_SERVICE,
         "mode": "deployment",
-        "replicaCount": settings.observability.prometheus_replicas,
+        "replicaCount": replicas,
+        "podDisruptionBudget": {"enabled": replicas > 1, "maxUnavailable": 1},
+        "topologySpreadConstraints": zone_spread(settings, {
+            "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release, "component": "standalone-collector"}),
         "image": pinned_image(CHART),
         "command": {"name": "otelcol-k8s"},
         "alternateConfig": collector_config(),
@@ -81,4 +86,5 @@ class OtelCollector:
 
     def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
         """The chart."""
-        return chart(f"{ctx.prefix}-otel-collector", CHART, ctx.namespace, collector_values(ctx.settings), ctx.options())
+        release = f"{ctx.prefix}-otel-collector"
+        return chart(release, CHART, ctx.namespace, collector_values(ctx.settings, release), ctx.options())

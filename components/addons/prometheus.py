@@ -25,8 +25,9 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.addons import AddOnContext
-from components.addons.chart import SMALL_RESOURCES, chart, resources
+from components.addons.chart import SMALL_RESOURCES, chart, resources, zone_spread
 from components.addons.jaeger import JAEGER_QUERY_PORT, JAEGER_SERVICE
+from components.security import RESTRICTED_CONTAINER
 from components.dashboards import (
     DASHBOARD_FOLDER_ANNOTATION,
     DASHBOARD_LABEL,
@@ -46,13 +47,17 @@ PROMETHEUS_SERVICE = f"{KPS_NAME}-prometheus"
 GRAFANA_SERVICE = "grafana"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_PASSWORD_GENERATOR = "grafana-admin-password"
+# The chart's own ClusterRole lets Grafana's sidecars read every Secret in the cluster
+# (checkov CKV2_K8S_5): it always lists configmaps and secrets. paved binds this one instead,
+# ConfigMaps only, and the sidecars look for dashboards and data sources in ConfigMaps only.
+GRAFANA_SIDECAR_ROLE = "paved-grafana-sidecar"
 
 PROMETHEUS_PORT = 9090
 GRAFANA_PORT = 80  # the chart's Service port
 KUBELET_PORT = 10250
 
-PROMETHEUS_RESOURCES = resources("250m", "1Gi", "2", "4Gi")
-GRAFANA_RESOURCES = resources("100m", "256Mi", "500m", "512Mi")
+PROMETHEUS_RESOURCES = resources("500m", "2Gi", "2", "4Gi")
+GRAFANA_RESOURCES = resources("125m", "256Mi", "500m", "512Mi")
 
 
 def broker_hosts(bootstrap: str) -> list[str]:
@@ -97,8 +102,6 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
     """Values of kube-prometheus-stack: sizes per stack, all ServiceMonitors and rules, EKS-reachable
     targets only, Grafana with an in-cluster generated admin secret and the dashboards sidecar."""
     o = settings.observability
-    zone_spread = [{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                    "whenUnsatisfiable": "ScheduleAnyway"}]
     return {
         "fullnameOverride": KPS_NAME,
         "cleanPrometheusOperatorObjectNames": True,
@@ -146,24 +149,35 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
             "podAntiAffinityTopologyKey": "topology.kubernetes.io/zone",
             "resources": PROMETHEUS_RESOURCES,
         }},
-        "alertmanager": {"alertmanagerSpec": {
-            "replicas": o.prometheus_replicas,  # the same HA level as Prometheus
-            "podMetadata": {"labels": {ROLE_LABEL: "alertmanager"}},
-            "topologySpreadConstraints": zone_spread,
-            "resources": SMALL_RESOURCES,
-        }},
+        "alertmanager": {
+            # Alertmanager never calls the Kubernetes API: no token for its account or its pods.
+            "serviceAccount": {"automountServiceAccountToken": False},
+            "alertmanagerSpec": {
+                "replicas": o.prometheus_replicas,  # the same HA level as Prometheus
+                "podMetadata": {"labels": {ROLE_LABEL: "alertmanager"}},
+                "topologySpreadConstraints": zone_spread(settings, {ROLE_LABEL: "alertmanager"}),
+                "automountServiceAccountToken": False,
+                "resources": SMALL_RESOURCES,
+            }},
         "grafana": {
             "fullnameOverride": GRAFANA_SERVICE,
             "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
             "podLabels": {ROLE_LABEL: "grafana"},
             "resources": GRAFANA_RESOURCES,
+            # Read-only root: Grafana writes only to its data volume (/var/lib/grafana, an emptyDir
+            # in the chart) and /tmp; the sidecars write only to their mounted folders.
+            "containerSecurityContext": RESTRICTED_CONTAINER,
+            "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            "rbac": {"useExistingClusterRole": GRAFANA_SIDECAR_ROLE},
             "testFramework": {"enabled": False},  # a Helm test hook: never run by Chart v4
             "grafana.ini": {"analytics": {"check_for_updates": False, "reporting_enabled": False},
                             "users": {"allow_sign_up": False}, "auth.anonymous": {"enabled": False}},
             "sidecar": {
                 "resources": SMALL_RESOURCES,
+                "securityContext": RESTRICTED_CONTAINER,
+                "datasources": {"resource": "configmap"},
                 "dashboards": {
-                    "enabled": True, "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE,
+                    "enabled": True, "resource": "configmap", "label": DASHBOARD_LABEL, "labelValue": DASHBOARD_LABEL_VALUE,
                     "searchNamespace": "ALL", "folderAnnotation": DASHBOARD_FOLDER_ANNOTATION,
                     "provider": {"foldersFromFilesStructure": True, "allowUiUpdates": False},
                 },
@@ -229,7 +243,12 @@ class KubePrometheusStack:
             f"{ctx.prefix}-grafana-admin", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
             metadata=ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=ctx.namespace),
             spec=grafana_admin_secret_spec(), opts=ctx.options(self.secret_store, generator))
+        sidecar_role = k8s.rbac.v1.ClusterRole(
+            f"{ctx.prefix}-grafana-sidecar-role",
+            metadata=ObjectMetaArgs(name=GRAFANA_SIDECAR_ROLE),
+            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["configmaps"], verbs=["get", "watch", "list"])],
+            opts=ctx.options())
         bootstrap = self.kafka_bootstrap if self.kafka_bootstrap is not None else ""
         scrape = pulumi.Output.from_input(bootstrap).apply(lambda b: msk_scrape_configs(b, f"paved-{s.environment}"))
         return chart(f"{ctx.prefix}-{CHART}", CHART, ctx.namespace,
-                     kube_prometheus_stack_values(s, scrape, self.storage_class), ctx.options(admin))
+                     kube_prometheus_stack_values(s, scrape, self.storage_class), ctx.options(admin, sidecar_role))

@@ -131,7 +131,6 @@ def test_config_fragments_name_real_rules_and_settings(env):
             assert prop == "enforcementLevel" or prop in known[key].config, (key, prop)
 
 
-@pytest.mark.xfail(strict=True, reason="PAVED-REL-003 PDB (LB controller), PAVED-REL-004 jaeger Recreate; prod also PAVED-REL-002/005 flag chart pods")
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
 def test_sample_catalog_passes_every_mandatory_reliability_rule(env):
     from conftest import planned
@@ -195,6 +194,15 @@ def test_too_few_replicas_are_reported(stack, needle):
     found = stack_violations(rel_002.RULE, stack)
     assert names(found) == {"orders-deployment"}
     assert_flags([m for m, _ in found], "Deployment orders must run at least 2 replicas", needle)
+
+
+def test_recorded_singletons_may_run_one_replica():
+    one = mutate(mutate(deployment(), "spec.replicas", 1.0), "metadata.namespace", "monitoring")
+    one = mutate(one, "metadata.name", "jaeger")
+    assert stack_violations(rel_002.RULE, [(DEPLOYMENT_T, "jaeger", one)]) == []
+    # Only one replica, only the listed namespace/name, and only while the list holds it.
+    assert names(stack_violations(rel_002.RULE, [(DEPLOYMENT_T, "jaeger", mutate(one, "metadata.namespace", "checkout"))])) == {"jaeger"}
+    assert names(stack_violations(rel_002.RULE, [(DEPLOYMENT_T, "jaeger", one)], config={"singletons": []})) == {"jaeger"}
 
 
 def test_statefulset_is_checked_too():
@@ -310,6 +318,15 @@ def test_unsafe_rollouts_are_reported(path, value, needle):
                  "Deployment orders must", needle)
 
 
+def test_recreate_is_accepted_for_a_pod_on_a_claimed_volume():
+    # A ReadWriteOnce volume attaches to one node: a surge pod on another node never starts.
+    props = mutate(deployment(), "spec.strategy", {"type": "Recreate"})
+    with_claim = mutate(props, "spec.template.spec.volumes", [{"name": "data", "persistentVolumeClaim": {"claimName": "d"}}])
+    assert resource_violations(rel_004.RULE, DEPLOYMENT_T, with_claim) == []
+    with_empty_dir = mutate(props, "spec.template.spec.volumes", [{"name": "data", "emptyDir": {}}])
+    assert_flags(resource_violations(rel_004.RULE, DEPLOYMENT_T, with_empty_dir), "strategy Recreate")
+
+
 def test_unknown_rollout_values_pass():
     props = mutate(deployment(), "spec.strategy.rollingUpdate.maxUnavailable", UNKNOWN_STRING_VALUE)
     props = mutate(props, "spec.strategy.type", UNKNOWN_STRING_VALUE)
@@ -343,6 +360,19 @@ def test_pod_anti_affinity_passes():
 def test_missing_zone_spread_is_reported(path, value):
     found = resource_violations(rel_005.RULE, DEPLOYMENT_T, mutate(deployment(), path, value))
     assert_flags(found, "Deployment orders must spread its pods across zones")
+
+
+@pytest.mark.parametrize("selector", [None, {"matchLabels": {"app.kubernetes.io/name": "payments"}}, {}])
+def test_spread_that_selects_none_of_its_own_pods_is_reported(selector):
+    found = resource_violations(rel_005.RULE, DEPLOYMENT_T,
+                                mutate(deployment(), f"{POD}.topologySpreadConstraints.0.labelSelector", selector))
+    assert_flags(found, "Deployment orders must give its topologySpreadConstraint", "labelSelector matching its own pod labels")
+
+
+def test_single_replica_has_nothing_to_spread():
+    props = mutate(mutate(deployment(), f"{POD}.topologySpreadConstraints", None), "spec.replicas", 1.0)
+    assert resource_violations(rel_005.RULE, DEPLOYMENT_T, props) == []
+    assert resource_violations(rel_005.RULE, DEPLOYMENT_T, mutate(props, "spec.replicas", 2.0))
 
 
 def test_unknown_spread_passes():

@@ -1,4 +1,11 @@
-"""PAVED-COST-004: each namespace's ResourceQuota leaves room for its workloads at full scale."""
+"""PAVED-COST-004: each namespace's ResourceQuota leaves room for its workloads at full scale.
+
+Every team namespace (its Namespace carries the ``paved.dev/team`` label) must have a quota;
+any namespace that has one must have room in it. The platform's operator namespaces (and
+kube-system) carry none on purpose: their pods are sized by paved's chart values and priced
+by ``paved cost``, while a quota there would refuse every pod without requests, such as those
+of EKS add-ons in kube-system and of operator-created StatefulSets the plan cannot see.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from paved.quantity import cpu_cores, memory_bytes
-from paved.resources import UNKNOWN, lookup, memory_text, shown, workloads
+from paved.naming import TEAM_LABEL
+from paved.resources import UNKNOWN, labels_at, lookup, memory_text, shown, workloads
 from policies.framework import Rule
 
 QUOTA = "kubernetes:core/v1:ResourceQuota"
@@ -48,6 +56,7 @@ def validate_stack(args, report) -> None:
         first_urn.setdefault(w.namespace, getattr(w.item.source, "urn", None))
     quotas: dict[Any, list] = {}
     namespaces: dict[str, str] = {}
+    teams: set[str] = set()
     for r in args.resources:
         if r.resource_type == QUOTA:
             ns = lookup(r.props, "metadata.namespace")
@@ -56,10 +65,12 @@ def validate_stack(args, report) -> None:
             name = lookup(r.props, "metadata.name")
             if isinstance(name, str):
                 namespaces[name] = r.urn
+                if TEAM_LABEL in labels_at(r.props, "metadata.labels"):
+                    teams.add(name)
     for ns, total in sorted(need.items()):
         wanted = f"{shown(total['cpu'])} CPU and {memory_text(total['memory'])} memory requested"
         if ns not in quotas:
-            if UNKNOWN in quotas:
+            if ns not in teams or UNKNOWN in quotas:
                 continue  # a quota whose namespace is unknown at preview may be this one
             report(f"Namespace {ns} must have a ResourceQuota whose hard requests.cpu and requests.memory cover its "
                    f"workloads at maximum replicas ({wanted}).", namespaces.get(ns, first_urn[ns]))
@@ -84,7 +95,8 @@ RULE = Rule(
     id="PAVED-COST-004",
     name="namespace-quota-covers-workloads",
     description=(
-        "Checks whether every namespace with Deployments, StatefulSets or ReplicaSets has a ResourceQuota whose "
+        "Checks whether every team namespace (labelled paved.dev/team) with Deployments, StatefulSets or "
+        "ReplicaSets, and every namespace that has a ResourceQuota, has one whose "
         "hard requests.cpu and requests.memory (and pods, when set) are at least the sum of its workloads' pod "
         "requests times their maximum replicas (the HorizontalPodAutoscaler's maxReplicas, else spec.replicas)."
     ),

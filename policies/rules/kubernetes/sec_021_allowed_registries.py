@@ -15,7 +15,26 @@ import re
 from policies.framework import Rule, container_check
 from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup, parse_image
 
-DEFAULT_REGISTRIES = ["123456789012.dkr.ecr.*.amazonaws.com", "public.ecr.aws"]
+# The platform's own ECR and AWS's public gallery, plus exactly the upstream repositories the
+# platform's pinned charts pull from (components/versions.py): reviewed per repository, not
+# per registry, so a chart upgrade that brings a new image source fails here until reviewed.
+# tests/policies/test_security_kubernetes.py checks that every chart image is covered and
+# that no entry is stale.
+PLATFORM_CHART_REPOSITORIES = [
+    "docker.io/grafana/grafana",
+    "docker.io/jaegertracing/jaeger",
+    "ghcr.io/external-secrets/external-secrets",
+    "ghcr.io/open-telemetry/opentelemetry-collector-releases",
+    "ghcr.io/stakater/reloader",
+    "quay.io/kiwigrid/k8s-sidecar",
+    "quay.io/prometheus-operator",  # the operator and the config-reloader it adds to Prometheus pods
+    "quay.io/prometheus/alertmanager",
+    "quay.io/prometheus/prometheus",
+    "registry.k8s.io/autoscaling/cluster-autoscaler",
+    "registry.k8s.io/kube-state-metrics/kube-state-metrics",
+    "registry.k8s.io/metrics-server/metrics-server",
+]
+DEFAULT_REGISTRIES = ["123456789012.dkr.ecr.*.amazonaws.com", "public.ecr.aws", *PLATFORM_CHART_REPOSITORIES]
 
 
 def pattern(entry: str) -> re.Pattern[str]:
@@ -44,7 +63,7 @@ RULE = Rule(
     id="PAVED-SEC-021",
     name="allowed-registries",
     description="Checks whether every container image comes from a registry on the allowedRegistries list (the "
-    "platform's own ECR and public.ecr.aws by default).",
+    "platform's own ECR, public.ecr.aws and the upstream repositories of the platform's pinned charts by default).",
     severity="high",
     remediation="Push the image to the platform's ECR (or mirror it there) and reference it from there; add a "
     "registry to allowedRegistries in policies/config/<env>.json only after review.",
@@ -55,7 +74,8 @@ RULE = Rule(
         "allowedRegistries": {
             "type": "array", "items": {"type": "string"}, "default": DEFAULT_REGISTRIES,
             "description": "Registry patterns images may come from: a registry host or host/path prefix; '*' "
-            "matches one DNS label or path segment (e.g. '*.dkr.ecr.*.amazonaws.com').",
+            "matches one DNS label or path segment (e.g. '*.dkr.ecr.*.amazonaws.com'). A list here replaces "
+            "the default, which holds the platform charts' repositories: keep them.",
         }
     },
 )

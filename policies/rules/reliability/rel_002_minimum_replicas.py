@@ -6,10 +6,23 @@ from paved.resources import workloads
 from policies.framework import Rule
 
 
+# Recorded exceptions (namespace/name): chart workloads that must run exactly one replica.
+# prometheus-operator has no leader election (two would fight over the same StatefulSets);
+# Jaeger's Badger store is single-writer on a ReadWriteOnce volume; Grafana keeps its state in
+# SQLite on its own volume, so replicas would not share it; every kube-state-metrics replica
+# exports every object, so a second one doubles each series. docs/policies.md records them.
+PLATFORM_SINGLETONS = ["monitoring/kps-operator", "monitoring/jaeger", "monitoring/grafana",
+                       "monitoring/kube-state-metrics"]
+
+
 def validate_stack(args, report) -> None:
-    floor = int(args.get_config()["minReplicas"])
+    config = args.get_config()
+    floor = int(config["minReplicas"])
+    singletons = set(config["singletons"])
     for w in workloads(args.resources):
         low = w.min_replicas
+        if f"{w.namespace}/{w.name}" in singletons and w.autoscaler is None and low == 1:
+            continue
         if low is None or low >= floor:
             continue  # unknown at preview, or enough
         if w.autoscaler is not None:
@@ -42,6 +55,9 @@ RULE = Rule(
     config={
         "minReplicas": {"type": "integer", "minimum": 0, "default": 2,
                         "description": "Fewest replicas a workload may run (autoscaler minimum or spec.replicas)."},
+        "singletons": {"type": "array", "items": {"type": "string"}, "default": PLATFORM_SINGLETONS,
+                       "description": "Workloads (namespace/name) that run exactly one replica by design: recorded "
+                       "exceptions. A list here replaces the default, which holds the platform charts' singletons."},
     },
     enforcement="mandatory",
 )

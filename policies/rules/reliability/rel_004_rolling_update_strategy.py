@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
-from paved.resources import UNKNOWN, lookup, number, object_name, shown
+from paved.resources import UNKNOWN, is_set, items, lookup, number, object_name, shown
 from policies.framework import Rule
 
 
@@ -19,10 +20,18 @@ def _amount(value) -> tuple[str, Decimal] | None:
     return ("count", n) if isinstance(n, Decimal) else None
 
 
+def _mounts_claim(props) -> bool:
+    """The pod template mounts a PersistentVolumeClaim (on EKS an EBS volume, ReadWriteOnce)."""
+    return any(isinstance(v, Mapping) and is_set(v, "persistentVolumeClaim.claimName")
+               for v in items(props, "spec.template.spec.volumes"))
+
+
 def validate(args, report) -> None:
     cap = Decimal(str(args.get_config()["maxUnavailablePercent"]))
     who = f"Deployment {object_name(args.props, args.name)}"
     kind = lookup(args.props, "spec.strategy.type")
+    if kind == "Recreate" and _mounts_claim(args.props):
+        return  # a volume that attaches to one node: a surge pod elsewhere would never start
     if kind not in (None, UNKNOWN, "RollingUpdate"):
         report(f"{who} must use strategy RollingUpdate (strategy {kind} stops every pod before starting new ones).")
         return
@@ -44,7 +53,8 @@ RULE = Rule(
     id="PAVED-REL-004",
     name="rolling-update-strategy",
     description=(
-        "Checks whether a Deployment uses the RollingUpdate strategy (or leaves it unset) with "
+        "Checks whether a Deployment uses the RollingUpdate strategy (or leaves it unset; Recreate only when its "
+        "pods mount a PersistentVolumeClaim, whose volume attaches to one node at a time) with "
         "rollingUpdate.maxUnavailable 0 or a percentage of at most maxUnavailablePercent (25% when unset) and "
         "maxSurge of at least 1 (25% when unset). Values unknown at preview pass."
     ),
