@@ -115,6 +115,7 @@ class EksCluster(pulumi.ComponentResource):
     oidc_provider_arn: pulumi.Output[str] | None
     node_security_group_id: pulumi.Output[str]
     storage_class: str | None
+    storage_class_resource: pulumi.Resource | None
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:cluster:EksCluster", name, None, opts)
@@ -253,8 +254,9 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=ready),
         )
         self.storage_class = None
+        self.storage_class_resource = None
         if s.mode == "create":
-            k8s.storage.v1.StorageClass(f"{name}-storage-class", k8s.storage.v1.StorageClassInitArgs(
+            self.storage_class_resource = k8s.storage.v1.StorageClass(f"{name}-storage-class", k8s.storage.v1.StorageClassInitArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS, annotations={
                     "storageclass.kubernetes.io/is-default-class": "true"}),
                 provisioner="ebs.csi.aws.com",

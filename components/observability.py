@@ -90,6 +90,9 @@ class ObservabilityStackArgs:
     secret_store: pulumi.Resource | None
     kafka_bootstrap: pulumi.Input[str] | None = None
     storage_class: str | None = None
+    # The StorageClass resource when this stack creates it: volume claims wait for it
+    # (PAVED-DEP-014: the provider must see its WaitForFirstConsumer binding mode).
+    storage_class_resource: pulumi.Resource | None = None
 
 
 # --- pure builders ------------------------------------------------------------------------
@@ -177,7 +180,7 @@ class ObservabilityStack(pulumi.ComponentResource):
 
         kps = KubePrometheusStack(secret_store=args.secret_store, kafka_bootstrap=args.kafka_bootstrap,
                                   storage_class=args.storage_class).deploy(in_ns)
-        jaeger = Jaeger(storage_class=args.storage_class).deploy(in_ns)
+        jaeger = Jaeger(storage_class=args.storage_class, storage_class_resource=args.storage_class_resource).deploy(in_ns)
         OtelCollector().deploy(in_ns.after(jaeger, kps))
 
         self.namespace_name = ns.metadata.apply(lambda m: m.name)

@@ -122,7 +122,7 @@ class Platform(pulumi.ComponentResource):
             oidc_issuer=cluster.oidc_issuer), opts=with_both)
         observability = ObservabilityStack(f"{name}-observability", ObservabilityStackArgs(
             settings=s, secret_store=store.store, kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
-            storage_class=cluster.storage_class), opts=with_both)
+            storage_class=cluster.storage_class, storage_class_resource=cluster.storage_class_resource), opts=with_both)
 
         load_balancer = None
         if public:

@@ -75,6 +75,8 @@ def controller_statements(partition: str, region: str, account: str, vpc_id: str
                     "elasticloadbalancing:ModifyListener", "elasticloadbalancing:CreateRule",
                     "elasticloadbalancing:DeleteRule", "elasticloadbalancing:ModifyRule",
                     "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+                    # Reordering an Ingress group's rules, and listener attributes (v2.9+ reconciles them).
+                    "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:ModifyListenerAttributes",
                     "elasticloadbalancing:AddTags"],
          "Resource": [f"{elb}:loadbalancer/app/*/*", f"{elb}:listener/app/*/*/*", f"{elb}:listener-rule/app/*/*/*/*"]},
         {"Sid": "RegisterTargets", "Effect": "Allow",

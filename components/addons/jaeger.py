@@ -122,14 +122,17 @@ def jaeger_url() -> str:
 
 @dataclass(frozen=True)
 class Jaeger:
-    """The add-on; ``storage_class`` holds the Badger volume (None: the cluster default)."""
+    """The add-on; ``storage_class`` holds the Badger volume (None: the cluster default), and the
+    claim waits for ``storage_class_resource`` when the stack creates that class."""
 
     storage_class: str | None = None
+    storage_class_resource: pulumi.Resource | None = None
 
     def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
         """The Badger volume claim when the stack stores spans there, then the chart."""
         volumes: list[pulumi.Resource] = []
         if ctx.settings.observability.jaeger_storage == "badger":
             volumes.append(k8s.core.v1.PersistentVolumeClaim(
-                f"{ctx.prefix}-jaeger-data", volume_claim_args(ctx.settings, self.storage_class), opts=ctx.options()))
+                f"{ctx.prefix}-jaeger-data", volume_claim_args(ctx.settings, self.storage_class),
+                opts=ctx.options(*[r for r in (self.storage_class_resource,) if r is not None])))
         return chart(f"{ctx.prefix}-{CHART}", CHART, ctx.namespace, jaeger_values(ctx.settings), ctx.options(*volumes))

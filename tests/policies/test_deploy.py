@@ -1,4 +1,4 @@
-"""Tests for the deploy-readiness rules (PAVED-DEP-001 .. 013).
+"""Tests for the deploy-readiness rules (PAVED-DEP-001 .. 014).
 
 Each test starts from one passing set of resources and injects one defect per failing case,
 asserting the set of violating resource names and a message substring. Ordering rules need
@@ -34,6 +34,7 @@ from policies.rules.deploy import dep_010_kafka_idempotent_producer as dep_010
 from policies.rules.deploy import dep_011_replaceable_names as dep_011
 from policies.rules.deploy import dep_012_environment_in_names as dep_012
 from policies.rules.deploy import dep_013_cluster_reachability as dep_013
+from policies.rules.deploy import dep_014_volume_binding_order as dep_014
 
 DEPLOYMENT_T = "kubernetes:apps/v1:Deployment"
 DAEMONSET_T = "kubernetes:apps/v1:DaemonSet"
@@ -119,7 +120,7 @@ def test_every_rule_is_mandatory_and_in_the_registry():
     from policies.registry import RULES as ALL
 
     ids = {r.id for r in ALL}
-    assert [r.id for r in RULES] == [f"PAVED-DEP-{i:03}" for i in range(1, 14)]
+    assert [r.id for r in RULES] == [f"PAVED-DEP-{i:03}" for i in range(1, 15)]
     assert {r.id for r in RULES} <= ids
     assert all(r.enforcement == "mandatory" for r in RULES if r.id != "PAVED-DEP-006")
     assert dep_006.RULE.enforcement == "advisory"  # the live value is a separate gate
@@ -570,6 +571,43 @@ def test_dep_013_flags_a_private_cluster_without_runner_or_access_entries():
     assert names(found) == {"eks"} and "its endpoint is private" in messages(found)
     found = stack(dep_013.RULE, _cluster(entries=False))
     assert names(found) == {"eks"} and "AccessEntries" in messages(found)
+
+
+# --- DEP-014 volume binding order -----------------------------------------------------------
+
+PVC_T = "kubernetes:core/v1:PersistentVolumeClaim"
+SC_T = "kubernetes:storage.k8s.io/v1:StorageClass"
+
+
+def _volumes(claim_class="gp3", mode="WaitForFirstConsumer", default=False, deps=("gp3",)):
+    sc = {"metadata": {"name": "gp3", **({"annotations": {"storageclass.kubernetes.io/is-default-class": "true"}}
+                                        if default else {})},
+          "provisioner": "ebs.csi.aws.com", "volumeBindingMode": mode}
+    claim = {"metadata": {"name": "data", "namespace": "monitoring"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}},
+                      **({"storageClassName": claim_class} if claim_class is not None else {})}}
+    return [res(SC_T, "gp3", sc), res(PVC_T, "data", claim, deps=deps)]
+
+
+def test_dep_014_passes_claims_ordered_after_their_class():
+    assert stack(dep_014.RULE, _volumes()) == []
+    assert stack(dep_014.RULE, _volumes(mode="Immediate", deps=())) == []  # the provider waits for Bound: it binds
+    assert stack(dep_014.RULE, _volumes(claim_class="other", deps=())) == []  # a class from outside the stack
+    assert stack(dep_014.RULE, _volumes(claim_class=None, deps=())) == []  # no default class in the stack
+    assert stack(dep_014.RULE, _volumes(claim_class="", deps=())) == []  # static binding
+
+
+def test_dep_014_flags_a_claim_that_may_be_awaited_before_its_class():
+    found = stack(dep_014.RULE, _volumes(deps=()))
+    assert names(found) == {"data"} and "must depend on StorageClass gp3" in messages(found)
+    found = stack(dep_014.RULE, _volumes(claim_class=None, default=True, deps=()))  # the default class fills it in
+    assert names(found) == {"data"}
+
+
+def test_dep_014_the_real_badger_claim_waits_for_the_cluster_storage_class(planned_stack):
+    plan, _ = planned_stack("prod")
+    assert any(r["type"] == PVC_T for r in plan["resources"])
+    assert [v for v in check.run(plan, {}, (dep_014.RULE,))] == []
 
 
 def test_hand_built_inputs_are_plan_shaped(planned_stack):

@@ -18,6 +18,7 @@ from policies.rules.deploy import (
     dep_011_replaceable_names,
     dep_012_environment_in_names,
     dep_013_cluster_reachability,
+    dep_014_volume_binding_order,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -34,4 +35,5 @@ RULES: tuple[Rule, ...] = (
     dep_011_replaceable_names.RULE,
     dep_012_environment_in_names.RULE,
     dep_013_cluster_reachability.RULE,
+    dep_014_volume_binding_order.RULE,
 )
