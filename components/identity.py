@@ -16,6 +16,13 @@ import pulumi_aws as aws
 from components.keys import document
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def role_annotations(mode: str, role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """The ServiceAccount annotations that bind it to ``role_arn``: IRSA's webhook reads the role
+    from the annotation; Pod Identity binds through its association and needs none."""
+    return {IRSA_ROLE_ANNOTATION: role_arn} if mode == "irsa" else {}
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,11 @@ from pulumi_kubernetes.policy.v1 import (
     PodDisruptionBudgetSpecArgs,
 )
 
+from components.identity import role_annotations
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
 from components.labels import name_labels, pod_labels, selector_labels, service_labels
-from components.namespace import NAMESPACE_NAME_LABEL
+from components.namespace import NAMESPACE_NAME_LABEL, pod_identity_agent_egress
 from components.renames import former_aliases
 from components.secrets import STORE_NAME
 from components.security import container_security_context, pod_security_context
@@ -81,8 +82,6 @@ SECRETS_VOLUME = "secrets"
 # `<NAME>_FILE` tells the service where to read each one.
 SECRETS_DIR = "/var/run/secrets/paved"
 ZONE_KEY = "topology.kubernetes.io/zone"
-# The EKS Pod Identity Agent answers credential requests on this link-local address.
-POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
 RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 
@@ -281,7 +280,7 @@ def service_account_args(args: MicroserviceArgs) -> ServiceAccountInitArgs:
     meta = _meta(args)
     if args.aws is not None and args.aws.identity_mode == "irsa" and args.aws.role_arn is not None:
         meta = ObjectMetaArgs(name=meta.name, namespace=meta.namespace, labels=meta.labels,
-                              annotations={"eks.amazonaws.com/role-arn": args.aws.role_arn})
+                              annotations=role_annotations(args.aws.identity_mode, args.aws.role_arn))
     return ServiceAccountInitArgs(metadata=meta, automount_service_account_token=False)
 
 
@@ -355,9 +354,7 @@ def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
         return []
     rules = []
     if args.aws.identity_mode == "podIdentity":
-        cidr, port = POD_IDENTITY_AGENT
-        rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr))],
-                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=port)]))
+        rules.append(pod_identity_agent_egress())
     else:  # IRSA exchanges the token at STS: through an interface endpoint inside the VPC.
         rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
                                                  ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)]))

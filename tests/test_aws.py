@@ -308,6 +308,34 @@ def test_irsa_fallback(tmp_path):
     assert any(k.endswith(":sub") and v == "system:serviceaccount:checkout:orders" for k, v in conditions.items())
     sa = next(r for r in by_type(doc, "kubernetes:core/v1:ServiceAccount") if r["service"] == "orders")
     assert sa["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    # The controllers' charts render their ServiceAccounts with the role too (IRSA reads the
+    # annotation at pod creation); without it ESO, the ALB controller and the autoscaler get no
+    # credentials.
+    accounts = {(r["inputs"]["metadata"].get("namespace"), r["inputs"]["metadata"]["name"]): r
+                for r in by_type(doc, "kubernetes:core/v1:ServiceAccount")}
+    for key in (("external-secrets", "external-secrets"), ("kube-system", "cluster-autoscaler"),
+                ("aws-load-balancer", "aws-load-balancer-controller")):
+        annotations = accounts[key]["inputs"]["metadata"].get("annotations") or {}
+        assert annotations.get("eks.amazonaws.com/role-arn", "").startswith("arn:aws:iam::"), accounts[key]["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_aws_controllers_reach_the_pod_identity_agent(stack):
+    """With network policy enforced, ESO and the ALB controller get their credentials from the
+    Pod Identity Agent's link-local addresses (port 80), past their namespaces' default-deny."""
+    doc = planned(stack)[0]
+    policies = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"]): r["inputs"]["spec"]
+                for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    namespaces = ["external-secrets"] + (["aws-load-balancer"] if any(
+        svc.public for svc in effective_catalog(stack).services) else [])
+    for ns in namespaces:
+        assert policies[(ns, "default-deny")]["policyTypes"] == ["Ingress", "Egress"]
+        egress = policies[(ns, "allow-operator")]["egress"]
+        agent = [rule for rule in egress if rule["ports"] == [{"protocol": "TCP", "port": 80}]]
+        assert agent and {b["ipBlock"]["cidr"] for b in agent[0]["to"]} == {"169.254.170.23/32", "fd00:ec2::23/128"}, ns
+        assert any(rule["ports"] == [{"protocol": "TCP", "port": 443}] for rule in egress), ns
+    # Operators without an AWS role get no such hole.
+    assert all(rule["ports"] != [{"protocol": "TCP", "port": 80}] for rule in policies[("reloader", "allow-operator")]["egress"])
 
 
 def test_plans_need_no_credentials(monkeypatch, tmp_path):

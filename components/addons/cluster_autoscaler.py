@@ -10,6 +10,7 @@ import pulumi
 
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import chart, resources
+from components.identity import role_annotations
 from components.security import RESTRICTED_CONTAINER
 
 CHART = "cluster-autoscaler"
@@ -38,13 +39,14 @@ def autoscaler_statements(partition: str, region: str, account: str, cluster_nam
     ]
 
 
-def values(cluster_name: pulumi.Input[str], region: str) -> dict:
+def values(cluster_name: pulumi.Input[str], region: str, sa_annotations: dict | None = None) -> dict:
     """Chart values: discover this cluster's node groups by their tags, keep similar groups
-    balanced across zones, the restricted container profile, pinned resources."""
+    balanced across zones, the restricted container profile, pinned resources; the
+    ServiceAccount annotated with its role in IRSA mode."""
     return {
         "autoDiscovery": {"clusterName": cluster_name},
         "awsRegion": region,
-        "rbac": {"serviceAccount": {"name": SERVICE_ACCOUNT}},
+        "rbac": {"serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": dict(sa_annotations or {})}},
         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
         "resources": AUTOSCALER_RESOURCES,
         "containerSecurityContext": RESTRICTED_CONTAINER,
@@ -66,4 +68,5 @@ class ClusterAutoscaler:
         identity = self.cluster.identity(f"{ctx.prefix}-cluster-autoscaler-identity", ctx, SERVICE_ACCOUNT,
                                          extra_statements=statements)
         return chart(f"{ctx.prefix}-cluster-autoscaler", CHART, ctx.namespace,
-                     values(self.cluster.cluster_name, s.aws_region), ctx.options(identity))
+                     values(self.cluster.cluster_name, s.aws_region, role_annotations(s.cluster.identity, identity.role_arn)),
+                     ctx.options(identity))
