@@ -130,6 +130,7 @@ class ServiceIdentity(pulumi.ComponentResource):
     """The service's IAM role, its inline policy, and the binding to its ServiceAccount."""
 
     role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: ServiceIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:identity:ServiceIdentity", name, None, opts)
@@ -169,4 +170,5 @@ class ServiceIdentity(pulumi.ComponentResource):
                 cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.service,
                 role_arn=role.arn, tags=args.tags), opts=child("pod-identity"))
         self.role_arn = role.arn
-        self.register_outputs({"role_arn": self.role_arn})
+        self.role_name = role.name  # for policies attached from outside (ESO's team roles)
+        self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})

@@ -73,7 +73,7 @@ from components.security import container_security_context, pod_security_context
 from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
-from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, service_secret_name
+from paved.naming import HTTP_PORT_NAME, MANAGED_SECRET_KEY, METRICS_PORT_NAME, service_secret_name
 from paved.stack import StackSettings
 
 TMP_VOLUME = "tmp"
@@ -102,7 +102,8 @@ class AwsWiring:
     identity_mode: str  # "podIdentity" | "irsa"
     role_arn: pulumi.Input[str] | None = None
     kafka_bootstrap: pulumi.Input[str] | None = None
-    secret_store: pulumi.Resource | None = None
+    secret_store: pulumi.Resource | None = None  # the team's SecretStore
+    secret_pushes: tuple[pulumi.Resource, ...] = ()  # PushSecrets giving the service's managed secrets a first value
     load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
 
 
@@ -365,17 +366,22 @@ def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
 
 
 def external_secret_spec(args: MicroserviceArgs, store_name: str) -> dict:
-    """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``."""
+    """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``,
+    through the team's own SecretStore. A managed secret is JSON (``{"password": ...}``, as the
+    rotation Lambda keeps it): its file holds the password only."""
     svc = args.service
+
+    def remote(secret) -> dict:
+        ref = {"key": service_secret_name(args.settings.environment, svc, secret.name)}
+        if secret.rotation == "managed":
+            ref["property"] = MANAGED_SECRET_KEY
+        return ref
+
     return {
         "refreshInterval": "1h",
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store_name},
+        "secretStoreRef": {"kind": "SecretStore", "name": store_name},
         "target": {"name": secret_object_name(svc), "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-        "data": [
-            {"secretKey": s.name,
-             "remoteRef": {"key": service_secret_name(args.settings.environment, svc, s.name)}}
-            for s in svc.secrets
-        ],
+        "data": [{"secretKey": s.name, "remoteRef": remote(s)} for s in svc.secrets],
     }
 
 
@@ -436,7 +442,7 @@ class Microservice(pulumi.ComponentResource):
                 kind="ExternalSecret",
                 metadata=_meta(args, secret_object_name(args.service)),
                 spec=external_secret_spec(args, STORE_NAME),
-                opts=child("external-secret", [args.aws.secret_store]),
+                opts=child("external-secret", [args.aws.secret_store, *args.aws.secret_pushes]),
             ))
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)

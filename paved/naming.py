@@ -71,6 +71,11 @@ def topic_env_name(topic: str) -> str:
     return "KAFKA_TOPIC_" + topic.upper().replace("-", "_").replace(".", "_")
 
 
+# A platform-managed secret (``rotation: managed``) is a JSON object with this key, as AWS's
+# rotation Lambda templates expect (``{"password": "..."}``); the service's file holds the value.
+MANAGED_SECRET_KEY = "password"
+
+
 def secret_name(environment: str, team: str, service: str, secret: str) -> str:
     """Secrets Manager name of a declared secret: ``<env>/<team>/<service>/<secret>``."""
     return f"{environment}/{team}/{service}/{secret}"
