@@ -418,6 +418,10 @@ def test_irsa_fallback(tmp_path):
                 ("aws-load-balancer", "aws-load-balancer-controller")):
         annotations = accounts[key]["inputs"]["metadata"].get("annotations") or {}
         assert annotations.get("eks.amazonaws.com/role-arn", "").startswith("arn:aws:iam::"), accounts[key]["urn"]
+    # IRSA exchanges the token at STS (443, inside the VPC): no hole to the Pod Identity Agent.
+    operator = next(r for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                    if r["inputs"]["metadata"] == {"name": "allow-operator", "namespace": "external-secrets"})
+    assert [rule["ports"] for rule in operator["inputs"]["spec"]["egress"]] == [[{"protocol": "TCP", "port": 443}]]
 
 
 @pytest.mark.parametrize("stack", STACKS)

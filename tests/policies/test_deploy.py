@@ -510,6 +510,17 @@ def test_dep_009_flags_findings_above_low():
                                config={"ignoredIssues": ["UNKNOWN_CONDITION_FOR_ACTION"]}) == []
 
 
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_dep_009_passes_the_secret_store_policies_and_trusts(planned_stack, stack_name):
+    """The per-team secret roles, their trust in ESO's role and ESO's assume-only policy pass parliament."""
+    plan, _ = planned_stack(stack_name)
+    found = check.run(plan, {}, (dep_009.RULE,))
+    mine = [v.message for v in found if "paved-secrets-" in v.message]
+    assert mine == []
+    names = {r["name"] for r in plan["resources"] if r["type"] in (ROLE_POLICY_T, "aws:iam/role:Role")}
+    assert "paved-secrets-eso-assume-team-roles" in names and "paved-secrets-checkout-policy" in names
+
+
 # --- DEP-010 Kafka idempotent producer ------------------------------------------------------
 
 CLUSTER = "arn:aws:kafka:us-east-1:123456789012:cluster/paved-prod/abc-1"
