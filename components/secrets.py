@@ -11,6 +11,7 @@ the team's own ``SecretStore`` and IAM role, and Reloader restarts the pods when
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -28,6 +29,7 @@ from paved.stack import StackSettings
 
 STORE_NAME = "aws-secrets-manager"  # the SecretStore in every team namespace that has secrets
 PASSWORD_GENERATOR = "paved-password"  # the Password generator in the same namespaces
+WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"  # pulumi-kubernetes' await for a custom resource's condition
 ROTATION_TAG = "paved.dev/rotation"  # "managed" or "third-party"; policy PAVED-SEC-052/053 read it
 # ESO pushes only to a secret tagged as its own (it refuses "secret not managed by
 # external-secrets" otherwise): a managed secret's first value comes from a PushSecret.
@@ -86,6 +88,7 @@ class SecretStore(pulumi.ComponentResource):
         read: dict[str, list[pulumi.Output[str]]] = {}  # team → its secrets' ARNs
         push: dict[str, list[tuple[Service, str, pulumi.Output[str]]]] = {}  # team → its managed secrets
         any_rotation = False
+        rotated: list[tuple[Service, Any, aws.secretsmanager.Secret]] = []  # managed: rotated once they have a value
         for svc in catalog.services:
             for declared in svc.secrets:
                 secret = aws.secretsmanager.Secret(f"{name}-{svc.name}-{declared.name}", aws.secretsmanager.SecretArgs(
@@ -101,17 +104,7 @@ class SecretStore(pulumi.ComponentResource):
                 if declared.rotation == "managed":
                     any_rotation = True
                     push.setdefault(svc.team, []).append((svc, declared.name, secret.arn))
-                    # Catalog validation guarantees the stack has a rotation Lambda here. The first
-                    # rotation waits for the schedule: at creation the secret has no value yet (the
-                    # PushSecret writes it), and rotating it then would fail.
-                    rotation = aws.secretsmanager.SecretRotation(f"{name}-{svc.name}-{declared.name}-rotation",
-                        aws.secretsmanager.SecretRotationArgs(
-                            secret_id=secret.id, rotation_lambda_arn=s.secrets.rotation_lambda_arn,
-                            rotate_immediately=False,
-                            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
-                                automatically_after_days=declared.rotation_days)),
-                        opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
-                    rotation.paved_service, rotation.paved_team = svc.name, svc.team
+                    rotated.append((svc, declared, secret))
 
         if any_rotation and s.secrets.rotation_role_arn is not None:
             # The rotation Lambda reads and writes the secret, encrypted with this customer-managed key.
@@ -161,7 +154,10 @@ class SecretStore(pulumi.ComponentResource):
             for svc, secret_name, _ in managed:
                 pushed = k8s.apiextensions.CustomResource(
                     f"{name}-{svc.name}-{secret_name}-push", api_version=PUSH_SECRETS_API, kind="PushSecret",
-                    metadata=ObjectMetaArgs(name=push_secret_name(svc, secret_name), namespace=ns),
+                    # pulumi up waits until ESO reports the value written (condition Ready), so what
+                    # depends on it (the rotation, the ExternalSecret, the pods) finds a value.
+                    metadata=ObjectMetaArgs(name=push_secret_name(svc, secret_name), namespace=ns,
+                                            annotations={WAIT_FOR_ANNOTATION: "condition=Ready"}),
                     spec=external_secrets.push_secret_spec(STORE_NAME, PASSWORD_GENERATOR,
                                                            service_secret_name(s.environment, svc, secret_name),
                                                            MANAGED_SECRET_KEY),
@@ -169,6 +165,19 @@ class SecretStore(pulumi.ComponentResource):
                                                 aliases=former_aliases(svc, f"{secret_name}-push", f"{name}-")))
                 pushed.paved_service, pushed.paved_team = svc.name, svc.team
                 self.pushes.setdefault(svc.name, []).append(pushed)
+        for svc, declared, secret in rotated:
+            # Catalog validation guarantees the stack has a rotation Lambda here. Rotation starts
+            # once the secret has its first value and waits for its schedule: rotating an empty
+            # secret fails (AWS's templates read the current JSON value).
+            rotation = aws.secretsmanager.SecretRotation(f"{name}-{svc.name}-{declared.name}-rotation",
+                aws.secretsmanager.SecretRotationArgs(
+                    secret_id=secret.id, rotation_lambda_arn=s.secrets.rotation_lambda_arn,
+                    rotate_immediately=False,
+                    rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                        automatically_after_days=declared.rotation_days)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.pushes.get(svc.name, []),
+                                            aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
+            rotation.paved_service, rotation.paved_team = svc.name, svc.team
         if team_roles:
             aws.iam.RolePolicy(f"{name}-eso-assume-team-roles", aws.iam.RolePolicyArgs(
                 role=eso.identity.role_name,

@@ -267,6 +267,13 @@ def test_rotation_waits_for_its_schedule_and_may_use_the_key(stack):
     s = load_stack(ROOT, stack)
     rotations = by_type(doc, "aws:secretsmanager/secretRotation:SecretRotation")
     assert rotations and all(r["inputs"]["rotateImmediately"] is False for r in rotations)
+    # Rotation is configured only once the secret has its first value: after its PushSecret,
+    # which pulumi up awaits until ESO reports it Ready.
+    pushes = {r["urn"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1alpha1:PushSecret")}
+    for r in rotations:
+        (push,) = [u for u in r["options"]["dependsOn"] if u in pushes]
+        assert pushes[push]["name"] == r["name"].removesuffix("-rotation") + "-push", r["urn"]
+        assert pushes[push]["inputs"]["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
     grant = one(doc, "aws:kms/grant:Grant")["inputs"]
     alias = next(r for r in by_type(doc, "aws:kms/alias:Alias") if r["name"] == "paved-secrets-key-alias")
     assert grant["granteePrincipal"] == s.secrets.rotation_role_arn
