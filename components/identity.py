@@ -16,6 +16,13 @@ import pulumi_aws as aws
 from components.keys import document
 
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def role_annotations(mode: str, role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """The ServiceAccount annotations that bind it to ``role_arn``: IRSA's webhook reads the role
+    from the annotation; Pod Identity binds through its association and needs none."""
+    return {IRSA_ROLE_ANNOTATION: role_arn} if mode == "irsa" else {}
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ class ServiceIdentity(pulumi.ComponentResource):
     """The service's IAM role, its inline policy, and the binding to its ServiceAccount."""
 
     role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: ServiceIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:identity:ServiceIdentity", name, None, opts)
@@ -162,4 +170,5 @@ class ServiceIdentity(pulumi.ComponentResource):
                 cluster_name=args.cluster_name, namespace=args.namespace, service_account=args.service,
                 role_arn=role.arn, tags=args.tags), opts=child("pod-identity"))
         self.role_arn = role.arn
-        self.register_outputs({"role_arn": self.role_arn})
+        self.role_name = role.name  # for policies attached from outside (ESO's team roles)
+        self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})

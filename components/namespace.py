@@ -30,6 +30,12 @@ from paved.model import MAX_LIMIT_REQUEST_RATIO, Team
 from paved.stack import StackSettings
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# The EKS Pod Identity Agent (a host-network DaemonSet) answers credential requests on these
+# link-local addresses, port 80 (EKS user guide, "Set up the Amazon EKS Pod Identity Agent").
+# With network policy enforced, a pod that gets its role through Pod Identity must be allowed
+# to reach them.
+POD_IDENTITY_AGENT_CIDRS = ("169.254.170.23/32", "fd00:ec2::23/128")
+POD_IDENTITY_AGENT_PORT = 80
 
 
 @dataclass(frozen=True)
@@ -112,31 +118,46 @@ def allow_dns_spec() -> NetworkPolicySpecArgs:
     )
 
 
-def operator_egress_spec(vpc_cidr: str, webhook_port: int | None) -> NetworkPolicySpecArgs:
-    """An operator reaches the API server and AWS endpoints (both inside the VPC) on 443 only;
-    a webhook is reached from the control plane's network interfaces in the VPC."""
+def pod_identity_agent_egress() -> NetworkPolicyEgressRuleArgs:
+    """Egress to the EKS Pod Identity Agent, where a Pod Identity pod gets its credentials."""
+    return NetworkPolicyEgressRuleArgs(
+        to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr)) for cidr in POD_IDENTITY_AGENT_CIDRS],
+        ports=[NetworkPolicyPortArgs(protocol="TCP", port=POD_IDENTITY_AGENT_PORT)])
+
+
+def operator_egress_spec(vpc_cidr: str, webhook_port: int | None, pod_identity: bool = False) -> NetworkPolicySpecArgs:
+    """An operator reaches the API server (the control plane's network interfaces) and the AWS
+    interface endpoints, both inside the VPC, on 443 only; with ``pod_identity`` also the Pod
+    Identity Agent for its credentials. A webhook is reached from the control plane's network
+    interfaces in the VPC."""
     inside = [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=vpc_cidr))]
     ingress = []
     if webhook_port:
         ingress.append(NetworkPolicyIngressRuleArgs(
             from_=inside, ports=[NetworkPolicyPortArgs(protocol="TCP", port=webhook_port)]))
+    egress = [NetworkPolicyEgressRuleArgs(to=inside, ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)])]
+    if pod_identity:
+        egress.append(pod_identity_agent_egress())
     return NetworkPolicySpecArgs(
         pod_selector=LabelSelectorArgs(),
         policy_types=["Ingress", "Egress"],
         ingress=ingress,
-        egress=[NetworkPolicyEgressRuleArgs(to=inside, ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)])],
+        egress=egress,
     )
 
 
 def platform_namespace(name: str, namespace: str, settings: StackSettings, opts: pulumi.ResourceOptions,
-                       webhook_port: int | None = None) -> k8s.core.v1.Namespace:
+                       webhook_port: int | None = None, aws_role: bool = False) -> k8s.core.v1.Namespace:
     """A platform operator's namespace: restricted Pod Security, default-deny, DNS, and only
-    the traffic the operator needs."""
+    the traffic the operator needs; ``aws_role``: the operator calls AWS with its own role (in
+    Pod Identity mode it then needs the Pod Identity Agent; IRSA goes to STS on 443)."""
     ns = k8s.core.v1.Namespace(name, NamespaceInitArgs(metadata=ObjectMetaArgs(
         name=namespace, labels={**pod_security_labels(settings), **platform_labels(settings.environment)})), opts=opts)
     in_ns = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[ns]))
     for role, spec in (("default-deny", default_deny_spec()), ("allow-dns", allow_dns_spec()),
-                       ("allow-operator", operator_egress_spec(settings.network.cidr, webhook_port))):
+                       ("allow-operator", operator_egress_spec(
+                           settings.network.cidr, webhook_port,
+                           pod_identity=aws_role and settings.cluster.identity == "podIdentity"))):
         k8s.networking.v1.NetworkPolicy(f"{name}-{role}", NetworkPolicyInitArgs(
             metadata=ObjectMetaArgs(name=role, namespace=namespace), spec=spec), opts=in_ns)
     return ns

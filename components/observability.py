@@ -81,7 +81,7 @@ API_SERVER_PORT = 443
 class ObservabilityStackArgs:
     """The stack's settings and what the observability stack needs from around it.
 
-    ``secret_store`` is the External Secrets ClusterSecretStore (any resource that waits for
+    ``secret_store`` is the External Secrets chart (any resource that waits for
     the ESO CRDs): the Grafana password generator needs them. ``kafka_bootstrap`` is the MSK
     IAM bootstrap string (``host:9098,...``); without it no broker is scraped.
     """

@@ -115,13 +115,17 @@ class Platform(pulumi.ComponentResource):
                 client_security_group_id=cluster.node_security_group_id, topics=topics,
                 kms_deletion_window_days=s.kms_deletion_window_days), opts=with_aws)
 
+        namespaces = {
+            team.name: TeamNamespace(team.name, TeamNamespaceArgs(team=team, settings=s), opts=with_both)
+            for team in catalog.teams
+        }
         # Always: External Secrets also generates Grafana's admin password in the cluster.
         store = SecretStore(f"{name}-secrets", SecretStoreArgs(
             catalog=catalog, settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
             account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
-            oidc_issuer=cluster.oidc_issuer), opts=with_both)
+            oidc_issuer=cluster.oidc_issuer, namespaces=dict(namespaces)), opts=with_both)
         observability = ObservabilityStack(f"{name}-observability", ObservabilityStackArgs(
-            settings=s, secret_store=store.store, kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
+            settings=s, secret_store=store.operator, kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
             storage_class=cluster.storage_class, storage_class_resource=cluster.storage_class_resource), opts=with_both)
 
         load_balancer = None
@@ -144,10 +148,6 @@ class Platform(pulumi.ComponentResource):
                 partition=partition,
             ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
 
-        namespaces = {
-            team.name: TeamNamespace(team.name, TeamNamespaceArgs(team=team, settings=s), opts=with_both)
-            for team in catalog.teams
-        }
         services = {}
         for svc in catalog.services:
             team = catalog.team(svc.team)
@@ -166,7 +166,8 @@ class Platform(pulumi.ComponentResource):
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
-                secret_store=store.store, load_balancer=load_balancer)
+                secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
+                load_balancer=load_balancer)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),

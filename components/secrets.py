@@ -1,33 +1,48 @@
 """SecretStore: Secrets Manager entries for every declared secret, and their delivery.
 
-Values never pass through Pulumi: paved creates each secret empty (``paved secrets put``
-fills it), External Secrets Operator copies it into the service's namespace, and Reloader
-restarts the pods when it rotates.
+Values never pass through Pulumi. A platform-managed secret (``rotation: managed``) gets its
+first value in the cluster: an External Secrets ``Password`` generator and a ``PushSecret``
+(``updatePolicy: IfNotExists``) write ``{"password": "..."}`` to it once, and the stack's
+rotation Lambda rotates it from then on. A third-party secret is filled by ``paved secrets
+put``. External Secrets Operator copies each value into the service's namespace, through
+the team's own ``SecretStore`` and IAM role, and Reloader restarts the pods when it changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.addons import AddOnContext, ClusterAccess, external_secrets, reloader
-from components.keys import customer_key
+from components.addons import AddOnContext, ClusterAccess, external_secrets, platform_tags, reloader
+from components.keys import customer_key, document
 from components.renames import former_aliases
-from components.versions import EXTERNAL_SECRETS_API
+from components.versions import EXTERNAL_SECRETS_API, PUSH_SECRETS_API
 from paved.catalog import Catalog
-from paved.naming import service_secret_name
+from paved.model import Service
+from paved.naming import MANAGED_SECRET_KEY, service_secret_name
 from paved.stack import StackSettings
 
-STORE_NAME = "aws-secrets-manager"
+STORE_NAME = "aws-secrets-manager"  # the SecretStore in every team namespace that has secrets
+PASSWORD_GENERATOR = "paved-password"  # the Password generator in the same namespaces
+WAIT_FOR_ANNOTATION = "pulumi.com/waitFor"  # pulumi-kubernetes' await for a custom resource's condition
 ROTATION_TAG = "paved.dev/rotation"  # "managed" or "third-party"; policy PAVED-SEC-052/053 read it
+# ESO pushes only to a secret tagged as its own (it refuses "secret not managed by
+# external-secrets" otherwise): a managed secret's first value comes from a PushSecret.
+ESO_MANAGED_TAG = ("managed-by", "external-secrets")
+# What the rotation Lambda's role may do with the secrets key (AWS: rotating a secret encrypted
+# with a customer-managed key needs these on the key).
+ROTATION_KEY_OPERATIONS = ("Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey")
 
 
 @dataclass(frozen=True)
 class SecretStoreArgs:
-    """The catalog (its declared secrets), the stack, and the cluster for the operators."""
+    """The catalog (its declared secrets), the stack, the cluster for the operators, and the
+    team namespaces (by team name) the SecretStores go into."""
 
     catalog: Catalog
     settings: StackSettings
@@ -36,6 +51,7 @@ class SecretStoreArgs:
     account_id: pulumi.Input[str]
     oidc_provider_arn: pulumi.Input[str] | None = None
     oidc_issuer: pulumi.Input[str] | None = None
+    namespaces: dict[str, pulumi.Resource] | None = None
 
 
 def team_tags(catalog: Catalog, service: str) -> dict[str, str]:
@@ -44,51 +60,130 @@ def team_tags(catalog: Catalog, service: str) -> dict[str, str]:
     return {"owner": team.owner, "cost-center": team.cost_center, "team": team.name, "service": service}
 
 
+def secret_tags(catalog: Catalog, service: Service, rotation: str) -> dict[str, str]:
+    """A secret's tags: its team's, its rotation kind, and ESO's ownership tag when ESO writes its first value."""
+    tags = {**team_tags(catalog, service.name), ROTATION_TAG: rotation}
+    if rotation == "managed":
+        tags[ESO_MANAGED_TAG[0]] = ESO_MANAGED_TAG[1]
+    return tags
+
+
+def push_secret_name(service: Service, secret: str) -> str:
+    """The PushSecret that gives one managed secret its first value, in the team's namespace."""
+    return f"{service.name}-{secret}"
+
+
 class SecretStore(pulumi.ComponentResource):
-    """The secrets key, one secret per declared secret, External Secrets and Reloader."""
+    """The secrets key, one secret per declared secret, External Secrets (a SecretStore and an IAM
+    role per team) and Reloader."""
 
     key_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:secrets:SecretStore", name, None, opts)
-        s = args.settings
+        s, catalog = args.settings, args.catalog
         key = customer_key(f"{name}", f"Secrets Manager secrets of {s.environment}", s.kms_deletion_window_days, self)
 
         self.secret_arns: dict[str, list[pulumi.Output[str]]] = {}
-        for svc in args.catalog.services:
+        read: dict[str, list[pulumi.Output[str]]] = {}  # team → its secrets' ARNs
+        push: dict[str, list[tuple[Service, str, pulumi.Output[str]]]] = {}  # team → its managed secrets
+        any_rotation = False
+        rotated: list[tuple[Service, Any, aws.secretsmanager.Secret]] = []  # managed: rotated once they have a value
+        for svc in catalog.services:
             for declared in svc.secrets:
                 secret = aws.secretsmanager.Secret(f"{name}-{svc.name}-{declared.name}", aws.secretsmanager.SecretArgs(
                     name=service_secret_name(s.environment, svc, declared.name),
                     description=declared.description or f"{declared.name} of {svc.name}",
                     kms_key_id=key.arn,
                     recovery_window_in_days=s.secrets.recovery_window_days,
-                    tags={**team_tags(args.catalog, svc.name), ROTATION_TAG: declared.rotation}),
+                    tags=secret_tags(catalog, svc, declared.rotation)),
                     opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, declared.name, f"{name}-")))
                 secret.paved_service, secret.paved_team = svc.name, svc.team  # cost and review per service
                 self.secret_arns.setdefault(svc.name, []).append(secret.arn)
+                read.setdefault(svc.team, []).append(secret.arn)
                 if declared.rotation == "managed":
-                    # Catalog validation guarantees the stack has a rotation Lambda here.
-                    rotation = aws.secretsmanager.SecretRotation(f"{name}-{svc.name}-{declared.name}-rotation",
-                        aws.secretsmanager.SecretRotationArgs(
-                            secret_id=secret.id, rotation_lambda_arn=s.secrets.rotation_lambda_arn,
-                            rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
-                                automatically_after_days=declared.rotation_days)),
-                        opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
-                    rotation.paved_service, rotation.paved_team = svc.name, svc.team
+                    any_rotation = True
+                    push.setdefault(svc.team, []).append((svc, declared.name, secret.arn))
+                    rotated.append((svc, declared, secret))
 
-        all_arns = [arn for arns in self.secret_arns.values() for arn in arns]
+        if any_rotation and s.secrets.rotation_role_arn is not None:
+            # The rotation Lambda reads and writes the secret, encrypted with this customer-managed key.
+            aws.kms.Grant(f"{name}-rotation-grant", aws.kms.GrantArgs(
+                key_id=key.key_id, grantee_principal=s.secrets.rotation_role_arn,
+                operations=list(ROTATION_KEY_OPERATIONS)), opts=pulumi.ResourceOptions(parent=self))
+
         cluster = ClusterAccess(cluster_name=args.cluster_name, cluster_arn=args.cluster_arn, account_id=args.account_id,
                                 oidc_provider_arn=args.oidc_provider_arn, oidc_issuer=args.oidc_issuer)
-        operator = external_secrets.ExternalSecrets(cluster=cluster, secrets_key_arn=key.arn, secret_arns=all_arns).deploy(
+        eso = external_secrets.ExternalSecrets(cluster=cluster).install(
             AddOnContext(prefix=name, namespace=external_secrets.NAMESPACE, settings=s, parent=self))
-        self.store = k8s.apiextensions.CustomResource(
-            f"{name}-cluster-store",
-            api_version=EXTERNAL_SECRETS_API,
-            kind="ClusterSecretStore",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=STORE_NAME),
-            spec={"provider": {"aws": {"service": "SecretsManager", "region": s.aws_region}}},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[operator]),
-        )
+        self.operator = eso.chart
+        namespaces = args.namespaces or {}
+        self.team_stores: dict[str, pulumi.Resource] = {}
+        self.pushes: dict[str, list[pulumi.Resource]] = {}  # service → its PushSecrets
+        team_roles = []
+        for team_name, arns in read.items():
+            team = catalog.team(team_name)
+            ns = team.namespace_name
+            in_ns = [eso.chart, *([namespaces[team_name]] if team_name in namespaces else [])]
+            role = aws.iam.Role(f"{name}-{team_name}-role", aws.iam.RoleArgs(
+                description=f"paved: External Secrets reads the secrets of team {team_name}",
+                assume_role_policy=eso.identity.role_arn.apply(lambda a: document(external_secrets.team_role_trust(a))),
+                tags={**platform_tags(s, "external-secrets"), "owner": team.owner, "cost-center": team.cost_center,
+                      "team": team_name}),
+                opts=pulumi.ResourceOptions(parent=self))
+            role.paved_team = team_name
+            managed = push.get(team_name, [])
+            policy = aws.iam.RolePolicy(f"{name}-{team_name}-policy", aws.iam.RolePolicyArgs(
+                role=role.id,
+                policy=pulumi.Output.all(pulumi.Output.all(*arns), pulumi.Output.all(*[a for _, _, a in managed]), key.arn)
+                .apply(lambda v: document(*external_secrets.team_statements(list(v[0]), list(v[1]), v[2], s.aws_region)))),
+                opts=pulumi.ResourceOptions(parent=self))
+            policy.paved_team = team_name
+            team_roles.append(role.arn)
+            store = k8s.apiextensions.CustomResource(
+                f"{name}-{team_name}-store", api_version=EXTERNAL_SECRETS_API, kind="SecretStore",
+                metadata=ObjectMetaArgs(name=STORE_NAME, namespace=ns),
+                spec=external_secrets.secret_store_spec(s.aws_region, role.arn),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*in_ns, policy]))
+            store.paved_team = team_name
+            self.team_stores[team_name] = store
+            if not managed:
+                continue
+            generator = external_secrets.password_generator(f"{name}-{team_name}-password", PASSWORD_GENERATOR, ns,
+                                                            pulumi.ResourceOptions(parent=self, depends_on=in_ns))
+            for svc, secret_name, _ in managed:
+                pushed = k8s.apiextensions.CustomResource(
+                    f"{name}-{svc.name}-{secret_name}-push", api_version=PUSH_SECRETS_API, kind="PushSecret",
+                    # pulumi up waits until ESO reports the value written (condition Ready), so what
+                    # depends on it (the rotation, the ExternalSecret, the pods) finds a value.
+                    metadata=ObjectMetaArgs(name=push_secret_name(svc, secret_name), namespace=ns,
+                                            annotations={WAIT_FOR_ANNOTATION: "condition=Ready"}),
+                    spec=external_secrets.push_secret_spec(STORE_NAME, PASSWORD_GENERATOR,
+                                                           service_secret_name(s.environment, svc, secret_name),
+                                                           MANAGED_SECRET_KEY),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[store, generator],
+                                                aliases=former_aliases(svc, f"{secret_name}-push", f"{name}-")))
+                pushed.paved_service, pushed.paved_team = svc.name, svc.team
+                self.pushes.setdefault(svc.name, []).append(pushed)
+        for svc, declared, secret in rotated:
+            # Catalog validation guarantees the stack has a rotation Lambda here. Rotation starts
+            # once the secret has its first value and waits for its schedule: rotating an empty
+            # secret fails (AWS's templates read the current JSON value).
+            rotation = aws.secretsmanager.SecretRotation(f"{name}-{svc.name}-{declared.name}-rotation",
+                aws.secretsmanager.SecretRotationArgs(
+                    secret_id=secret.id, rotation_lambda_arn=s.secrets.rotation_lambda_arn,
+                    rotate_immediately=False,
+                    rotation_rules=aws.secretsmanager.SecretRotationRotationRulesArgs(
+                        automatically_after_days=declared.rotation_days)),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.pushes.get(svc.name, []),
+                                            aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
+            rotation.paved_service, rotation.paved_team = svc.name, svc.team
+        if team_roles:
+            aws.iam.RolePolicy(f"{name}-eso-assume-team-roles", aws.iam.RolePolicyArgs(
+                role=eso.identity.role_name,
+                policy=pulumi.Output.all(*team_roles).apply(
+                    lambda arns: document(*external_secrets.assume_team_roles_statements(list(arns))))),
+                opts=pulumi.ResourceOptions(parent=self))
         reloader.Reloader().deploy(AddOnContext(prefix=name, namespace=reloader.NAMESPACE, settings=s, parent=self))
 
         self.key_arn = key.arn

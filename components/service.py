@@ -62,17 +62,18 @@ from pulumi_kubernetes.policy.v1 import (
     PodDisruptionBudgetSpecArgs,
 )
 
+from components.identity import role_annotations
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
 from components.labels import name_labels, pod_labels, selector_labels, service_labels
-from components.namespace import NAMESPACE_NAME_LABEL
+from components.namespace import NAMESPACE_NAME_LABEL, pod_identity_agent_egress
 from components.renames import former_aliases
 from components.secrets import STORE_NAME
 from components.security import container_security_context, pod_security_context
 from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
-from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, ZONE_KEY, service_secret_name
+from paved.naming import HTTP_PORT_NAME, MANAGED_SECRET_KEY, METRICS_PORT_NAME, ZONE_KEY, service_secret_name
 from paved.stack import StackSettings
 
 TMP_VOLUME = "tmp"
@@ -80,8 +81,6 @@ SECRETS_VOLUME = "secrets"
 # Secrets arrive as read-only files, never as environment values (CKV_K8S_35): a variable
 # `<NAME>_FILE` tells the service where to read each one.
 SECRETS_DIR = "/var/run/secrets/paved"
-# The EKS Pod Identity Agent answers credential requests on this link-local address.
-POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
 RELOAD_ANNOTATION = "secret.reloader.stakater.com/reload"
 
 
@@ -102,7 +101,8 @@ class AwsWiring:
     identity_mode: str  # "podIdentity" | "irsa"
     role_arn: pulumi.Input[str] | None = None
     kafka_bootstrap: pulumi.Input[str] | None = None
-    secret_store: pulumi.Resource | None = None
+    secret_store: pulumi.Resource | None = None  # the team's SecretStore
+    secret_pushes: tuple[pulumi.Resource, ...] = ()  # PushSecrets giving the service's managed secrets a first value
     load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
 
 
@@ -280,7 +280,7 @@ def service_account_args(args: MicroserviceArgs) -> ServiceAccountInitArgs:
     meta = _meta(args)
     if args.aws is not None and args.aws.identity_mode == "irsa" and args.aws.role_arn is not None:
         meta = ObjectMetaArgs(name=meta.name, namespace=meta.namespace, labels=meta.labels,
-                              annotations={"eks.amazonaws.com/role-arn": args.aws.role_arn})
+                              annotations=role_annotations(args.aws.identity_mode, args.aws.role_arn))
     return ServiceAccountInitArgs(metadata=meta, automount_service_account_token=False)
 
 
@@ -354,9 +354,7 @@ def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
         return []
     rules = []
     if args.aws.identity_mode == "podIdentity":
-        cidr, port = POD_IDENTITY_AGENT
-        rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=cidr))],
-                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=port)]))
+        rules.append(pod_identity_agent_egress())
     else:  # IRSA exchanges the token at STS: through an interface endpoint inside the VPC.
         rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
                                                  ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)]))
@@ -367,17 +365,22 @@ def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
 
 
 def external_secret_spec(args: MicroserviceArgs, store_name: str) -> dict:
-    """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``."""
+    """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``,
+    through the team's own SecretStore. A managed secret is JSON (``{"password": ...}``, as the
+    rotation Lambda keeps it): its file holds the password only."""
     svc = args.service
+
+    def remote(secret) -> dict:
+        ref = {"key": service_secret_name(args.settings.environment, svc, secret.name)}
+        if secret.rotation == "managed":
+            ref["property"] = MANAGED_SECRET_KEY
+        return ref
+
     return {
         "refreshInterval": "1h",
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store_name},
+        "secretStoreRef": {"kind": "SecretStore", "name": store_name},
         "target": {"name": secret_object_name(svc), "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-        "data": [
-            {"secretKey": s.name,
-             "remoteRef": {"key": service_secret_name(args.settings.environment, svc, s.name)}}
-            for s in svc.secrets
-        ],
+        "data": [{"secretKey": s.name, "remoteRef": remote(s)} for s in svc.secrets],
     }
 
 
@@ -438,7 +441,7 @@ class Microservice(pulumi.ComponentResource):
                 kind="ExternalSecret",
                 metadata=_meta(args, secret_object_name(args.service)),
                 spec=external_secret_spec(args, STORE_NAME),
-                opts=child("external-secret", [args.aws.secret_store]),
+                opts=child("external-secret", [args.aws.secret_store, *args.aws.secret_pushes]),
             ))
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)

@@ -99,6 +99,7 @@ CHARTS: dict[str, dict[str, str]] = {
 # ExternalSecret and (Cluster)SecretStore (its CRDs carry no v1beta1 any more).
 EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
+PUSH_SECRETS_API = "external-secrets.io/v1alpha1"  # PushSecret is served at v1alpha1 only (chart 2.9.0)
 
 # Images paved sets explicitly (the charts above pin the rest of theirs by chart version).
 IMAGES: dict[str, str] = {

@@ -242,6 +242,11 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
     found += _repeated(("calls",), list(svc.calls), "service")
     found += _repeated(("formerNames",), list(svc.former_names), "name")
+    found += _repeated(("formerTeams",), list(svc.former_teams), "team")
+    for j, old in enumerate(svc.former_teams):
+        if old == svc.team:
+            found.append((("formerTeams", j), f"{old!r} is the service's current team; formerTeams lists only teams "
+                          "it has left"))
     return found
 
 

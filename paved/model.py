@@ -397,6 +397,11 @@ class Service(Model):
     description: str = Field(min_length=1)
     former_names: Annotated[tuple[ServiceName, ...], BeforeValidator(_as_tuple)] = Field(
         default=(), description="Names this service had before, oldest first; its resources are moved, not recreated.")
+    former_teams: Annotated[tuple[Name, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), examples=[["checkout"]],
+        description="Teams this service belonged to before, oldest first. A secret's Secrets Manager name "
+                    "(<env>/<team>/<service>/<secret>) cannot change without replacing the secret and losing its "
+                    "value, so the secrets keep the name of the first team listed here.")
     image: Image
     port: int = Field(ge=1, le=65535)
     resources: Resources

@@ -73,6 +73,11 @@ def topic_env_name(topic: str) -> str:
     return "KAFKA_TOPIC_" + topic.upper().replace("-", "_").replace(".", "_")
 
 
+# A platform-managed secret (``rotation: managed``) is a JSON object with this key, as AWS's
+# rotation Lambda templates expect (``{"password": "..."}``); the service's file holds the value.
+MANAGED_SECRET_KEY = "password"
+
+
 def secret_name(environment: str, team: str, service: str, secret: str) -> str:
     """Secrets Manager name of a declared secret: ``<env>/<team>/<service>/<secret>``."""
     return f"{environment}/{team}/{service}/{secret}"
@@ -88,9 +93,18 @@ def secret_owner(service: Service) -> str:
     return service.former_names[0] if service.former_names else service.name
 
 
+def secret_team(service: Service) -> str:
+    """The team a service's secrets are filed under: the team it had when they were created.
+
+    Like the service's name, the team is part of a secret's name: a service moved to another
+    team lists its old teams in ``formerTeams`` (oldest first) and its secrets keep their names.
+    """
+    return service.former_teams[0] if service.former_teams else service.team
+
+
 def service_secret_name(environment: str, service: Service, secret: str) -> str:
     """Secrets Manager name of one of ``service``'s declared secrets."""
-    return secret_name(environment, service.team, secret_owner(service), secret)
+    return secret_name(environment, secret_team(service), secret_owner(service), secret)
 
 
 def declared_secrets(catalog: Catalog, environment: str) -> list[tuple[str, str, str]]:

@@ -7,9 +7,13 @@ and never pass through the catalog, the stack files or Pulumi state.
 * ``status`` calls ``DescribeSecret`` once per declared secret. Whether a value exists is
   read from the version stages (a version labelled ``AWSCURRENT``); the value itself is
   never fetched (no ``GetSecretValue``), so ``status`` needs no decrypt permission.
+* ``status --require-values`` is the deploy gate: it fails while a *third-party* secret is
+  missing or empty. Platform-managed secrets (``rotation: managed``) are left out: the
+  cluster generates their first value (docs/secrets.md), so they have none before the deploy.
 * ``put`` reads the value from standard input (hidden prompt when standard input is a
   terminal), removes one trailing newline, and calls ``PutSecretValue`` on the existing
-  secret. It never creates a secret: one created here would lack the KMS key, policy and
+  secret. A managed secret's value must be a JSON object with a string ``password`` (what
+  the rotation Lambda and the ExternalSecret read). It never creates a secret: one created here would lack the KMS key, policy and
   tags Pulumi gives it, and Pulumi would then fail to create its own. If the secret is
   missing, the error says to run ``pulumi up`` first.
 
@@ -68,6 +72,7 @@ class SecretStatus:
     has_value: bool
     last_changed: datetime | None = None
     deletion_date: datetime | None = None  # set when the secret is scheduled for deletion
+    rotation: str = "third-party"  # the catalog's: "managed" ones get a generated first value
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +84,7 @@ class SecretStatus:
             "hasValue": self.has_value,
             "lastChanged": _iso(self.last_changed),
             "deletionDate": _iso(self.deletion_date),
+            "rotation": self.rotation,
         }
 
 
@@ -175,13 +181,22 @@ def _has_current_version(described: dict[str, Any]) -> bool:
 # ----------------------------------------------------------------------------- catalog look-ups
 
 
-def _load(root: Path, stack: str, catalog_path: str | Path) -> tuple[str, str, list[tuple[str, str, str]]]:
-    """(region, environment, declared secrets) for a stack."""
+def _load(root: Path, stack: str, catalog_path: str | Path) -> tuple[str, str, list[tuple[str, str, str, str]]]:
+    """(region, environment, declared secrets as (service, secret, name, rotation)) for a stack."""
     from paved.engine import load_inputs
     from paved.naming import declared_secrets
 
     settings, catalog = load_inputs(root, stack, catalog_path)
-    return settings.aws_region, settings.environment, declared_secrets(catalog, settings.environment)
+    rotation = {(svc.name, s.name): s.rotation for svc in catalog.services for s in svc.secrets}
+    declared = [(svc, sec, name, rotation[(svc, sec)]) for svc, sec, name in declared_secrets(catalog, settings.environment)]
+    return settings.aws_region, settings.environment, declared
+
+
+def _rotation(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> str:
+    from paved.engine import load_inputs
+
+    _, catalog = load_inputs(root, stack, catalog_path)
+    return next(s.rotation for s in catalog.service(service).secrets if s.name == secret)
 
 
 def _resolve(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> tuple[str, str]:
@@ -215,10 +230,10 @@ def status(root: Path, stack: str, catalog_path: str | Path, client: Any = None)
         return []
     client = client if client is not None else make_client(region)
     out = []
-    for service, secret, name in declared:
+    for service, secret, name, rotation in declared:
         found = _describe(client, name, region)
         if found is None:
-            out.append(SecretStatus(service, secret, name, region, exists=False, has_value=False))
+            out.append(SecretStatus(service, secret, name, region, exists=False, has_value=False, rotation=rotation))
             continue
         out.append(
             SecretStatus(
@@ -230,6 +245,7 @@ def status(root: Path, stack: str, catalog_path: str | Path, client: Any = None)
                 has_value=_has_current_version(found),
                 last_changed=_as_datetime(found.get("LastChangedDate")),
                 deletion_date=_as_datetime(found.get("DeletedDate")),
+                rotation=rotation,
             )
         )
     return out
@@ -266,14 +282,17 @@ def text(statuses: list[SecretStatus], stack: str) -> str:
         *("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [head, *rows]),
     ]
     missing = sum(not s.exists for s in statuses)
-    empty = sum(s.exists and not s.has_value and not s.deletion_date for s in statuses)
+    empty = sum(s.exists and not s.has_value and not s.deletion_date and s.rotation != "managed" for s in statuses)
+    generated = sum(s.exists and not s.has_value and not s.deletion_date and s.rotation == "managed" for s in statuses)
     deleting = sum(bool(s.deletion_date) for s in statuses)
-    if missing or empty or deleting:
+    if missing or empty or generated or deleting:
         lines.append("")
     if missing:
         lines.append(f"{missing} missing: `pulumi up --stack {stack}` creates them")
     if empty:
         lines.append(f"{empty} without a value: `paved secrets put --stack {stack} SERVICE SECRET < FILE` sets one")
+    if generated:
+        lines.append(f"{generated} managed without a value yet: the cluster generates it on deploy (PushSecret)")
     if deleting:
         lines.append(f"{deleting} scheduled for deletion: `aws secretsmanager restore-secret --secret-id NAME` cancels it")
     return "\n".join(lines) + "\n"
@@ -365,6 +384,8 @@ def put(
             f"`aws secretsmanager restore-secret --secret-id {name}` cancels it; nothing stored"
         )
     value = read_value(stdin, name)
+    if _rotation(root, stack, catalog_path, service, secret) == "managed":
+        check_managed_value(value, name)
     try:
         answer = client.put_secret_value(SecretId=name, SecretString=value)
     except ClientError as exc:
@@ -374,6 +395,23 @@ def put(
     except BotoCoreError as exc:
         raise _scrub(_aws_error(exc, "store a value in", name, region), value) from None
     return PutResult(service, secret, name, region, answer.get("VersionId"))
+
+
+def check_managed_value(value: str, name: str) -> None:
+    """A managed secret holds ``{"password": "<text>", ...}``: the rotation Lambda (AWS's templates)
+    parses it as JSON and the ExternalSecret reads its ``password``. PavedError otherwise, never
+    quoting the value."""
+    from paved.naming import MANAGED_SECRET_KEY
+
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get(MANAGED_SECRET_KEY), str) or not doc[MANAGED_SECRET_KEY]:
+        raise PavedError(
+            f"{name} is a platform-managed secret (rotation: managed): its value must be a JSON object with a "
+            f'non-empty string "{MANAGED_SECRET_KEY}" key, e.g. {{"{MANAGED_SECRET_KEY}": "..."}}, as its rotation '
+            "function and the service read it; nothing stored")
 
 
 def _scrub(error: PavedError, value: str) -> PavedError:
@@ -404,8 +442,9 @@ def add_parser(
     catalog_arg(s)
     s.add_argument("--format", choices=["text", "json"], default="text")
     s.add_argument("--require-values", action="store_true",
-                   help="exit 1 unless every declared secret exists and has a value (the deploy gate: pods "
-                        "mount their secrets, and a secret without a value keeps them from starting)")
+                   help="exit 1 unless every third-party secret exists and has a value (the deploy gate: pods "
+                        "mount their secrets, and a secret without a value keeps them from starting); managed "
+                        "secrets are left out, the cluster generates their first value")
 
     u = actions.add_parser(
         "put",
@@ -424,8 +463,12 @@ def add_parser(
 
 
 def _gate(statuses: list[SecretStatus], stack: str) -> int:
-    """1, with the command that fixes each, when a declared secret is missing or empty."""
-    missing = [s for s in statuses if not (s.exists and s.has_value and s.deletion_date is None)]
+    """1, with the command that fixes each, when a third-party secret is missing or empty.
+
+    Managed secrets are not waited for: their first value is generated in the cluster by the
+    deploy itself (a PushSecret), so before it they have none by design."""
+    missing = [s for s in statuses
+               if s.rotation != "managed" and not (s.exists and s.has_value and s.deletion_date is None)]
     for s in missing:
         why = "is not created yet (the secrets bootstrap creates it: docs/deploying.md)" if not s.exists else (
             "is scheduled for deletion" if s.deletion_date else "has no value")

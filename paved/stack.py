@@ -216,7 +216,21 @@ class SecretsSettings(_Section):
     """Secrets Manager entries."""
 
     recovery_window_days: int = Field(ge=7, le=30, description="Days a deleted secret can be restored.")
-    rotation_lambda_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
+    rotation_lambda_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$",
+        description="The function that rotates `rotation: managed` secrets (JSON with a `password` key, as AWS's "
+                    "rotation templates expect).")
+    rotation_role_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$",
+        description="The rotation function's execution role: it gets a KMS grant to decrypt and encrypt with the "
+                    "secrets key. Required with rotationLambdaArn.")
+
+    @model_validator(mode="after")
+    def _rotation_role(self) -> "SecretsSettings":
+        if self.rotation_lambda_arn is not None and self.rotation_role_arn is None:
+            raise ValueError("rotationRoleArn is required with rotationLambdaArn: the rotation function's role needs "
+                             "a grant on the secrets key to read and write the secrets it rotates")
+        return self
 
 
 class IngressSettings(_Section):

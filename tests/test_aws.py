@@ -168,9 +168,117 @@ def test_one_secret_per_declared_secret(stack):
     external = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")}
     orders = external["orders"]["spec"]
     assert orders["target"]["name"] == "orders-secrets"
-    assert orders["data"] == [{"secretKey": "db-password", "remoteRef": {"key": f"{stack}/checkout/orders/db-password"}}]
-    store = one(doc, "kubernetes:external-secrets.io/v1:ClusterSecretStore")["inputs"]
-    assert store["spec"]["provider"]["aws"] == {"service": "SecretsManager", "region": s.aws_region}
+    # A managed secret is JSON ({"password": ...}, as AWS's rotation templates keep it): the file holds the password.
+    assert orders["data"] == [{"secretKey": "db-password", "remoteRef": {
+        "key": f"{stack}/checkout/orders/db-password", "property": "password"}}]
+    payments = {d["secretKey"]: d["remoteRef"] for d in external["payments"]["spec"]["data"]}
+    assert "property" not in payments["provider-api-key"]  # third-party: stored as given
+    for svc, es in external.items():
+        if svc is None:
+            continue  # Grafana's, from a generator
+        assert es["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": "aws-secrets-manager"}, svc
+    assert not by_type(doc, "kubernetes:external-secrets.io/v1:ClusterSecretStore")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_secret_reads_are_scoped_per_team(stack):
+    """One SecretStore per team namespace, through a team role that reads exactly the team's secrets;
+    ESO's own role may only assume those team roles."""
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    catalog = effective_catalog(stack)
+    secret_of = lambda arn: arn.split(":secret:")[1].rsplit("-", 1)[0]  # noqa: E731  (name-<6 random>)
+    role_of = lambda arn: arn.split(":role/")[1].rsplit("-", 1)[0]  # noqa: E731  (auto-named: <name>-<7 random>)
+    roles = {r["name"]: r for r in by_type(doc, "aws:iam/role:Role")}
+    policies = {r["name"]: json.loads(r["inputs"]["policy"]) for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy")}
+    assert "paved-secrets-eso-policy" not in policies  # no secret, no key of its own
+    stores = {r["inputs"]["metadata"]["namespace"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1:SecretStore")}
+    teams = {svc.team for svc in catalog.services if svc.secrets}
+    assert set(stores) == {catalog.team(t).namespace_name for t in teams}
+    team_role_arns = []
+    for team in teams:
+        role = roles[f"paved-secrets-{team}-role"]
+        store = stores[catalog.team(team).namespace_name]["inputs"]
+        assert store["metadata"]["name"] == "aws-secrets-manager"
+        aws_provider = store["spec"]["provider"]["aws"]
+        assert (aws_provider["service"], aws_provider["region"]) == ("SecretsManager", s.aws_region)
+        assert role_of(aws_provider["role"]) == f"paved-secrets-{team}-role" and "auth" not in aws_provider, team
+        team_role_arns.append(aws_provider["role"])
+        (trust,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+        assert role_of(trust["Principal"]["AWS"]) == "paved-secrets-eso-role" and trust["Action"] == "sts:AssumeRole"
+        statements = {st["Sid"]: st for st in policies[f"paved-secrets-{team}-policy"]["Statement"]}
+        own = [svc for svc in catalog.services if svc.team == team]
+        names = {f"{stack}/{team}/{svc.name}/{sec.name}": sec for svc in own for sec in svc.secrets}
+        assert statements["ReadTeamSecrets"]["Action"] == ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+        assert sorted(map(secret_of, statements["ReadTeamSecrets"]["Resource"])) == sorted(names), team
+        decrypt = statements["DecryptTeamSecrets"]
+        assert decrypt["Action"] == "kms:Decrypt" and decrypt["Condition"] == {
+            "StringEquals": {"kms:ViaService": f"secretsmanager.{s.aws_region}.amazonaws.com"}}
+        managed = sorted(n for n, sec in names.items() if sec.rotation == "managed")
+        if managed:
+            write = statements["WriteFirstValueOfManagedSecrets"]
+            assert "secretsmanager:PutSecretValue" in write["Action"], team
+            assert sorted(map(secret_of, write["Resource"])) == managed, team
+            assert statements["EncryptManagedSecrets"]["Action"] == "kms:GenerateDataKey"
+        else:
+            assert "WriteFirstValueOfManagedSecrets" not in statements
+    (assume,) = policies["paved-secrets-eso-assume-team-roles"]["Statement"]
+    assert assume["Action"] == "sts:AssumeRole" and assume["Resource"] == sorted(team_role_arns)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_managed_secrets_get_a_first_value_in_the_cluster(stack):
+    """A Password generator and a PushSecret (IfNotExists) per managed secret, JSON with a password key;
+    the ExternalSecret waits for it; ESO may push only to a secret tagged as its own."""
+    doc = planned(stack)[0]
+    catalog = effective_catalog(stack)
+    secrets = {r["inputs"]["name"]: r["inputs"] for r in by_type(doc, "aws:secretsmanager/secret:Secret")}
+    pushes = {r["inputs"]["spec"]["data"][0]["match"]["remoteRef"]["remoteKey"]: r
+              for r in by_type(doc, "kubernetes:external-secrets.io/v1alpha1:PushSecret")}
+    generators = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"])
+                  for r in by_type(doc, "kubernetes:generators.external-secrets.io/v1alpha1:Password")}
+    external = {r["service"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")}
+    expected = set()
+    for svc in catalog.services:
+        ns = catalog.team(svc.team).namespace_name
+        for sec in svc.secrets:
+            name = f"{stack}/{svc.team}/{svc.name}/{sec.name}"
+            if sec.rotation != "managed":
+                assert name not in pushes and secrets[name]["tags"].get("managed-by") != "external-secrets"
+                continue
+            expected.add(name)
+            push = pushes[name]
+            spec = push["inputs"]["spec"]
+            assert push["inputs"]["metadata"]["namespace"] == ns
+            assert spec["updatePolicy"] == "IfNotExists" and spec["deletionPolicy"] == "None"
+            assert spec["secretStoreRefs"] == [{"kind": "SecretStore", "name": "aws-secrets-manager"}]
+            gen = spec["selector"]["generatorRef"]
+            assert gen["kind"] == "Password" and (ns, gen["name"]) in generators
+            assert spec["data"][0]["match"]["remoteRef"]["property"] == "password"
+            assert spec["data"][0]["metadata"]["spec"] == {"secretPushFormat": "string"}
+            assert secrets[name]["tags"]["managed-by"] == "external-secrets"
+            assert push["urn"] in external[svc.name]["options"]["dependsOn"], svc.name
+    assert set(pushes) == expected
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rotation_waits_for_its_schedule_and_may_use_the_key(stack):
+    doc = planned(stack)[0]
+    s = load_stack(ROOT, stack)
+    rotations = by_type(doc, "aws:secretsmanager/secretRotation:SecretRotation")
+    assert rotations and all(r["inputs"]["rotateImmediately"] is False for r in rotations)
+    # Rotation is configured only once the secret has its first value: after its PushSecret,
+    # which pulumi up awaits until ESO reports it Ready.
+    pushes = {r["urn"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1alpha1:PushSecret")}
+    for r in rotations:
+        (push,) = [u for u in r["options"]["dependsOn"] if u in pushes]
+        assert pushes[push]["name"] == r["name"].removesuffix("-rotation") + "-push", r["urn"]
+        assert pushes[push]["inputs"]["metadata"]["annotations"] == {"pulumi.com/waitFor": "condition=Ready"}
+    grant = one(doc, "aws:kms/grant:Grant")["inputs"]
+    alias = next(r for r in by_type(doc, "aws:kms/alias:Alias") if r["name"] == "paved-secrets-key-alias")
+    assert grant["granteePrincipal"] == s.secrets.rotation_role_arn
+    assert grant["keyId"] == alias["inputs"]["targetKeyId"]  # the secrets key
+    assert set(grant["operations"]) >= {"Decrypt", "Encrypt", "GenerateDataKey"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -308,6 +416,38 @@ def test_irsa_fallback(tmp_path):
     assert any(k.endswith(":sub") and v == "system:serviceaccount:checkout:orders" for k, v in conditions.items())
     sa = next(r for r in by_type(doc, "kubernetes:core/v1:ServiceAccount") if r["service"] == "orders")
     assert sa["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
+    # The controllers' charts render their ServiceAccounts with the role too (IRSA reads the
+    # annotation at pod creation); without it ESO, the ALB controller and the autoscaler get no
+    # credentials.
+    accounts = {(r["inputs"]["metadata"].get("namespace"), r["inputs"]["metadata"]["name"]): r
+                for r in by_type(doc, "kubernetes:core/v1:ServiceAccount")}
+    for key in (("external-secrets", "external-secrets"), ("kube-system", "cluster-autoscaler"),
+                ("aws-load-balancer", "aws-load-balancer-controller")):
+        annotations = accounts[key]["inputs"]["metadata"].get("annotations") or {}
+        assert annotations.get("eks.amazonaws.com/role-arn", "").startswith("arn:aws:iam::"), accounts[key]["urn"]
+    # IRSA exchanges the token at STS (443, inside the VPC): no hole to the Pod Identity Agent.
+    operator = next(r for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                    if r["inputs"]["metadata"] == {"name": "allow-operator", "namespace": "external-secrets"})
+    assert [rule["ports"] for rule in operator["inputs"]["spec"]["egress"]] == [[{"protocol": "TCP", "port": 443}]]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_aws_controllers_reach_the_pod_identity_agent(stack):
+    """With network policy enforced, ESO and the ALB controller get their credentials from the
+    Pod Identity Agent's link-local addresses (port 80), past their namespaces' default-deny."""
+    doc = planned(stack)[0]
+    policies = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"]): r["inputs"]["spec"]
+                for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    namespaces = ["external-secrets"] + (["aws-load-balancer"] if any(
+        svc.public for svc in effective_catalog(stack).services) else [])
+    for ns in namespaces:
+        assert policies[(ns, "default-deny")]["policyTypes"] == ["Ingress", "Egress"]
+        egress = policies[(ns, "allow-operator")]["egress"]
+        agent = [rule for rule in egress if rule["ports"] == [{"protocol": "TCP", "port": 80}]]
+        assert agent and {b["ipBlock"]["cidr"] for b in agent[0]["to"]} == {"169.254.170.23/32", "fd00:ec2::23/128"}, ns
+        assert any(rule["ports"] == [{"protocol": "TCP", "port": 443}] for rule in egress), ns
+    # Operators without an AWS role get no such hole.
+    assert all(rule["ports"] != [{"protocol": "TCP", "port": 80}] for rule in policies[("reloader", "allow-operator")]["egress"])
 
 
 def test_plans_need_no_credentials(monkeypatch, tmp_path):

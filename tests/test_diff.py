@@ -408,3 +408,32 @@ def test_an_image_bump_rolls_the_pods_and_relabels_only_them(repo):
 def test_an_image_bump_changes_only_the_deployment(repo):
     _, data = _image_bump(repo)
     assert [r["name"] for g in data["groups"] for r in g["resources"]] == ["payments-deployment"]
+
+
+# --- moving a service to another team -------------------------------------------------------
+
+
+def move_orders(root: Path, former_teams: bool) -> None:
+    extra = "    formerTeams: [checkout]\n" if former_teams else ""
+    edit_catalog(root, "  - name: orders\n    team: checkout\n", f"  - name: orders\n    team: fulfillment\n{extra}")
+
+
+def test_moving_a_service_with_former_teams_keeps_its_secret(repo):
+    """The team is part of a secret's name: formerTeams keeps the name, so the secret (and its value)
+    is updated in place (its tags), never replaced."""
+    move_orders(repo, former_teams=True)
+    data = render_json.as_json(report_for(repo))
+    resources = {r["name"]: r for g in data["groups"] for r in g["resources"]}
+    secret = resources["paved-secrets-orders-db-password"]
+    assert secret["op"] == "update" and not secret["replaceReasons"] and not secret["dataLoss"], secret
+    assert {c["path"].split(".")[0] for c in secret["changes"]} == {"tags"}
+    assert "paved-secrets-orders-db-password-rotation" not in resources  # unchanged
+    assert not any(r["op"] == "replace" and r["type"].startswith("aws:secretsmanager") for r in resources.values())
+    assert data["summary"]["dataLossRisks"] == 0
+
+
+def test_moving_a_service_without_former_teams_replaces_its_secret(repo):
+    move_orders(repo, former_teams=False)
+    data = render_json.as_json(report_for(repo))
+    secret = next(r for g in data["groups"] for r in g["resources"] if r["name"] == "paved-secrets-orders-db-password")
+    assert secret["op"] == "replace" and "name" in secret["replaceReasons"] and secret["dataLoss"]

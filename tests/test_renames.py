@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, copy_project
 from paved import plan
 from paved.cli import main
@@ -41,3 +43,34 @@ def test_former_name_must_not_be_a_current_service(tmp_path, capsys):
     assert main(["validate", "--catalog", str(root / "services_catalog.yaml")]) == 1
     err = capsys.readouterr().err
     assert "services[orders-v2].formerNames[0]" in err and "'payments' is the name of a current service" in err
+
+
+def _moved(tmp_path: Path, entry: str) -> Path:
+    root = copy_project(tmp_path)
+    text = (ROOT / "services_catalog.yaml").read_text()
+    (root / "services_catalog.yaml").write_text(text.replace("  - name: orders\n    team: checkout\n", entry))
+    return root
+
+
+def test_a_moved_service_files_its_secrets_under_its_first_team(tmp_path):
+    root = _moved(tmp_path, "  - name: orders\n    team: fulfillment\n    formerTeams: [checkout]\n")
+    doc, _ = plan.build("dev", root / "services_catalog.yaml", root)
+    names = {r["inputs"]["name"] for r in doc["resources"] if r["type"] == "aws:secretsmanager/secret:Secret"
+             and r["service"] == "orders"}
+    assert names == {"dev/checkout/orders/db-password"}
+    es = next(r for r in doc["resources"] if r["type"].endswith(":ExternalSecret") and r["service"] == "orders")
+    assert es["inputs"]["metadata"]["namespace"] == "fulfillment"
+    assert es["inputs"]["spec"]["data"][0]["remoteRef"]["key"] == "dev/checkout/orders/db-password"
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ("  - name: orders\n    team: checkout\n    formerTeams: [checkout]\n", "'checkout' is the service's current team"),
+    ("  - name: orders\n    team: fulfillment\n    formerTeams: [checkout, checkout]\n", "team 'checkout' is listed twice"),
+    ("  - name: orders\n    team: fulfillment\n    formerTeams: [Checkout]\n", "formerTeams[0]"),
+])
+def test_former_teams_are_validated(tmp_path, capsys, entry, message):
+    root = _moved(tmp_path, entry)
+    assert main(["validate", "--catalog", str(root / "services_catalog.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "services[orders].formerTeams" in err and message in err and "Traceback" not in err
+    assert "services_catalog.yaml:" in err  # file and line

@@ -209,22 +209,50 @@ def test_status_created_without_value(sm, capsys, monkeypatch):
     assert doc["stack"] == STACK and doc["region"] == REGION
     row = next(r for r in doc["secrets"] if r["name"] == "dev/checkout/payments/provider-api-key")
     assert row["exists"] is True and row["hasValue"] is False and row["lastChanged"]
-    assert set(row) == {"service", "secret", "name", "region", "exists", "hasValue", "lastChanged", "deletionDate"}
+    assert set(row) == {"service", "secret", "name", "region", "exists", "hasValue", "lastChanged", "deletionDate",
+                        "rotation"}
+    assert row["rotation"] == "third-party"
+    assert next(r for r in doc["secrets"] if r["name"] == "dev/checkout/orders/db-password")["rotation"] == "managed"
+
+
+def _rotation(service: str, secret: str) -> str:
+    from paved.engine import load_inputs
+
+    _, catalog = load_inputs(ROOT, STACK, CATALOG)
+    return next(s.rotation for s in catalog.service(service).secrets if s.name == secret)
 
 
 def test_require_values_is_the_deploy_gate(sm, capsys, monkeypatch):
-    """Pods mount their secrets: a stack whose secrets are missing or empty must not deploy."""
-    _create_like_pulumi(sm, ("orders", "db-password"))
+    """Pods mount their secrets: a stack whose third-party secrets are missing or empty must not deploy."""
+    _create_like_pulumi(sm, ("payments", "provider-api-key"))
     assert run_cli(["secrets", "status", "--stack", STACK, "--require-values"], monkeypatch) == 1
     err = capsys.readouterr().err
-    assert "dev/checkout/orders/db-password has no value; then: paved secrets put --stack dev orders db-password" in err
-    assert "dev/checkout/payments/provider-api-key is not created yet" in err
+    assert ("dev/checkout/payments/provider-api-key has no value; then: paved secrets put --stack dev payments "
+            "provider-api-key") in err
+    assert "dev/engagement/notifications/smtp-password is not created yet" in err
     for service, secret, name in _declared():
-        if name != "dev/checkout/orders/db-password":
+        if name != "dev/checkout/payments/provider-api-key":
             _create_like_pulumi(sm, (service, secret))
-        sm.put_secret_value(SecretId=name, SecretString="x")
+        if _rotation(service, secret) == "third-party":
+            sm.put_secret_value(SecretId=name, SecretString="x")
     assert run_cli(["secrets", "status", "--stack", STACK, "--require-values"], monkeypatch) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_require_values_never_waits_for_managed_secrets(sm, capsys, monkeypatch):
+    """A managed secret gets its first value from the cluster during the deploy (a PushSecret of a
+    generated password): the gate before the deploy must not wait for it, empty or not yet created."""
+    managed = [(svc, sec, name) for svc, sec, name in _declared() if _rotation(svc, sec) == "managed"]
+    assert managed
+    for service, secret, name in _declared():
+        if _rotation(service, secret) == "third-party":
+            _create_like_pulumi(sm, (service, secret))
+            sm.put_secret_value(SecretId=name, SecretString="x")
+    _create_like_pulumi(sm, managed[0][:2])  # one created and empty, the others not created yet
+    assert run_cli(["secrets", "status", "--stack", STACK, "--require-values"], monkeypatch) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert "managed without a value yet: the cluster generates it on deploy" in captured.out
 
 
 def test_status_never_reads_a_value(aws):
@@ -271,8 +299,8 @@ def test_status_shows_scheduled_deletion(sm, capsys, monkeypatch):
 
 
 def test_put_stores_stdin_then_status_has_value(sm, capsys, monkeypatch):
-    (name,) = _create_like_pulumi(sm, ("orders", "db-password"))
-    code = run_cli(["secrets", "put", "--stack", STACK, "orders", "db-password"], monkeypatch, _pipe(VALUE + "\n"))
+    (name,) = _create_like_pulumi(sm, ("payments", "provider-api-key"))
+    code = run_cli(["secrets", "put", "--stack", STACK, "payments", "provider-api-key"], monkeypatch, _pipe(VALUE + "\n"))
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"stored a new value for {name} in {REGION} (AWSCURRENT, version " in captured.out
@@ -299,36 +327,36 @@ def test_put_stores_stdin_then_status_has_value(sm, capsys, monkeypatch):
     ],
 )
 def test_put_strips_exactly_one_trailing_newline(sm, stdin, stored):
-    (name,) = _create_like_pulumi(sm, ("analytics", "warehouse-password"))
-    secrets_cmd.put(ROOT, STACK, CATALOG, "analytics", "warehouse-password", _pipe(stdin))
+    (name,) = _create_like_pulumi(sm, ("payments", "provider-api-key"))
+    secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe(stdin))
     assert sm.get_secret_value(SecretId=name)["SecretString"] == stored
 
 
 def test_put_replaces_the_current_value(sm):
-    (name,) = _create_like_pulumi(sm, ("orders", "db-password"))
-    first = secrets_cmd.put(ROOT, STACK, CATALOG, "orders", "db-password", _pipe("one\n"))
-    second = secrets_cmd.put(ROOT, STACK, CATALOG, "orders", "db-password", _pipe("two\n"))
+    (name,) = _create_like_pulumi(sm, ("payments", "provider-api-key"))
+    first = secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe("one\n"))
+    second = secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe("two\n"))
     assert first.version_id != second.version_id
     assert sm.get_secret_value(SecretId=name)["SecretString"] == "two"
 
 
 @pytest.mark.parametrize("stdin", ["", "\n"])
 def test_put_refuses_an_empty_value(sm, capsys, monkeypatch, stdin):
-    (name,) = _create_like_pulumi(sm, ("orders", "db-password"))
-    assert run_cli(["secrets", "put", "--stack", STACK, "orders", "db-password"], monkeypatch, _pipe(stdin)) == 1
+    (name,) = _create_like_pulumi(sm, ("payments", "provider-api-key"))
+    assert run_cli(["secrets", "put", "--stack", STACK, "payments", "provider-api-key"], monkeypatch, _pipe(stdin)) == 1
     line = _single_error_line(capsys.readouterr().err)
     assert "empty value" in line and name in line and "nothing stored" in line
     assert "VersionIdsToStages" not in sm.describe_secret(SecretId=name)
 
 
 def test_put_refuses_non_utf8_and_oversized_values(sm):
-    _create_like_pulumi(sm, ("orders", "db-password"))
+    _create_like_pulumi(sm, ("payments", "provider-api-key"))
     with pytest.raises(PavedError, match="not UTF-8 text"):
-        secrets_cmd.put(ROOT, STACK, CATALOG, "orders", "db-password", _pipe(b"\xff\xfe secret"))
+        secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe(b"\xff\xfe secret"))
     with pytest.raises(PavedError, match="longer than Secrets Manager's limit of 65536 bytes"):
-        secrets_cmd.put(ROOT, STACK, CATALOG, "orders", "db-password", _pipe("x" * 65537 + "\n"))
+        secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe("x" * 65537 + "\n"))
     # Exactly at the limit, plus the newline: accepted.
-    secrets_cmd.put(ROOT, STACK, CATALOG, "orders", "db-password", _pipe("x" * 65536 + "\n"))
+    secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe("x" * 65536 + "\n"))
 
 
 def test_put_from_a_terminal_uses_getpass(sm, monkeypatch):
@@ -459,7 +487,7 @@ def test_rejected_credentials(aws):
 def test_put_failure_never_carries_the_value(aws, capsys):
     """Even if AWS's message were to quote the input, the error text does not."""
     client, stub = _stubbed()
-    name = _name("orders", "db-password")
+    name = _name("payments", "provider-api-key")
     stub.add_response("describe_secret", {"Name": name, "ARN": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}-AbCdEf"})
     stub.add_client_error(
         "put_secret_value",
@@ -468,10 +496,34 @@ def test_put_failure_never_carries_the_value(aws, capsys):
         http_status_code=400,
     )
     with stub, pytest.raises(PavedError) as exc:
-        secrets_cmd.put(ROOT, STACK, CATALOG, "orders", "db-password", _pipe(VALUE + "\n"), client=client)
+        secrets_cmd.put(ROOT, STACK, CATALOG, "payments", "provider-api-key", _pipe(VALUE + "\n"), client=client)
     message = str(exc.value)
     assert message.startswith(f"access denied: cannot store a value in secret {name} (us-east-1): Access to KMS is not allowed")
     assert VALUE not in message and "[value hidden]" in message
     assert exc.value.__cause__ is None and exc.value.__suppress_context__
     captured = capsys.readouterr()
     assert VALUE not in captured.out + captured.err
+
+
+# ----------------------------------------------------------------------------- put on a managed secret
+
+
+@pytest.mark.parametrize("stdin", ["plain-password\n", '["password"]', '{"pass": "x"}', '{"password": 12}',
+                                   '{"password": ""}', '{"password": "x"'])
+def test_put_on_a_managed_secret_needs_json_with_a_password(sm, capsys, monkeypatch, stdin):
+    """The rotation Lambda (AWS's templates) parses a managed secret as JSON, and its ExternalSecret
+    reads `password`: anything else would break rotation or the service; refused, nothing stored."""
+    (name,) = _create_like_pulumi(sm, ("orders", "db-password"))
+    assert run_cli(["secrets", "put", "--stack", STACK, "orders", "db-password"], monkeypatch, _pipe(stdin)) == 1
+    line = _single_error_line(capsys.readouterr().err)
+    assert f"{name} is a platform-managed secret (rotation: managed)" in line
+    assert 'JSON object with a non-empty string "password" key' in line and "nothing stored" in line
+    assert stdin.strip() not in line  # the input is described, never repeated
+    assert not sm.describe_secret(SecretId=name).get("VersionIdsToStages")
+
+
+def test_put_on_a_managed_secret_stores_its_json(sm, capsys, monkeypatch):
+    (name,) = _create_like_pulumi(sm, ("orders", "db-password"))
+    value = '{"password": "' + "s3cr3t-" * 4 + '", "username": "orders"}'
+    assert run_cli(["secrets", "put", "--stack", STACK, "orders", "db-password"], monkeypatch, _pipe(value + "\n")) == 0
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == value

@@ -175,3 +175,43 @@ def test_peers_are_derived_from_calls():
     callers, callees = peers(catalog, "orders")
     assert callers == (Peer("checkout", "shipping", 8080),)
     assert callees == (Peer("checkout", "inventory", 9090),)
+
+
+# --- secrets: pure builders -----------------------------------------------------------------
+
+
+def test_team_secret_statements_write_only_managed_secrets():
+    from components.addons.external_secrets import team_statements
+
+    read = ["arn:aws:secretsmanager:us-east-1:123456789012:secret:dev/t/a/x-AbCdEf",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:dev/t/b/y-AbCdEf"]
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234"
+    only_read = {st["Sid"]: st for st in team_statements(read, [], key, "us-east-1")}
+    assert set(only_read) == {"ReadTeamSecrets", "DecryptTeamSecrets"}
+    assert only_read["DecryptTeamSecrets"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    both = {st["Sid"]: st for st in team_statements(read, read[:1], key, "us-east-1")}
+    assert both["WriteFirstValueOfManagedSecrets"]["Resource"] == read[:1]
+    assert both["EncryptManagedSecrets"]["Condition"] == only_read["DecryptTeamSecrets"]["Condition"]
+    for st in both.values():
+        assert "*" not in str(st["Action"]) + str(st["Resource"])
+
+
+def test_grafana_and_managed_secrets_share_one_password_definition():
+    import inspect
+
+    from components.addons import external_secrets, prometheus
+
+    assert "password_generator(" in inspect.getsource(prometheus.KubePrometheusStack.deploy)
+    assert not [n for n in dir(prometheus) if n.endswith("password_spec")]
+    assert external_secrets.password_spec()["symbols"] == 0  # nothing to escape in a DSN or a shell
+
+
+def test_push_secret_never_overwrites_and_writes_json_with_the_key():
+    from components.addons.external_secrets import push_secret_spec
+
+    spec = push_secret_spec("aws-secrets-manager", "paved-password", "dev/t/a/x", "password")
+    assert spec["updatePolicy"] == "IfNotExists" and spec["deletionPolicy"] == "None"
+    (data,) = spec["data"]
+    assert data["match"]["remoteRef"] == {"remoteKey": "dev/t/a/x", "property": "password"}
+    assert data["metadata"]["spec"] == {"secretPushFormat": "string"}

@@ -450,3 +450,25 @@ def test_stack_merge_keys_are_supported(tmp_path):
     text = text.replace("  paved:secrets:\n", "  x-unused:\n    <<: *kafka\n  paved:secrets:\n")
     root = make_root(tmp_path, {"dev": text})
     assert load_stack(root, "dev") == DEV_SETTINGS
+
+
+LAMBDA = "    rotationLambdaArn: arn:aws:lambda:us-east-1:123456789012:function:rotate"
+
+
+def test_a_rotation_lambda_needs_its_role(tmp_path):
+    """The rotation function's role gets a grant on the customer-managed secrets key; without the
+    setting it could not read the secrets it rotates."""
+    text = mutate("    recoveryWindowDays: 7", f"    recoveryWindowDays: 7\n{LAMBDA}")
+    issue = only(problems(tmp_path, text), "paved:secrets")
+    assert "rotationRoleArn is required with rotationLambdaArn" in issue.message
+    assert issue.line == line_of(text, "  paved:secrets:")
+    role = "    rotationRoleArn: arn:aws:iam::123456789012:role/paved-dev-secret-rotation"
+    root = make_root(tmp_path / "ok", {"dev": mutate("    recoveryWindowDays: 7", f"    recoveryWindowDays: 7\n{LAMBDA}\n{role}")})
+    assert load_stack(root, "dev").secrets.rotation_role_arn.endswith(":role/paved-dev-secret-rotation")
+
+
+def test_rotation_role_must_be_a_role_arn(tmp_path):
+    bad = "    rotationRoleArn: arn:aws:iam::123456789012:user/someone"
+    text = mutate("    recoveryWindowDays: 7", f"    recoveryWindowDays: 7\n{LAMBDA}\n{bad}")
+    issue = only(problems(tmp_path, text), "paved:secrets.rotationRoleArn")
+    assert issue.line == line_of(text, bad.strip())

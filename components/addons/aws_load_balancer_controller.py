@@ -13,6 +13,7 @@ import pulumi
 
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import chart, resources, zone_spread
+from components.identity import role_annotations
 from components.namespace import platform_namespace
 from components.security import RESTRICTED_CONTAINER
 from paved.naming import LOAD_BALANCER_NAMESPACE
@@ -85,10 +86,12 @@ def controller_statements(partition: str, region: str, account: str, vpc_id: str
     ]
 
 
-def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str], vpc_id: pulumi.Input[str]) -> dict:
+def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str], vpc_id: pulumi.Input[str],
+           sa_annotations: dict | None = None) -> dict:
     """Chart values: the cluster and VPC it manages, no WAF or Shield (so no permissions for them);
-    the chart's two replicas spread over zones and kept through a drain by a disruption budget (its
-    webhooks fail closed, so losing both stops every Ingress change)."""
+    the ServiceAccount annotated with its role in IRSA mode; the chart's two replicas spread over
+    zones and kept through a drain by a disruption budget (its webhooks fail closed, so losing
+    both stops every Ingress change)."""
     return {
         "clusterName": cluster_name,
         "region": settings.aws_region,
@@ -96,7 +99,7 @@ def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str
         "topologySpreadConstraints": zone_spread(settings, {
             "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release}),
         "vpcId": vpc_id,
-        "serviceAccount": {"name": SERVICE_ACCOUNT},
+        "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": dict(sa_annotations or {})},
         "webhookBindPort": WEBHOOK_PORT,
         "enableShield": False, "enableWaf": False, "enableWafv2": False,
         # The chart's Service mutator webhook (failurePolicy Fail) intercepts every Service in the
@@ -122,11 +125,13 @@ class AwsLoadBalancerController:
         """Its namespace and identity, then the chart."""
         s = ctx.settings
         assert s.ingress is not None
-        namespace = platform_namespace(f"{ctx.prefix}-ns", ctx.namespace, s, ctx.options(), webhook_port=WEBHOOK_PORT)
+        namespace = platform_namespace(f"{ctx.prefix}-ns", ctx.namespace, s, ctx.options(), webhook_port=WEBHOOK_PORT,
+                                       aws_role=True)
         statements = pulumi.Output.all(self.partition, self.cluster.account_id, self.vpc_id,
                                        self.cluster_security_group_id).apply(
             lambda v: controller_statements(v[0], s.aws_region, v[1], v[2], v[3], s.ingress.certificate_arn))
         identity = self.cluster.identity(f"{ctx.prefix}-identity", ctx, SERVICE_ACCOUNT, extra_statements=statements)
+        annotations = role_annotations(s.cluster.identity, identity.role_arn)
         release = f"{ctx.prefix}-chart"
-        return chart(release, CHART, ctx.namespace, values(s, release, self.cluster.cluster_name, self.vpc_id),
-                     ctx.options(namespace, identity))
+        return chart(release, CHART, ctx.namespace,
+                     values(s, release, self.cluster.cluster_name, self.vpc_id, annotations), ctx.options(namespace, identity))

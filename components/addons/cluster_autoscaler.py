@@ -10,6 +10,7 @@ import pulumi
 
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import chart, operator_replicas, resources, zone_spread
+from components.identity import role_annotations
 from components.security import RESTRICTED_CONTAINER
 from paved.stack import StackSettings
 
@@ -39,9 +40,10 @@ def autoscaler_statements(partition: str, region: str, account: str, cluster_nam
     ]
 
 
-def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str]) -> dict:
+def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str], sa_annotations: dict | None = None) -> dict:
     """Chart values: discover this cluster's node groups by their tags, keep similar groups
-    balanced across zones, the restricted container profile, pinned resources."""
+    balanced across zones, the restricted container profile, pinned resources; the
+    ServiceAccount annotated with its role in IRSA mode."""
     return {
         "autoDiscovery": {"clusterName": cluster_name},
         "awsRegion": settings.aws_region,
@@ -49,7 +51,7 @@ def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str
         "replicaCount": operator_replicas(settings),
         "topologySpreadConstraints": zone_spread(settings, {
             "app.kubernetes.io/name": "aws-cluster-autoscaler", "app.kubernetes.io/instance": release}),
-        "rbac": {"serviceAccount": {"name": SERVICE_ACCOUNT}},
+        "rbac": {"serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": dict(sa_annotations or {})}},
         "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
         "resources": AUTOSCALER_RESOURCES,
         "containerSecurityContext": RESTRICTED_CONTAINER,
@@ -71,4 +73,6 @@ class ClusterAutoscaler:
         identity = self.cluster.identity(f"{ctx.prefix}-cluster-autoscaler-identity", ctx, SERVICE_ACCOUNT,
                                          extra_statements=statements)
         release = f"{ctx.prefix}-cluster-autoscaler"
-        return chart(release, CHART, ctx.namespace, values(s, release, self.cluster.cluster_name), ctx.options(identity))
+        return chart(release, CHART, ctx.namespace,
+                     values(s, release, self.cluster.cluster_name, role_annotations(s.cluster.identity, identity.role_arn)),
+                     ctx.options(identity))

@@ -26,6 +26,7 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.addons import AddOnContext
 from components.addons.chart import SMALL_RESOURCES, chart, resources, zone_spread
+from components.addons.external_secrets import password_generator
 from components.addons.jaeger import JAEGER_QUERY_PORT, JAEGER_SERVICE
 from components.security import RESTRICTED_CONTAINER
 from components.dashboards import (
@@ -190,11 +191,6 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
     }
 
 
-def grafana_password_spec() -> dict:
-    """The ESO Password generator: 32 characters, letters and digits (no symbols to escape)."""
-    return {"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True}
-
-
 def grafana_admin_secret_spec() -> dict:
     """The ExternalSecret writing the generated password into the Secret Grafana reads.
 
@@ -235,10 +231,8 @@ class KubePrometheusStack:
     def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
         """The Grafana password generator and admin ExternalSecret, then the chart."""
         s = ctx.settings
-        generator = k8s.apiextensions.CustomResource(
-            f"{ctx.prefix}-grafana-password", api_version=GENERATORS_API, kind="Password",
-            metadata=ObjectMetaArgs(name=GRAFANA_PASSWORD_GENERATOR, namespace=ctx.namespace),
-            spec=grafana_password_spec(), opts=ctx.options(self.secret_store))
+        generator = password_generator(f"{ctx.prefix}-grafana-password", GRAFANA_PASSWORD_GENERATOR, ctx.namespace,
+                                       ctx.options(self.secret_store))
         admin = k8s.apiextensions.CustomResource(
             f"{ctx.prefix}-grafana-admin", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
             metadata=ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=ctx.namespace),

@@ -377,9 +377,41 @@ def _value_stack(version=True, generator=False):
     return out
 
 
+PUSH_T = "kubernetes:external-secrets.io/v1alpha1:PushSecret"
+
+
+def _push(remote_key="prod/checkout/orders/db-password", generator=True):
+    spec = {"data": [{"match": {"secretKey": "password", "remoteRef": {"remoteKey": remote_key, "property": "password"}}}],
+            "selector": {"generatorRef": {"kind": "Password", "name": "paved-password"}} if generator
+            else {"secret": {"name": "orders-seed"}}}
+    return res(PUSH_T, "orders-db-password-push", {"kind": "PushSecret", "spec": spec})
+
+
 def test_dep_006_passes_secrets_with_a_first_value():
     assert stack(dep_006.RULE, _value_stack()) == []
     assert stack(dep_006.RULE, _value_stack(version=False, generator=True)) == []
+    # A managed secret's first value is generated in the cluster and pushed: no value in Pulumi state.
+    assert stack(dep_006.RULE, [*_value_stack(version=False), _push()]) == []
+
+
+def test_dep_006_a_push_of_another_secret_or_of_no_generator_is_no_first_value():
+    for push in (_push(remote_key="prod/checkout/orders/other"), _push(generator=False)):
+        found = stack(dep_006.RULE, [*_value_stack(version=False), push])
+        assert names(found) == {"orders-es"} and "no PushSecret from a generator" in messages(found)
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_dep_006_names_only_third_party_secrets_on_the_platform(planned_stack, stack_name):
+    """Managed secrets get a generated first value; only the third-party ones need `paved secrets put`."""
+    from test_program import effective_catalog
+
+    plan, _ = planned_stack(stack_name)
+    found = check.run(plan, {}, (dep_006.RULE,))
+    named = {v.message.split("Secrets Manager secret ", 1)[1].split(" ", 1)[0] for v in found}
+    catalog = effective_catalog(stack_name)
+    third_party = {f"{stack_name}/{svc.team}/{svc.name}/{s.name}" for svc in catalog.services for s in svc.secrets
+                   if s.rotation == "third-party"}
+    assert named == third_party and third_party
 
 
 def test_dep_006_names_the_command_that_gives_a_value():
@@ -477,6 +509,17 @@ def test_dep_009_flags_findings_above_low():
     assert "inline policy inline" in resource_violations(dep_009.RULE, "aws:iam/role:Role", inline)[0]
     assert resource_violations(dep_009.RULE, ROLE_POLICY_T, {"policy": json.dumps(bad)},
                                config={"ignoredIssues": ["UNKNOWN_CONDITION_FOR_ACTION"]}) == []
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "prod"])
+def test_dep_009_passes_the_secret_store_policies_and_trusts(planned_stack, stack_name):
+    """The per-team secret roles, their trust in ESO's role and ESO's assume-only policy pass parliament."""
+    plan, _ = planned_stack(stack_name)
+    found = check.run(plan, {}, (dep_009.RULE,))
+    mine = [v.message for v in found if "paved-secrets-" in v.message]
+    assert mine == []
+    names = {r["name"] for r in plan["resources"] if r["type"] in (ROLE_POLICY_T, "aws:iam/role:Role")}
+    assert "paved-secrets-eso-assume-team-roles" in names and "paved-secrets-checkout-policy" in names
 
 
 # --- DEP-010 Kafka idempotent producer ------------------------------------------------------
