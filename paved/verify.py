@@ -1,0 +1,156 @@
+"""``paved verify``: the deploy gate after ``pulumi up``.
+
+Waits (watching Deployments) until every service of the stack is rolled out and healthy,
+then compares the live objects with what ``paved render`` produces, for the fields paved
+sets (drift). A drifted field names the field managers other than Pulumi's
+(``pulumi-kubernetes``, or ``pulumi-kubernetes-<suffix>`` under server-side apply) that own
+it in ``managedFields``: that is who changed it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from paved import status
+from paved.errors import UsageError
+from paved.quantity import parse_quantity
+
+DRIFT_KINDS = ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "Ingress")
+PULUMI_MANAGER = "pulumi-kubernetes"
+
+
+def add_parser(sub: Any, stack_arg: Any, catalog_arg: Any) -> None:
+    """``paved verify``."""
+    p = sub.add_parser("verify", help="deploy gate: wait until the stack is healthy, then check drift",
+                       description="Wait until every catalog service is rolled out and healthy (or --wait passes), "
+                                   "then compare the live objects with the rendered ones for the fields paved "
+                                   "sets. Exit 0 only when healthy and without drift; 1 with each problem named.")
+    stack_arg(p)
+    catalog_arg(p)
+    p.add_argument("--wait", default="0s", metavar="DURATION",
+                   help="how long to wait for health, e.g. 90s, 10m (default: 0s, check once)")
+    status.cluster_args(p)
+
+
+def duration(value: str) -> int:
+    """``10m``, ``90s``, ``1h`` → seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        if value[-1] in units:
+            return int(float(value[:-1]) * units[value[-1]])
+        return int(value)
+    except (ValueError, IndexError):
+        raise UsageError(f"--wait {value!r}: give a duration like 90s, 10m or 1h") from None
+
+
+def _same(want: Any, have: Any) -> bool:
+    if want == have:
+        return True
+    if isinstance(want, (str, int, float)) and isinstance(have, (str, int, float)) and not isinstance(want, bool):
+        try:  # the API server writes quantities canonically: 1000m → 1, 0.5 → 500m
+            return parse_quantity(want) == parse_quantity(have)
+        except (ValueError, ArithmeticError, TypeError):
+            return False
+    return False
+
+
+def diff_fields(want: Any, have: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Fields set in ``want`` whose live value differs: (path, rendered, live). Lists of named
+    items pair by name (containers, ports, env), others by position; fields only the server
+    sets (defaults, status) are not compared."""
+    if isinstance(want, dict):
+        if not isinstance(have, dict):
+            return [(path, want, have)]
+        out = []
+        for k, v in want.items():
+            out += diff_fields(v, have.get(k), f"{path}.{k}" if path else k)
+        return out
+    if isinstance(want, list):
+        if not isinstance(have, list):
+            return [(path, want, have)]
+        if all(isinstance(i, dict) and "name" in i for i in want):
+            live = {i.get("name"): i for i in have if isinstance(i, dict)}
+            return [d for i in want for d in diff_fields(i, live.get(i["name"]), f"{path}[{i['name']}]")]
+        if len(want) != len(have):
+            return [(path, want, have)]
+        return [d for n, (a, b) in enumerate(zip(want, have)) for d in diff_fields(a, b, f"{path}[{n}]")]
+    return [] if _same(want, have) else [(path, want, have)]
+
+
+def managers_of(obj: dict[str, Any], path: str) -> list[str]:
+    """Field managers other than Pulumi's that own the field at ``path`` (or an ancestor) in managedFields."""
+    keys = [f"f:{part.split('[')[0]}" for part in path.split(".")]
+    found = []
+    for mf in obj.get("metadata", {}).get("managedFields") or []:
+        manager = mf.get("manager", "")
+        if manager.startswith(PULUMI_MANAGER):
+            continue
+        node = mf.get("fieldsV1") or {}
+        for key in keys:
+            if key not in node:
+                break
+            node = node[key]
+        else:
+            found.append(manager)
+            continue
+        # A list item (containers[orders]) is keyed k:{"name":...}; owning the list's parent field is enough.
+        if keys and keys[0] in (mf.get("fieldsV1") or {}) and len(keys) > 2 and keys[-1] in str(node):
+            found.append(manager)
+    return sorted(set(found))
+
+
+def drift(cluster: Any, exp: dict[str, Any]) -> list[dict[str, Any]]:
+    """One problem per drifted field of the objects paved renders for the services."""
+    probs = []
+    for entry in exp["services"].values():
+        for want in entry["objects"]:
+            kind = want.get("kind")
+            if kind not in DRIFT_KINDS:
+                continue
+            meta = want["metadata"]
+            live = next((o for o in cluster.list(kind, meta.get("namespace"), want.get("apiVersion"))
+                         if o["metadata"]["name"] == meta["name"]), None)
+            if live is None:
+                continue  # health reports it missing
+            for path, rendered, actual in diff_fields(want.get("spec", {}), live.get("spec", {}), "spec"):
+                who = managers_of(live, path)
+                by = f" (changed by {', '.join(who)})" if who else ""
+                probs.append(status.problem(entry["service"], f"{kind}/{meta['name']}", "Drift",
+                                            f"{path} is {_short(actual)}, paved renders {_short(rendered)}{by}"))
+    return probs
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def run(args: Any, root: Any, catalog: Any) -> int:
+    """``paved verify``: 0 only when every service is healthy and nothing drifted."""
+    budget = duration(args.wait)
+    cluster = status.connect(args, root)
+    exp = status.expected(status.plan_for(args, root, catalog))
+    deadline = time.monotonic() + budget
+    while True:
+        doc = status.collect(cluster, exp, args.stack)
+        waiting = [s for s in doc["services"] if not s["healthy"]]
+        left = deadline - time.monotonic()
+        if doc["healthy"] or left <= 0:
+            break
+        names = ", ".join(f"{s['service']} ({s['rollout']['message'] or s['problems'][0]['reason']})"
+                          for s in waiting) or "platform"
+        print(f"waiting for {len(waiting)} service(s), {int(left)}s left: {names}", file=sys.stderr, flush=True)
+        # Wake on the next Deployment change, or re-read after at most 15 s (pods and HPAs change too).
+        for _ in cluster.watch_deployments(int(min(left, 15))):
+            break
+    problems = [p for s in doc["services"] for p in s["problems"]] + doc["platform"]["problems"]
+    problems += drift(cluster, exp)
+    for p in problems:
+        print(status.problem_line(p))
+    if problems:
+        print(f"paved verify: stack {args.stack} is not as deployed: {len(problems)} problem(s)")
+        return 1
+    print(f"paved verify: stack {args.stack}: {len(doc['services'])} services healthy, no drift")
+    return 0
