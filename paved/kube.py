@@ -89,13 +89,17 @@ class Cluster:
         elif context not in {c.get("name") for c in contexts}:
             raise PavedError(f"{path} has no context named {context!r}: pass one of "
                              f"{', '.join(sorted(c.get('name', '') for c in contexts)) or '(none)'}")
+        from kubernetes import client
+
+        cfg = client.Configuration()
         try:
-            api = config.new_client_from_config(config_file=path, context=context, persist_config=False)
+            config.load_kube_config(config_file=path, context=context, client_configuration=cfg, persist_config=False)
         except ConfigException as exc:
             raise PavedError(f"kubeconfig context {context!r} cannot be used ({exc}): run `{update}`") from None
-        # One try per request: a retry loop would multiply the connect timeout.
-        api.configuration.retries = 0
-        return cls(api, context)
+        # One try per request: urllib3's default retries would multiply the connect timeout.
+        # Set before the ApiClient exists, since its connection pool is built from it.
+        cfg.retries = 0
+        return cls(client.ApiClient(configuration=cfg), context)
 
     # -- reading ---------------------------------------------------------------------------------
 

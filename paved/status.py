@@ -368,7 +368,9 @@ def connect(args: argparse.Namespace, root: Any) -> Any:
     from paved.stack import load_stack
 
     settings = load_stack(root, args.stack)
-    return Cluster.connect(settings.cluster_name, settings.aws_region, args.context, args.kubeconfig)
+    cluster = Cluster.connect(settings.cluster_name, settings.aws_region, args.context, args.kubeconfig)
+    cluster.groups()  # discovery first: an unreachable API or bad credentials fail before the plan
+    return cluster
 
 
 def plan_for(args: argparse.Namespace, root: Any, catalog: Any) -> dict[str, Any]:
