@@ -181,9 +181,11 @@ def pod_summary(pods: list[dict[str, Any]]) -> dict[str, Any]:
                     continue
                 r = WORST_STATES.index(reason) if reason in WORST_STATES else len(WORST_STATES)
                 if r < rank:
-                    rank, worst, where = r, reason, f"pod {pod['metadata']['name']} container {cs.get('name')}"
-                    if reason == waiting.get("reason") and waiting.get("message"):
-                        where += f": {waiting['message']}"
+                    rank, worst, where = r, reason, f"Pod/{pod['metadata']['name']} container {cs.get('name')}"
+                    detail = waiting.get("message") if reason == waiting.get("reason") else \
+                        f"last run ended {reason} (exit code {last.get('exitCode', '?')})"
+                    if detail:
+                        where += f": {detail}"
     return {"pods": len(pods), "restarts": restarts, "worstState": worst, "where": where}
 
 
@@ -246,7 +248,8 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
                              "ProgressDeadlineExceeded" if state == "failed" else "RolloutInProgress", message))
     c = row["containers"]
     if c["worstState"]:
-        probs.append(problem(svc, c["where"].split(":")[0], c["worstState"], c["where"]))
+        pod, _, detail = c["where"].partition(" ")
+        probs.append(problem(svc, pod, c["worstState"], f"{detail} ({c['restarts']} restarts)"))
     hpa = row["hpa"]
     if hpa and not hpa["metricsAvailable"]:
         probs.append(problem(svc, f"HorizontalPodAutoscaler/{hpa['name']}", "NoMetrics", hpa["message"]))
@@ -321,7 +324,7 @@ def text(doc: dict[str, Any], tty: bool = False) -> str:
     rows = [head]
     for s in doc["services"]:
         r, hpa, es, pdb = s["replicas"], s["hpa"], s["externalSecret"], s["pdb"]
-        hpa_txt = "-" if hpa is None else (f"{hpa['currentReplicas']}/{hpa['maxReplicas']} "
+        hpa_txt = "-" if hpa is None else (f"{hpa['currentReplicas']} (max {hpa['maxReplicas']}) "
                                             + (", ".join(f"{c} (target {t.split()[-1]})"
                                                          for c, t in zip(hpa["current"], hpa["targets"]))
                                                if hpa["metricsAvailable"] else "no metrics"))

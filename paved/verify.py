@@ -9,6 +9,7 @@ it in ``managedFields``: that is who changed it.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from typing import Any
@@ -79,26 +80,38 @@ def diff_fields(want: Any, have: Any, path: str = "") -> list[tuple[str, Any, An
     return [] if _same(want, have) else [(path, want, have)]
 
 
+def field_keys(path: str) -> list[str]:
+    """A drift path as managedFields (FieldsV1) keys: ``spec.template.spec.containers[orders].image`` →
+    ``f:spec, f:template, f:spec, f:containers, k:{"name":"orders"}, f:image``; a positional item
+    (``[0]``) has no key, so the walk stops at its list."""
+    keys = []
+    for part in path.split("."):
+        name, _, item = part.partition("[")
+        keys.append(f"f:{name}")
+        if item:
+            item = item.rstrip("]")
+            if item.isdigit():
+                return keys
+            keys.append("k:" + json.dumps({"name": item}, separators=(",", ":")))
+    return keys
+
+
 def managers_of(obj: dict[str, Any], path: str) -> list[str]:
-    """Field managers other than Pulumi's that own the field at ``path`` (or an ancestor) in managedFields."""
-    keys = [f"f:{part.split('[')[0]}" for part in path.split(".")]
-    found = []
+    """Field managers other than Pulumi's that own the field at ``path`` in managedFields."""
+    keys = field_keys(path)
+    found = set()
     for mf in obj.get("metadata", {}).get("managedFields") or []:
         manager = mf.get("manager", "")
         if manager.startswith(PULUMI_MANAGER):
             continue
         node = mf.get("fieldsV1") or {}
         for key in keys:
-            if key not in node:
+            if not isinstance(node, dict) or key not in node:
                 break
             node = node[key]
         else:
-            found.append(manager)
-            continue
-        # A list item (containers[orders]) is keyed k:{"name":...}; owning the list's parent field is enough.
-        if keys and keys[0] in (mf.get("fieldsV1") or {}) and len(keys) > 2 and keys[-1] in str(node):
-            found.append(manager)
-    return sorted(set(found))
+            found.add(manager)
+    return sorted(found)
 
 
 def drift(cluster: Any, exp: dict[str, Any]) -> list[dict[str, Any]]:

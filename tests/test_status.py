@@ -93,6 +93,17 @@ def test_text_has_one_row_per_service_and_no_colour_off_a_tty(paved, objects, ca
     assert "\033[" not in out and out.rstrip().endswith("healthy")
 
 
+def test_colour_only_on_a_tty(paved, objects, capsys):
+    paved(objects, "status", "--stack", "dev", "--format", "json")
+    doc = json.loads(capsys.readouterr().out)
+    assert "\033[32m" in status.text(doc, tty=True) and "\033[" not in status.text(doc, tty=False)
+
+
+def test_unknown_service_is_named(paved, objects, capsys):
+    code, _ = paved(objects, "status", "--stack", "dev", "--service", "nope")
+    assert code == 1 and "no catalog service matches" in capsys.readouterr().err
+
+
 def test_service_filter(paved, objects, capsys):
     paved(objects, "status", "--stack", "dev", "--service", "orders", "--format", "json")
     assert [s["service"] for s in json.loads(capsys.readouterr().out)["services"]] == ["orders"]
@@ -142,6 +153,8 @@ def test_unhealthy_states(paved, objects, capsys, scenario, reason):
     assert [p["reason"] for p in by["orders"]["problems"]] == [reason]
     assert by["orders"]["problems"][0]["hint"].startswith("docs/runbooks/")
     assert all(s["healthy"] for name, s in by.items() if name != "orders")
+    if scenario in ("crashloop", "imagepull", "configerror", "oom"):
+        assert by["orders"]["problems"][0]["object"] == f"Pod/{pod['metadata']['name']}"
     if scenario == "crashloop":
         assert by["orders"]["containers"]["restarts"] == 7
         assert by["orders"]["events"][0]["reason"] == "BackOff"
@@ -174,6 +187,20 @@ def test_verify_reports_drifted_image_and_replicas(paved, objects, capsys):
     assert any(ln.startswith("orders: Deployment/orders: Drift: spec.template.spec.containers[orders].image")
                and "kubectl-set" in ln for ln in lines), out
     assert any("HorizontalPodAutoscaler/orders" in ln and "spec.maxReplicas is 9" in ln for ln in lines), out
+
+
+def test_drift_names_only_the_manager_that_owns_the_field():
+    from paved.verify import managers_of
+
+    live = {"metadata": {"managedFields": [
+        {"manager": "pulumi-kubernetes-7f3a1c2e", "fieldsV1": {"f:spec": {"f:maxReplicas": {}}}},
+        {"manager": "kubectl-edit", "fieldsV1": {"f:spec": {"f:maxReplicas": {}}}},
+        {"manager": "kube-controller-manager", "fieldsV1": {"f:status": {"f:currentReplicas": {}}}},
+        {"manager": "kubectl-set", "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+            'k:{"name":"sidecar"}': {"f:image": {}}}}}}}}]}}
+    assert managers_of(live, "spec.maxReplicas") == ["kubectl-edit"]
+    assert managers_of(live, "spec.template.spec.containers[orders].image") == []
+    assert managers_of(live, "spec.template.spec.containers[sidecar].image") == ["kubectl-set"]
 
 
 def test_verify_waits_with_progress_until_the_rollout_completes(paved, objects, capsys):
