@@ -18,7 +18,18 @@ from paved import status
 from paved.errors import UsageError
 from paved.quantity import parse_quantity
 
-DRIFT_KINDS = ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "Ingress")
+# The fields paved sets from the catalog and stack settings, per kind. Not compared: values the
+# offline engine can only invent (env values holding cloud outputs such as Kafka bootstrap
+# brokers; annotations holding ARNs), which would otherwise always read as drift.
+DRIFT_FIELDS = {
+    "Deployment": ("replicas", "template.spec.serviceAccountName", "template.spec.containers"),
+    "HorizontalPodAutoscaler": ("minReplicas", "maxReplicas", "metrics", "scaleTargetRef"),
+    "PodDisruptionBudget": ("minAvailable", "maxUnavailable"),
+    "Service": ("type", "ports"),
+    "Ingress": ("ingressClassName", "rules"),
+}
+CONTAINER_FIELDS = ("name", "image", "resources", "ports", "securityContext")
+DRIFT_KINDS = tuple(DRIFT_FIELDS)
 PULUMI_MANAGER = "pulumi-kubernetes"
 
 
@@ -114,6 +125,25 @@ def managers_of(obj: dict[str, Any], path: str) -> list[str]:
     return sorted(found)
 
 
+def compared(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The part of a rendered ``spec`` that drift compares (DRIFT_FIELDS)."""
+    out: dict[str, Any] = {}
+    for path in DRIFT_FIELDS[kind]:
+        node: Any = spec
+        parts = path.split(".")
+        for part in parts:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            continue
+        if parts[-1] == "containers":
+            node = [{k: c[k] for k in CONTAINER_FIELDS if k in c} for c in node]
+        target = out
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = node
+    return out
+
+
 def drift(cluster: Any, exp: dict[str, Any]) -> list[dict[str, Any]]:
     """One problem per drifted field of the objects paved renders for the services."""
     probs = []
@@ -127,7 +157,7 @@ def drift(cluster: Any, exp: dict[str, Any]) -> list[dict[str, Any]]:
                          if o["metadata"]["name"] == meta["name"]), None)
             if live is None:
                 continue  # health reports it missing
-            for path, rendered, actual in diff_fields(want.get("spec", {}), live.get("spec", {}), "spec"):
+            for path, rendered, actual in diff_fields(compared(kind, want.get("spec") or {}), live.get("spec", {}), "spec"):
                 who = managers_of(live, path)
                 by = f" (changed by {', '.join(who)})" if who else ""
                 probs.append(status.problem(entry["service"], f"{kind}/{meta['name']}", "Drift",
