@@ -127,6 +127,10 @@ def test_unhealthy_states(paved, objects, capsys, scenario, reason):
     pod, dep = _pod(objects), find(objects, "Deployment", "orders")
     cs = pod["status"]["containerStatuses"][0]
     if scenario in ("crashloop", "imagepull", "configerror"):
+        # As the controllers report it: the one pod is not ready, so the Deployment is not available.
+        dep["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=1)
+        dep["status"]["conditions"][0].update(status="False", reason="MinimumReplicasUnavailable",
+                                              message="Deployment does not have minimum availability.")
         cs.update(ready=False, state={"waiting": {"reason": reason, "message": f"{reason} for orders"}}, restartCount=7
                   if scenario == "crashloop" else 0)
         objects.append(event("checkout", "Pod", pod["metadata"]["name"], "BackOff", "Back-off restarting failed container"))
@@ -150,14 +154,28 @@ def test_unhealthy_states(paved, objects, capsys, scenario, reason):
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
     by = {s["service"]: s for s in doc["services"]}
-    assert [p["reason"] for p in by["orders"]["problems"]] == [reason]
-    assert by["orders"]["problems"][0]["hint"].startswith("docs/runbooks/")
+    reasons = [p["reason"] for p in by["orders"]["problems"]]
+    not_available = scenario in ("crashloop", "imagepull", "configerror")
+    assert reasons == (["RolloutInProgress", reason] if not_available else [reason])
+    assert all(p["hint"].startswith("docs/runbooks/") for p in by["orders"]["problems"])
     assert all(s["healthy"] for name, s in by.items() if name != "orders")
     if scenario in ("crashloop", "imagepull", "configerror", "oom"):
-        assert by["orders"]["problems"][0]["object"] == f"Pod/{pod['metadata']['name']}"
+        assert by["orders"]["problems"][-1]["object"] == f"Pod/{pod['metadata']['name']}"
     if scenario == "crashloop":
         assert by["orders"]["containers"]["restarts"] == 7
         assert by["orders"]["events"][0]["reason"] == "BackOff"
+
+
+def test_platform_workload_not_ready_and_crd_missing(paved, objects, capsys):
+    eso = find(objects, "Deployment", "paved-secrets-eso-external-secrets")
+    eso["status"].update(readyReplicas=0, availableReplicas=0)
+    objects.remove(find(objects, "CustomResourceDefinition", "externalsecrets.external-secrets.io"))
+    code, _ = paved(objects, "status", "--stack", "dev", "--format", "json")
+    plat = json.loads(capsys.readouterr().out)["platform"]
+    assert code == 1
+    assert {(p["object"], p["reason"]) for p in plat["problems"]} == {
+        ("Deployment/paved-secrets-eso-external-secrets", "NotReady"),
+        ("CustomResourceDefinition/externalsecrets.external-secrets.io", "CrdMissing")}
 
 
 def test_runbook_hints_point_at_files():
