@@ -126,6 +126,8 @@ class Cluster:
             raise self._api_error(exc, path) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             reason = getattr(exc, "reason", None) or exc
+            # urllib3 puts the connection object first and the sentence last.
+            reason = reason.args[-1] if getattr(reason, "args", None) else reason
             raise PavedError(f"cannot reach the Kubernetes API at {self.server} (context {self.context}): {reason}; "
                              "run from a network that reaches the cluster endpoint (the deploy runner in its VPC) "
                              "or check the endpoint's allowed CIDRs") from None

@@ -317,3 +317,35 @@ def test_verify_unreachable_api_exits_1_fast(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the Kubernetes API at http://127.0.0.1" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_connect_timeout_is_bounded(tmp_path, monkeypatch, capsys):
+    """A server whose accept queue is full never completes the TCP handshake, like an endpoint
+    behind a firewall that drops packets: the connect timeout ends the wait."""
+    import socket
+
+    from paved.kube import TIMEOUT
+
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(0)
+        port = srv.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", port))
+            except BlockingIOError:
+                pass
+            fillers.append(c)
+        time.sleep(0.2)
+        monkeypatch.setenv("KUBECONFIG", kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{port}"))
+        start = time.monotonic()
+        code = cli.main(["status", "--stack", "dev"])
+        took = time.monotonic() - start
+        for c in fillers:
+            c.close()
+    err = capsys.readouterr().err
+    assert code == 1 and took < TIMEOUT[0] + 5, took
+    assert f"timed out. (connect timeout={TIMEOUT[0]})" in err and len(err.strip().splitlines()) == 1, err
