@@ -29,6 +29,9 @@ HINTS = {
     "ErrImagePull": f"{RUNBOOKS}/rollout.md: the image tag must exist in ECR and the node role may pull it",
     "CreateContainerConfigError": f"{RUNBOOKS}/rollout.md: a Secret or ConfigMap the pod reads is missing "
                                   "(check the ExternalSecret)",
+    "CreateContainerError": f"{RUNBOOKS}/rollout.md: `kubectl describe pod`: the runtime could not create the container",
+    "InvalidImageName": f"{RUNBOOKS}/rollout.md: fix the service's `image` in the catalog",
+    "RunContainerError": f"{RUNBOOKS}/rollout.md: `kubectl describe pod`: the container's command failed to start",
     "ProgressDeadlineExceeded": f"{RUNBOOKS}/rollout.md: the rollout stalled; see the pods' states and events",
     "RolloutInProgress": f"{RUNBOOKS}/rollout.md: wait (`paved verify --wait 10m`) or look at the new pods",
     "NoMetrics": f"{RUNBOOKS}/autoscaler-at-max.md: metrics-server must be running (platform section) and "
@@ -106,6 +109,7 @@ def _chart_of(r: dict[str, Any], by_urn: dict[str, Any]) -> str:
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """The first object of ``kind`` (a service has at most one of each kind paved reads)."""
     return next((o for o in objects if o.get("kind") == kind), None)
 
 
@@ -160,6 +164,7 @@ def _metric(m: dict[str, Any], which: str) -> str:
 
 
 def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any] | None:
+    """An object's condition of type ``kind`` (``ready`` None when the controller has not set it)."""
     if obj is None:
         return None
     c = next((c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") == kind), {})
@@ -189,10 +194,17 @@ def pod_summary(pods: list[dict[str, Any]]) -> dict[str, Any]:
     return {"pods": len(pods), "restarts": restarts, "worstState": worst, "where": where}
 
 
-def warning_events(events: list[dict[str, Any]], names: set[str]) -> list[dict[str, Any]]:
-    """The most recent warning events about the service's objects and pods."""
-    picked = [e for e in events if e.get("type") == "Warning"
-              and any((e.get("involvedObject") or {}).get("name", "").startswith(n) for n in names)]
+def warning_events(events: list[dict[str, Any]], names: set[str], deployment: str | None = None) -> list[dict[str, Any]]:
+    """The most recent warning events about the service's objects, its pods (``names``) and
+    its Deployment's ReplicaSets (``<deployment>-<pod-template-hash>``)."""
+    import re
+
+    rs = re.compile(rf"^{re.escape(deployment)}-[a-z0-9]{{5,10}}$") if deployment else None
+
+    def ours(name: str) -> bool:
+        return name in names or bool(rs and rs.match(name))
+
+    picked = [e for e in events if e.get("type") == "Warning" and ours((e.get("involvedObject") or {}).get("name", ""))]
     picked.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "", reverse=True)
     return [{"object": f"{e['involvedObject'].get('kind')}/{e['involvedObject'].get('name')}",
              "reason": e.get("reason", ""), "message": e.get("message", ""), "count": e.get("count", 1),
@@ -237,7 +249,8 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
                  "disruptionsAllowed": live["PodDisruptionBudget"].get("status", {}).get("disruptionsAllowed", 0)}
                 if live.get("PodDisruptionBudget") else None),
         "containers": pod_summary(pods),
-        "events": warning_events(events, {o["metadata"]["name"] for o in objs}),
+        "events": warning_events(events, {o["metadata"]["name"] for o in objs + pods},
+                                 dep_m["metadata"]["name"] if dep_m else None),
         "ingress": _ingress(live.get("Ingress")) if of_kind(objs, "Ingress") else None,
     }
     svc = entry["service"]

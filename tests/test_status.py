@@ -104,9 +104,20 @@ def test_unknown_service_is_named(paved, objects, capsys):
     assert code == 1 and "no catalog service matches" in capsys.readouterr().err
 
 
-def test_service_filter(paved, objects, capsys):
+def test_service_and_team_filters(paved, objects, capsys):
     paved(objects, "status", "--stack", "dev", "--service", "orders", "--format", "json")
     assert [s["service"] for s in json.loads(capsys.readouterr().out)["services"]] == ["orders"]
+    paved(objects, "status", "--stack", "dev", "--team", "checkout", "--format", "json")
+    assert [s["service"] for s in json.loads(capsys.readouterr().out)["services"]] == ["orders", "payments"]
+
+
+def test_events_are_the_services_own():
+    events = [event("checkout", "Pod", "orders-7d9f8c6b5-ax1", "BackOff", "a"),
+              event("checkout", "ReplicaSet", "orders-7d9f8c6b5", "FailedCreate", "b"),
+              event("checkout", "Pod", "orders-api-5c6d7e8f9-bx2", "BackOff", "another service's pod"),
+              {**event("checkout", "Pod", "orders-7d9f8c6b5-ax1", "Pulled", "c"), "type": "Normal"}]
+    got = status.warning_events(events, {"orders", "orders-7d9f8c6b5-ax1"}, "orders")
+    assert sorted(e["reason"] for e in got) == ["BackOff", "FailedCreate"]
 
 
 def _pod(objects, name="orders"):
