@@ -154,19 +154,28 @@ class Cluster:
                             for g in doc.get("groups", [])}
         return self._groups
 
-    def list(self, kind: str, namespace: str | None = None, api_version: str | None = None,
-             selector: str | None = None) -> list[dict[str, Any]]:
-        """Objects of ``kind`` (in ``namespace``, or cluster-wide); [] when the server does not serve the kind."""
+    def _path(self, kind: str, namespace: str | None, api_version: str | None) -> str | None:
         group, plural = PLURALS[kind]
         version = api_version.rpartition("/")[2] if api_version else DEFAULT_VERSIONS.get(group)
         if version is None:
             version = self.groups().get(group)
             if version is None:
-                return []
+                return None
         base = f"/api/{version}" if not group else f"/apis/{group}/{version}"
-        path = f"{base}/namespaces/{namespace}/{plural}" if namespace else f"{base}/{plural}"
-        doc = self.get(path, {"labelSelector": selector} if selector else None)
+        return f"{base}/namespaces/{namespace}/{plural}" if namespace else f"{base}/{plural}"
+
+    def list(self, kind: str, namespace: str | None = None, api_version: str | None = None,
+             selector: str | None = None) -> list[dict[str, Any]]:
+        """Objects of ``kind`` (in ``namespace``, or cluster-wide); [] when the server does not serve the kind."""
+        path = self._path(kind, namespace, api_version)
+        doc = self.get(path, {"labelSelector": selector} if selector else None) if path else None
         return list((doc or {}).get("items") or [])
+
+    def read(self, kind: str, name: str, namespace: str | None = None,
+             api_version: str | None = None) -> dict[str, Any] | None:
+        """One object by name; None when it (or its kind) is not in the cluster."""
+        path = self._path(kind, namespace, api_version)
+        return self.get(f"{path}/{name}") if path else None
 
     def watch_deployments(self, seconds: int) -> Iterator[dict[str, Any]]:
         """Deployment changes anywhere in the cluster for up to ``seconds`` (the API's watch):

@@ -227,8 +227,7 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
         if want is None:
             continue
         name = want["metadata"]["name"]
-        live[kind] = next((o for o in cluster.list(kind, ns, want.get("apiVersion"))
-                           if o["metadata"]["name"] == name), None)
+        live[kind] = cluster.read(kind, name, ns, want.get("apiVersion"))
         if live[kind] is None:
             live[kind + "/missing"] = name
     dep = live.get("Deployment")
@@ -289,7 +288,7 @@ def platform_status(cluster: Any, exp: dict[str, Any]) -> dict[str, Any]:
         workloads = []
         for obj in objs:
             kind, name, ns = obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace")
-            live = next((o for o in cluster.list(kind, ns, obj.get("apiVersion")) if o["metadata"]["name"] == name), None)
+            live = cluster.read(kind, name, ns, obj.get("apiVersion"))
             ready, want = _workload_ready(kind, live)
             workloads.append({"kind": kind, "name": name, "namespace": ns, "ready": ready, "summary": want})
             if not ready:

@@ -153,8 +153,7 @@ def drift(cluster: Any, exp: dict[str, Any]) -> list[dict[str, Any]]:
             if kind not in DRIFT_KINDS:
                 continue
             meta = want["metadata"]
-            live = next((o for o in cluster.list(kind, meta.get("namespace"), want.get("apiVersion"))
-                         if o["metadata"]["name"] == meta["name"]), None)
+            live = cluster.read(kind, meta["name"], meta.get("namespace"), want.get("apiVersion"))
             if live is None:
                 continue  # health reports it missing
             for path, rendered, actual in diff_fields(compared(kind, want.get("spec") or {}), live.get("spec", {}), "spec"):

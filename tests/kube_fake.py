@@ -1,8 +1,8 @@
 """A small Kubernetes-API-speaking HTTP server on 127.0.0.1, for testing ``paved status`` and
 ``paved verify`` with the real ``kubernetes`` client. No kube-apiserver can be installed here.
 
-It serves discovery (``/api``, ``/apis``, ``/apis/<group>``, group versions), list of any kind
-it holds (namespaced and cluster-wide, with equality label selectors), watch (one event per
+It serves discovery (``/api``, ``/apis``, ``/apis/<group>``, group versions), get by name and
+list of any kind it holds (namespaced and cluster-wide, with equality label selectors), watch (one event per
 held object, after ``on_watch`` has had its say), bearer-token auth (401) and per-path 403.
 
 The objects come from paved's own plan (``live_objects``): each rendered manifest, with the
@@ -63,8 +63,8 @@ class FakeKube:
         out.setdefault("apps", set()).add("v1")
         return out
 
-    def select(self, path: str) -> tuple[str, list[dict[str, Any]]] | None:
-        """(kind, objects) a list path names, or None when the path is not a list of a held kind."""
+    def select(self, path: str) -> tuple[str, list[dict[str, Any]], str | None] | None:
+        """(kind, objects, name) a list or get path names, or None when the path names no held kind."""
         parts = path.strip("/").split("/")
         if parts[0] == "api":
             group, version, rest = "", parts[1], parts[2:]
@@ -72,9 +72,11 @@ class FakeKube:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
             return None
-        ns = None
-        if len(rest) == 3 and rest[0] == "namespaces":
+        ns = name = None
+        if len(rest) in (3, 4) and rest[0] == "namespaces":
             ns, rest = rest[1], rest[2:]
+        if len(rest) == 2:
+            rest, name = rest[:1], rest[1]
         if len(rest) != 1:
             return None
         kind = next((k for k, p in PLURALS.items() if p == rest[0]), None)
@@ -82,7 +84,8 @@ class FakeKube:
             return None
         api_version = f"{group}/{version}" if group else version
         return kind, [o for o in self.objects if o["kind"] == kind and o["apiVersion"] == api_version
-                      and (ns is None or o["metadata"].get("namespace") == ns)]
+                      and (ns is None or o["metadata"].get("namespace") == ns)
+                      and (name is None or o["metadata"]["name"] == name)], name
 
 
 def _matches(obj: dict[str, Any], selector: str | None) -> bool:
@@ -144,7 +147,11 @@ def _handler(kube: FakeKube) -> type[BaseHTTPRequestHandler]:
                         kube.on_watch(kube)
                     found = kube.select(url.path)
                     return self._watch(found[1])
-                kind, items = found
+                kind, items, name = found
+                if name is not None:  # get
+                    if not items:
+                        return self._status(404, "NotFound", f'{PLURALS[kind]} "{name}" not found')
+                    return self._send(200, items[0])
                 items = [o for o in items if _matches(o, query.get("labelSelector"))]
                 self._send(200, {"kind": f"{kind}List", "apiVersion": items[0]["apiVersion"] if items else "v1",
                                  "metadata": {"resourceVersion": "1000"}, "items": items})

@@ -189,6 +189,15 @@ def test_platform_workload_not_ready_and_crd_missing(paved, objects, capsys):
         ("CustomResourceDefinition/externalsecrets.external-secrets.io", "CrdMissing")}
 
 
+def test_missing_object_is_named(paved, objects, capsys):
+    objects.remove(find(objects, "HorizontalPodAutoscaler", "orders"))
+    code, kube = paved(objects, "status", "--stack", "dev", "--service", "orders", "--format", "json")
+    (orders,) = json.loads(capsys.readouterr().out)["services"]
+    assert code == 1 and orders["hpa"] is None
+    assert [(p["object"], p["reason"]) for p in orders["problems"]] == [("HorizontalPodAutoscaler/orders", "Missing")]
+    assert "/apis/autoscaling/v2/namespaces/checkout/horizontalpodautoscalers/orders" in kube.requests  # a get
+
+
 def test_runbook_hints_point_at_files():
     for hint in status.HINTS.values():
         assert (ROOT / hint.split(":")[0].split(" ")[0]).is_file(), hint
