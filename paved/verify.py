@@ -23,6 +23,8 @@ from paved.quantity import parse_quantity
 # brokers; annotations holding ARNs), which would otherwise always read as drift.
 DRIFT_FIELDS = {
     "Deployment": ("replicas", "template.spec.serviceAccountName", "template.spec.containers"),
+    "StatefulSet": ("replicas", "template.spec.serviceAccountName", "template.spec.containers"),
+    "DaemonSet": ("template.spec.serviceAccountName", "template.spec.containers"),
     "HorizontalPodAutoscaler": ("minReplicas", "maxReplicas", "metrics", "scaleTargetRef"),
     "PodDisruptionBudget": ("minAvailable", "maxUnavailable"),
     "Service": ("type", "ports"),
@@ -145,22 +147,24 @@ def compared(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def drift(cluster: Any, exp: dict[str, Any]) -> list[dict[str, Any]]:
-    """One problem per drifted field of the objects paved renders for the services."""
+    """One problem per drifted field of the objects paved renders: the services', and the
+    platform charts' workloads (service None)."""
     probs = []
-    for entry in exp["services"].values():
-        for want in entry["objects"]:
-            kind = want.get("kind")
-            if kind not in DRIFT_KINDS:
-                continue
-            meta = want["metadata"]
-            live = cluster.read(kind, meta["name"], meta.get("namespace"), want.get("apiVersion"))
-            if live is None:
-                continue  # health reports it missing
-            for path, rendered, actual in diff_fields(compared(kind, want.get("spec") or {}), live.get("spec", {}), "spec"):
-                who = managers_of(live, path)
-                by = f" (changed by {', '.join(who)})" if who else ""
-                probs.append(status.problem(entry["service"], f"{kind}/{meta['name']}", "Drift",
-                                            f"{path} is {_short(actual)}, paved renders {_short(rendered)}{by}"))
+    owned = [(e["service"], o) for e in exp["services"].values() for o in e["objects"]]
+    owned += [(None, o) for objs in exp["platform"].values() for o in objs]
+    for service, want in owned:
+        kind = want.get("kind")
+        if kind not in DRIFT_KINDS:
+            continue
+        meta = want["metadata"]
+        live = cluster.read(kind, meta["name"], meta.get("namespace"), want.get("apiVersion"))
+        if live is None:
+            continue  # health reports it missing
+        for path, rendered, actual in diff_fields(compared(kind, want.get("spec") or {}), live.get("spec", {}), "spec"):
+            who = managers_of(live, path)
+            by = f" (changed by {', '.join(who)})" if who else ""
+            probs.append(status.problem(service, f"{kind}/{meta['name']}", "Drift",
+                                        f"{path} is {_short(actual)}, paved renders {_short(rendered)}{by}"))
     return probs
 
 

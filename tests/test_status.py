@@ -241,6 +241,22 @@ def test_drift_names_only_the_manager_that_owns_the_field():
     assert managers_of(live, "spec.template.spec.containers[sidecar].image") == ["kubectl-set"]
 
 
+def test_verify_reports_platform_drift(paved, objects, capsys):
+    ms = find(objects, "Deployment", "paved-metrics-server")
+    ms["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.k8s.io/metrics-server/metrics-server:v0.0.1"
+    code, _ = paved(objects, "verify", "--stack", "dev")
+    out = capsys.readouterr().out
+    assert code == 1
+    assert any(ln.startswith("platform: Deployment/paved-metrics-server: Drift: spec.template.spec.containers[")
+               and "v0.0.1" in ln for ln in out.splitlines()), out
+
+
+@pytest.mark.parametrize("wait", ["soon", "10x", ""])
+def test_bad_wait_is_a_usage_error(paved, objects, capsys, wait):
+    code, _ = paved(objects, "verify", "--stack", "dev", "--wait", wait)
+    assert code == 2 and "give a duration like 90s" in capsys.readouterr().err
+
+
 def test_drift_ignores_values_only_the_cloud_knows(paved, objects, capsys):
     """The offline plan invents cloud outputs (Kafka brokers in env); real ones differ without drift."""
     dep = find(objects, "Deployment", "orders")
