@@ -182,11 +182,14 @@ class Cluster:
         ``--wait`` wakes up on the next change instead of polling blindly."""
         from kubernetes import client, watch
 
+        # From the list's resourceVersion: a watch without one starts with an ADDED event per
+        # existing object, which would wake the caller at once, every time.
+        version = ((self.get("/apis/apps/v1/deployments", {"limit": 1}) or {}).get("metadata") or {}).get("resourceVersion")
         apps = client.AppsV1Api(self.api)
         w = watch.Watch()
         try:
             for event in w.stream(apps.list_deployment_for_all_namespaces, timeout_seconds=max(1, int(seconds)),
-                                  _request_timeout=(TIMEOUT[0], seconds + 5)):
+                                  resource_version=version, _request_timeout=(TIMEOUT[0], seconds + 5)):
                 yield event
         except Exception as exc:  # noqa: BLE001 - the client raises ApiException or urllib3/OS errors
             from kubernetes.client.exceptions import ApiException

@@ -189,8 +189,11 @@ def run(args: Any, root: Any, catalog: Any) -> int:
                           for s in waiting) or "platform"
         print(f"waiting for {len(waiting)} service(s), {int(left)}s left: {names}", file=sys.stderr, flush=True)
         # Wake on the next Deployment change, or re-read after at most 15 s (pods and HPAs change too).
+        started = time.monotonic()
         for _ in cluster.watch_deployments(int(min(left, 15))):
             break
+        # Changes come in bursts (one per replica): re-read at most every 2 s.
+        time.sleep(max(0.0, min(2.0 - (time.monotonic() - started), deadline - time.monotonic())))
     problems = [p for s in doc["services"] for p in s["problems"]] + doc["platform"]["problems"]
     problems += drift(cluster, exp)
     for p in problems:
