@@ -2,12 +2,14 @@
 ``paved verify`` with the real ``kubernetes`` client. No kube-apiserver can be installed here.
 
 It serves discovery (``/api``, ``/apis``, ``/apis/<group>``, group versions), get by name and
-list of any kind it holds (namespaced and cluster-wide, with equality label selectors), watch (one event per
-held object, after ``on_watch`` has had its say), bearer-token auth (401) and per-path 403.
+list of any kind it holds (namespaced and cluster-wide, with equality label selectors), watch
+(``on_watch``, when set, plays a controller: it changes the objects once and the stream sends
+a MODIFIED event per object; otherwise the stream stays quiet until its timeout), bearer-token
+auth (401) and per-path 403.
 
 The objects come from paved's own plan (``live_objects``): each rendered manifest, with the
-metadata and status blocks the API server and controllers would add. ``validate`` checks
-them against kubernetes-validate's schemas (built-in kinds) or the plan's CRDs.
+metadata and status blocks the API server and controllers would add. tests/test_status.py
+validates them against kubernetes-validate's schemas (built-in kinds) or the plan's CRDs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -143,18 +146,22 @@ def _handler(kube: FakeKube) -> type[BaseHTTPRequestHandler]:
                 if found is None:
                     return self._status(404, "NotFound", f"the server could not find the requested resource ({url.path})")
                 if query.get("watch") in ("true", "1", "True"):
-                    if kube.on_watch:
+                    if kube.on_watch:  # a controller changes something: one MODIFIED event per object
                         kube.on_watch(kube)
-                    found = kube.select(url.path)
-                    return self._watch(found[1])
-                kind, items, name = found
-                if name is not None:  # get
-                    if not items:
-                        return self._status(404, "NotFound", f'{PLURALS[kind]} "{name}" not found')
-                    return self._send(200, items[0])
-                items = [o for o in items if _matches(o, query.get("labelSelector"))]
-                self._send(200, {"kind": f"{kind}List", "apiVersion": items[0]["apiVersion"] if items else "v1",
-                                 "metadata": {"resourceVersion": "1000"}, "items": items})
+                        kube.on_watch = None
+                        return self._watch(kube.select(url.path)[1])
+                else:
+                    kind, items, name = found
+                    if name is not None:  # get
+                        if not items:
+                            return self._status(404, "NotFound", f'{PLURALS[kind]} "{name}" not found')
+                        return self._send(200, items[0])
+                    items = [o for o in items if _matches(o, query.get("labelSelector"))]
+                    return self._send(200, {"kind": f"{kind}List", "apiVersion": items[0]["apiVersion"] if items else "v1",
+                                            "metadata": {"resourceVersion": "1000"}, "items": items})
+            # A watch and nothing changes: hold the stream (up to timeoutSeconds, at most 1 s here), quiet.
+            time.sleep(min(float(query.get("timeoutSeconds", 1)), 1.0))
+            self._watch([])
 
         def _watch(self, items: list[dict[str, Any]]) -> None:
             self.send_response(200)
