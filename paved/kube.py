@@ -10,6 +10,7 @@ timeout), 401 (expired or invalid credentials) and 403 (no read access).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -34,6 +35,15 @@ PLURALS = {
 }
 DEFAULT_VERSIONS = {"": "v1", "apps": "v1", "autoscaling": "v2", "policy": "v1", "networking.k8s.io": "v1",
                     "apiextensions.k8s.io": "v1"}
+
+
+class _Failures(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 def kubeconfig_path(explicit: str | None) -> str:
@@ -92,10 +102,20 @@ class Cluster:
         from kubernetes import client
 
         cfg = client.Configuration()
+        # A failing credential plugin (`aws eks get-token` without valid AWS credentials) is only
+        # logged by the client, which then goes on without a token; catch it to say so in one line.
+        failures = _Failures()
+        logging.getLogger().addHandler(failures)
         try:
             config.load_kube_config(config_file=path, context=context, client_configuration=cfg, persist_config=False)
         except ConfigException as exc:
             raise PavedError(f"kubeconfig context {context!r} cannot be used ({exc}): run `{update}`") from None
+        finally:
+            logging.getLogger().removeHandler(failures)
+        if failures.messages:
+            message = " ".join(failures.messages[-1].split())
+            raise PavedError(f"the credential plugin of kubeconfig context {context!r} failed ({message[:300]}): "
+                             "renew your AWS credentials (for example `aws sso login`), then retry")
         # One try per request: urllib3's default retries would multiply the connect timeout.
         # Set before the ApiClient exists, since its connection pool is built from it.
         cfg.retries = 0

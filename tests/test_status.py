@@ -16,6 +16,7 @@ import pytest
 from kube_fake import ARN, FakeKube, event, find, kubeconfig, live_objects
 from paved import cli, status
 from paved.crd_schema import CrdIndex
+from paved.stack import load_stack
 
 from conftest import ROOT, planned
 
@@ -58,7 +59,7 @@ def test_fixtures_are_valid_api_objects(healthy, dev_plan):
         if crds.knows(obj):
             assert crds.validate(obj) == [], f"{obj['kind']}/{obj['metadata']['name']}"
         else:
-            kubernetes_validate.validate(obj, "1.35", strict=True)
+            kubernetes_validate.validate(obj, load_stack(ROOT, "dev").kubernetes_version, strict=True)
     assert {"Deployment", "Pod", "HorizontalPodAutoscaler", "ExternalSecret", "Ingress", "Event",
             "PodDisruptionBudget", "CustomResourceDefinition"} <= kinds
 
@@ -314,6 +315,24 @@ def test_context_by_alias(paved, objects, capsys, tmp_path, monkeypatch):
         monkeypatch.setattr(status, "plan_for", lambda *a: planned("dev")[0])
         assert cli.main(["status", "--stack", "dev", "--service", "orders"]) == 0
     assert "(context dev)" in capsys.readouterr().out
+
+
+def test_failing_credential_plugin_is_one_line(tmp_path, monkeypatch, capsys):
+    """`aws eks get-token` with expired AWS credentials: the exec plugin fails."""
+    import yaml
+
+    plugin = tmp_path / "aws"
+    plugin.write_text("#!/bin/sh\necho 'The SSO session has expired or is invalid' >&2\nexit 255\n")
+    plugin.chmod(0o755)
+    path = kubeconfig(tmp_path / "kc", "http://127.0.0.1:1")
+    doc = yaml.safe_load(open(path))
+    doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin),
+                                        "args": ["eks", "get-token", "--cluster-name", "paved-dev"]}}
+    (tmp_path / "kc").write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("KUBECONFIG", path)
+    assert cli.main(["status", "--stack", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert "credential plugin" in err and "SSO session has expired" in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_no_matching_context(tmp_path, monkeypatch, capsys):
