@@ -55,8 +55,8 @@ def add_parser(sub: Any, stack_arg: Any, catalog_arg: Any) -> None:
                                    "charts' workloads and the CRDs paved relies on. Exit 0 when healthy, 1 when not.")
     stack_arg(p)
     catalog_arg(p)
-    p.add_argument("--team", metavar="T", help="only this team's services")
-    p.add_argument("--service", metavar="S", help="only this service")
+    p.add_argument("--team", metavar="T", help="only this team's services (and no platform section)")
+    p.add_argument("--service", metavar="S", help="only this service (and no platform section)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     cluster_args(p)
 
@@ -356,14 +356,16 @@ def text(doc: dict[str, Any], tty: bool = False) -> str:
     for s in doc["services"]:
         for e in s["events"]:
             lines.append(f"  {s['service']}: warning {e['reason']} on {e['object']} (x{e['count']}): {e['message']}")
-    lines += ["", "platform:"]
+    if doc["platform"]["charts"] or doc["platform"]["crds"]:  # not with --team / --service
+        lines += ["", "platform:"]
     for c in doc["platform"]["charts"]:
         parts = [f"{w['kind']}/{w['name']} {w['summary']}" for w in c["workloads"]]
         ok = all(w["ready"] for w in c["workloads"])
         lines.append(_paint(f"  {c['chart']}: {'; '.join(parts)}", "green" if ok else "red", tty))
     missing = [c["name"] for c in doc["platform"]["crds"] if not c["present"]]
-    lines.append(f"  CRDs: {len(doc['platform']['crds']) - len(missing)}/{len(doc['platform']['crds'])} present"
-                 + (f"; missing: {', '.join(missing)}" if missing else ""))
+    if doc["platform"]["crds"]:
+            lines.append(f"  CRDs: {len(doc['platform']['crds']) - len(missing)}/{len(doc['platform']['crds'])} present"
+                     + (f"; missing: {', '.join(missing)}" if missing else ""))
     problems = [p for s in doc["services"] for p in s["problems"]] + doc["platform"]["problems"]
     lines.append("")
     lines += [problem_line(p) for p in problems]

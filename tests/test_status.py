@@ -110,6 +110,9 @@ def test_service_and_team_filters(paved, objects, capsys):
     assert [s["service"] for s in json.loads(capsys.readouterr().out)["services"]] == ["orders"]
     paved(objects, "status", "--stack", "dev", "--team", "checkout", "--format", "json")
     assert [s["service"] for s in json.loads(capsys.readouterr().out)["services"]] == ["orders", "payments"]
+    paved(objects, "status", "--stack", "dev", "--team", "checkout")
+    out = capsys.readouterr().out
+    assert "platform:" not in out and "payments" in out
 
 
 def test_events_are_the_services_own():
