@@ -31,9 +31,12 @@ PLURALS = {
     "PodDisruptionBudget": ("policy", "poddisruptionbudgets"),
     "Ingress": ("networking.k8s.io", "ingresses"),
     "ExternalSecret": ("external-secrets.io", "externalsecrets"),
+    "ServiceMonitor": ("monitoring.coreos.com", "servicemonitors"),
+    "EndpointSlice": ("discovery.k8s.io", "endpointslices"),
     "CustomResourceDefinition": ("apiextensions.k8s.io", "customresourcedefinitions"),
 }
 DEFAULT_VERSIONS = {"": "v1", "apps": "v1", "autoscaling": "v2", "policy": "v1", "networking.k8s.io": "v1",
+                    "discovery.k8s.io": "v1",
                     "apiextensions.k8s.io": "v1"}
 
 

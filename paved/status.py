@@ -38,6 +38,8 @@ HINTS = {
                  "the pods must set CPU requests",
     "SecretNotSynced": f"{RUNBOOKS}/pod-restarts.md step 5: `kubectl describe externalsecret`; the Secrets Manager "
                        "entry needs a value (`paved secrets status --require-values`)",
+    "NoTargets": f"{RUNBOOKS}/metrics-down.md: the ServiceMonitor selects no Service port with ready endpoints, "
+                 "so Prometheus scrapes nothing",
     "Missing": f"{RUNBOOKS}/rollout.md: run `pulumi up` for the stack; the object is not in the cluster",
     "Drift": f"{RUNBOOKS}/rollout.md: someone changed it outside Pulumi; `pulumi up` restores it "
              "(or put the change in the catalog)",
@@ -222,7 +224,8 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
     dep_m = of_kind(objs, "Deployment")
     ns = (dep_m or objs[0])["metadata"].get("namespace")
     live = {}
-    for kind in ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ExternalSecret", "Ingress"):
+    for kind in ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ExternalSecret", "Ingress",
+                 "ServiceMonitor"):
         want = of_kind(objs, kind)
         if want is None:
             continue
@@ -251,6 +254,7 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
         "events": warning_events(events, {o["metadata"]["name"] for o in objs + pods},
                                  dep_m["metadata"]["name"] if dep_m else None),
         "ingress": _ingress(live.get("Ingress")) if of_kind(objs, "Ingress") else None,
+        "serviceMonitor": scrape_targets(cluster, live.get("ServiceMonitor"), ns),
     }
     svc = entry["service"]
     probs = [problem(svc, f"{k.split('/')[0]}/{v}", "Missing", f"{k.split('/')[0]} {v} is not in namespace {ns}")
@@ -269,9 +273,33 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
     if es and es["ready"] is not True:
         probs.append(problem(svc, f"ExternalSecret/{es['name']}", "SecretNotSynced",
                              f"Ready={es['ready']} {es['reason']}: {es['message']}".strip()))
+    sm = row["serviceMonitor"]
+    if sm and not sm["targets"]:
+        probs.append(problem(svc, f"ServiceMonitor/{sm['name']}", "NoTargets",
+                             f"no ready endpoint on port(s) {', '.join(sm['ports'])} of a Service it selects"))
     row["healthy"] = not probs
     row["problems"] = probs
     return row
+
+
+def scrape_targets(cluster: Any, sm: dict[str, Any] | None, ns: str) -> dict[str, Any] | None:
+    """What Prometheus would scrape for a ServiceMonitor: the ready endpoints, on the monitored
+    port names, of the Services its selector matches (their EndpointSlices), in its namespace."""
+    if sm is None:
+        return None
+    spec = sm.get("spec") or {}
+    labels = (spec.get("selector") or {}).get("matchLabels") or {}
+    ports = sorted({e["port"] for e in spec.get("endpoints") or [] if e.get("port")})
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    targets = 0
+    for svc in cluster.list("Service", ns, selector=selector or None):
+        for eps in cluster.list("EndpointSlice", ns, selector=f"kubernetes.io/service-name={svc['metadata']['name']}"):
+            named = {p.get("name") for p in eps.get("ports") or []}
+            if ports and not named & set(ports):
+                continue
+            # An endpoint with no ready condition counts as ready (the API's own rule).
+            targets += sum(1 for e in eps.get("endpoints") or [] if (e.get("conditions") or {}).get("ready") is not False)
+    return {"name": sm["metadata"]["name"], "ports": ports, "targets": targets}
 
 
 def _ingress(ing: dict[str, Any] | None) -> dict[str, Any]:
@@ -332,7 +360,7 @@ def _paint(text: str, colour: str, tty: bool) -> str:
 def text(doc: dict[str, Any], tty: bool = False) -> str:
     """The terminal report: one row per service, its problems beneath, then the platform."""
     lines = [f"stack {doc['stack']} (context {doc['context']})", ""]
-    head = ("service", "team", "rollout", "ready", "hpa", "secret", "pdb", "restarts", "state", "ingress")
+    head = ("service", "team", "rollout", "ready", "hpa", "secret", "pdb", "restarts", "state", "targets", "ingress")
     rows = [head]
     for s in doc["services"]:
         r, hpa, es, pdb = s["replicas"], s["hpa"], s["externalSecret"], s["pdb"]
@@ -346,6 +374,7 @@ def text(doc: dict[str, Any], tty: bool = False) -> str:
                      "-" if es is None else ("Ready" if es["ready"] else f"not ready ({es['reason'] or '?'})"),
                      "-" if pdb is None else str(pdb["disruptionsAllowed"]), str(s["containers"]["restarts"]),
                      s["containers"]["worstState"] or "ok",
+                     "-" if s["serviceMonitor"] is None else str(s["serviceMonitor"]["targets"]),
                      "-" if ing is None else (ing["address"] or "no address yet")))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for n, row in enumerate(rows):

@@ -29,6 +29,7 @@ ARN = "arn:aws:eks:us-east-1:123456789012:cluster/paved-dev"
 PLURALS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets", "Pod": "pods",
            "Event": "events", "Service": "services", "HorizontalPodAutoscaler": "horizontalpodautoscalers",
            "PodDisruptionBudget": "poddisruptionbudgets", "Ingress": "ingresses", "ExternalSecret": "externalsecrets",
+           "ServiceMonitor": "servicemonitors", "EndpointSlice": "endpointslices",
            "CustomResourceDefinition": "customresourcedefinitions"}
 CLUSTER_SCOPED = {"CustomResourceDefinition"}
 
@@ -250,7 +251,34 @@ def live_objects(plan: dict[str, Any]) -> list[dict[str, Any]]:
             obj["status"] = {"loadBalancer": {"ingress": [
                 {"hostname": f"k8s-{ns}-{obj['metadata']['name']}-0a1b2c3d4e.us-east-1.elb.amazonaws.com"}]}}
         out.append(obj)
+    pods = [o for o in out if o["kind"] == "Pod"]
+    out += [_slice(o, pods, n) for n, o in enumerate(out) if o["kind"] == "Service" and o["spec"].get("selector")]
     return out
+
+
+def _slice(svc: dict[str, Any], pods: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """The EndpointSlice the endpoint-slice controller keeps for a Service: its ready pods, its ports."""
+    ns, sel = svc["metadata"].get("namespace"), svc["spec"]["selector"]
+    chosen = [p for p in pods if p["metadata"].get("namespace") == ns
+              and all((p["metadata"].get("labels") or {}).get(k) == v for k, v in sel.items())]
+    ports = []
+    for port in svc["spec"].get("ports") or []:
+        target = port.get("targetPort", port["port"])
+        if isinstance(target, str):  # a named container port: its number in the pods
+            target = next((cp["containerPort"] for p in chosen for c in p["spec"]["containers"]
+                           for cp in c.get("ports") or [] if cp.get("name") == target), port["port"])
+        ports.append({"name": port.get("name", ""), "port": int(target), "protocol": port.get("protocol", "TCP")})
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{svc['metadata']['name']}-x{n:04d}", "namespace": ns,
+                         "labels": {"kubernetes.io/service-name": svc["metadata"]["name"],
+                                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                         "uid": f"00000000-0000-4000-c000-{n:012d}", "creationTimestamp": "2026-12-03T06:01:00Z"},
+            "endpoints": [{"addresses": [p["status"]["podIP"]], "conditions": {"ready": True, "serving": True,
+                                                                               "terminating": False},
+                           "nodeName": p["spec"]["nodeName"],
+                           "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": ns}}
+                          for p in chosen],
+            "ports": ports}
 
 
 def _cond(kind: str, status: str, reason: str, message: str) -> dict[str, Any]:

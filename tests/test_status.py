@@ -61,7 +61,7 @@ def test_fixtures_are_valid_api_objects(healthy, dev_plan):
         else:
             kubernetes_validate.validate(obj, load_stack(ROOT, "dev").kubernetes_version, strict=True)
     assert {"Deployment", "Pod", "HorizontalPodAutoscaler", "ExternalSecret", "Ingress", "Event",
-            "PodDisruptionBudget", "CustomResourceDefinition"} <= kinds
+            "PodDisruptionBudget", "CustomResourceDefinition", "ServiceMonitor", "EndpointSlice"} <= kinds
 
 
 def test_healthy_stack(paved, objects, capsys):
@@ -74,6 +74,7 @@ def test_healthy_stack(paved, objects, capsys):
     assert orders["externalSecret"]["ready"] is True
     assert orders["hpa"]["metricsAvailable"] and "cpu 40%" in orders["hpa"]["current"]
     assert orders["ingress"]["address"].endswith(".elb.amazonaws.com")
+    assert orders["serviceMonitor"] == {"name": "orders", "ports": ["http"], "targets": 1}
     assert any(c["present"] for c in doc["platform"]["crds"])
     assert "/apis" in kube.requests  # discovery
 
@@ -137,6 +138,7 @@ def _pod(objects, name="orders"):
     ("deadline", "ProgressDeadlineExceeded"),
     ("nometrics", "NoMetrics"),
     ("secret", "SecretNotSynced"),
+    ("notargets", "NoTargets"),
 ])
 def test_unhealthy_states(paved, objects, capsys, scenario, reason):
     pod, dep = _pod(objects), find(objects, "Deployment", "orders")
@@ -162,6 +164,10 @@ def test_unhealthy_states(paved, objects, capsys, scenario, reason):
         hpa["status"].pop("currentMetrics")
         hpa["status"]["conditions"][1].update(status="False", reason="FailedGetResourceMetric",
                                               message="unable to get metrics for resource cpu")
+    elif scenario == "notargets":  # the pod is not ready: the slice lists it not ready, Prometheus has nothing
+        (eps,) = [o for o in objects if o["kind"] == "EndpointSlice"
+                  and o["metadata"]["labels"]["kubernetes.io/service-name"] == "orders"]
+        eps["endpoints"][0]["conditions"]["ready"] = False
     elif scenario == "secret":
         es = find(objects, "ExternalSecret", "orders-secrets")
         es["status"]["conditions"][0].update(status="False", reason="SecretSyncedError", message="could not get secret")
