@@ -86,12 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("service")
     _catalog_arg(p)
 
-    from paved import backstage, charts_cmd, new_service, secrets_cmd
+    from paved import backstage, charts_cmd, new_service, secrets_cmd, status, verify
 
     charts_cmd.add_parser(sub)
     secrets_cmd.add_parser(sub, _stack_arg, _catalog_arg)
     new_service.add_parser(sub, _catalog_arg)
     backstage.add_parser(sub, _catalog_arg)
+    status.add_parser(sub, _stack_arg, _catalog_arg)
+    verify.add_parser(sub, _stack_arg, _catalog_arg)
     return parser
 
 
@@ -273,8 +275,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return backstage.run(args, root, _catalog_path(args, root))
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from paved import status
+
+    root = _root()
+    return status.run(args, root, _catalog_path(args, root))
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from paved import verify
+
+    root = _root()
+    return verify.run(args, root, _catalog_path(args, root))
+
+
 COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "charts": cmd_charts, "secrets": cmd_secrets,
-            "new-service": cmd_new_service, "export": cmd_export}
+            "new-service": cmd_new_service, "export": cmd_export,
+            "status": cmd_status, "verify": cmd_verify}
 
 
 def main(argv: list[str] | None = None) -> int:

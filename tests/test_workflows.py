@@ -267,6 +267,15 @@ def test_deploy_applies_exactly_the_previewed_plan():
     assert "paved check" in steps_text(preview)
 
 
+def test_deploy_verifies_the_live_cluster_after_pulumi_up():
+    up = workflow("pulumi-up.yml")["jobs"]["up"]
+    runs = [str(s.get("run", "")) for s in up["steps"]]
+    apply = next(i for i, r in enumerate(runs) if "pulumi up --stack" in r)
+    verify = next(i for i, r in enumerate(runs) if "paved verify" in r)
+    assert verify > apply
+    assert "aws eks update-kubeconfig" in runs[verify] and '--stack "$STACK" --wait' in runs[verify]
+
+
 def test_nightly_drift_is_serialized_per_stack_and_files_one_issue_per_stack():
     doc = workflow("drift.yml")
     assert doc["on"]["schedule"][0]["cron"]
