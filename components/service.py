@@ -367,6 +367,15 @@ def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
     return rules
 
 
+def declared_egress(service: Service) -> list[NetworkPolicyEgressRuleArgs]:
+    """The catalog's ``egress``: one rule per CIDR block, on its TCP ports."""
+    return [
+        NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=rule.cidr))],
+                                    ports=[NetworkPolicyPortArgs(protocol="TCP", port=p) for p in rule.ports])
+        for rule in service.egress
+    ]
+
+
 def external_secret_spec(args: MicroserviceArgs, store_name: str) -> dict:
     """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``."""
     svc = args.service
@@ -401,6 +410,7 @@ def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
         for p in args.callees
     ]
     egress += aws_egress(args)
+    egress += declared_egress(svc)
     return NetworkPolicyInitArgs(
         metadata=_meta(args),
         spec=NetworkPolicySpecArgs(

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from paved.cidr import covers_public_internet, ip_network
 from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
 from paved.naming import SECRET_FILE_SUFFIX, topic_env_name
@@ -241,7 +242,19 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _repeated(("secrets",), [s.name for s in svc.secrets], "secret")
     found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
     found += _repeated(("calls",), list(svc.calls), "service")
+    found += _egress_rules(svc)
     found += _repeated(("formerNames",), list(svc.former_names), "name")
+    return found
+
+
+def _egress_rules(svc: Service) -> list[tuple[Path, str]]:
+    # Compared as networks: 2001:DB8::/32 and 2001:db8::/32 are one block.
+    found = _repeated(("egress",), [str(ip_network(e.cidr)) for e in svc.egress], "CIDR block")
+    for i, rule in enumerate(svc.egress):
+        found += [(("egress", i) + loc, msg) for loc, msg in _repeated(("ports",), [str(p) for p in rule.ports], "port")]
+    if len(svc.egress) > 1 and covers_public_internet([ip_network(e.cidr) for e in svc.egress]):
+        found.append((("egress",), "these CIDR blocks together cover every public address, which opens egress to "
+                      "the whole internet; list the provider's own ranges"))
     return found
 
 

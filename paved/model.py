@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from paved.cidr import OPEN_WORLD, covers_public_internet, ip_network
 from paved.naming import platform_env, reserved_namespace
 from paved.quantity import QUANTITY_PATTERN, cpu_cores, memory_bytes
 
@@ -176,6 +177,20 @@ def relative_path_problem(value: str) -> str | None:
 _relative_path = _refusing(relative_path_problem)
 
 
+def _some_ports(value: tuple) -> tuple:
+    # After the items: an empty list is one error, not an extra one beside each bad port.
+    if not value:
+        raise ValueError("lists no port; an egress rule allows at least one TCP port")
+    return value
+
+
+def _egress_cidr(value: str) -> str:
+    net = ip_network(value)
+    if value in OPEN_WORLD or covers_public_internet([net]):
+        raise ValueError(f"{value} opens egress to the whole internet; list the provider's own ranges")
+    return value
+
+
 def _as_tuple(value: Any) -> Any:
     # YAML gives lists; strict mode would refuse them for the (hashable) tuple fields.
     return tuple(value) if isinstance(value, list) else value
@@ -209,6 +224,10 @@ TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0
 Host = Annotated[str, AfterValidator(_host), _string(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
+EgressCidr = Annotated[str, AfterValidator(_egress_cidr), _string(
+    r"^([0-9.]+/[0-9]{1,2}|[0-9A-Fa-f:.]+/[0-9]{1,3})$",
+    examples=["203.0.113.0/24", "2001:db8::/32"])]
+Port = Annotated[int, Field(ge=1, le=65535)]
 RelativePath = Annotated[str, AfterValidator(_relative_path), _string(r"^(?![/\\]|[A-Za-z]:)[^\x00-\x1f\x7f]+$")]
 LabelTagValue = Annotated[str, AfterValidator(_label_value), AfterValidator(_tag_value), _string(
     r"^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
@@ -318,6 +337,23 @@ class Topic(Model):
     retention_hours: int = Field(default=168, ge=1, le=8760)
 
 
+class Egress(Model):
+    """Traffic the service may send outside the cluster, as a rule of its NetworkPolicy.
+
+    By CIDR only: a Kubernetes NetworkPolicy matches IP blocks, never host names, so a
+    provider reached by name is declared by the address ranges it publishes.
+    """
+
+    cidr: EgressCidr = Field(description=(
+        "Destination block, IPv4 or IPv6, with no host bits set (e.g. 203.0.113.0/24). Host names are not "
+        "possible: Kubernetes NetworkPolicy matches IP blocks only. Not 0.0.0.0/0, ::/0, or blocks that together "
+        "cover every public address."))
+    ports: Annotated[tuple[Port, ...], BeforeValidator(_as_tuple), AfterValidator(_some_ports)] = Field(
+        max_length=32, description="TCP ports allowed to that block, 1-65535, each once (at least one).",
+        json_schema_extra={"minItems": 1})
+    description: str = Field(min_length=1, max_length=256, description="Who is reached there and why.")
+
+
 class Kafka(Model):
     """Kafka topics produced and consumed."""
 
@@ -407,6 +443,8 @@ class Service(Model):
     secrets: Annotated[tuple[SecretEntry, ...], BeforeValidator(_as_tuple)] = ()
     kafka: Kafka = Kafka()
     calls: Annotated[tuple[ServiceName, ...], BeforeValidator(_as_tuple)] = ()
+    egress: Annotated[tuple[Egress, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), description="Destinations outside the cluster the service may reach (CIDR blocks and TCP ports).")
     slo: Slo | None = None
     public: Public | None = None
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")

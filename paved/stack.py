@@ -8,7 +8,6 @@ as the engine hands them over) through :func:`settings_from_config`.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from paved.cidr import OPEN_WORLD, covers_public_internet, ipv4_network
 from paved.errors import InputError, Issue, UsageError
 from paved.model import LabelTagValue, Name, TagValue
 from paved.yamlsrc import Located, load_located, read_source
@@ -32,28 +32,8 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-OPEN_WORLD = {"0.0.0.0/0", "::/0"}
 # The narrowest block an endpoint allow-list may hold: a /8 is already 16 million addresses.
 MIN_ALLOWED_PREFIX = 8
-# IPv4 space that is not reachable from the internet (RFC 1918, RFC 6890 special purpose,
-# multicast, reserved). Allow-lists that, with these, cover everything are open to the world.
-NON_PUBLIC_IPV4 = tuple(ipaddress.IPv4Network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-))
-_WHOLE_IPV4 = [ipaddress.IPv4Network("0.0.0.0/0")]
-
-
-def ipv4_network(value: str) -> ipaddress.IPv4Network:
-    """``value`` as an IPv4 network; ValueError unless it is one, written with no host bits."""
-    try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a CIDR block like 10.0.0.0/16 ({exc})") from None
-    if not isinstance(net, ipaddress.IPv4Network) or "/" not in value:
-        raise ValueError(f"{value!r} is not an IPv4 CIDR block like 10.0.0.0/16")
-    return net
 
 
 def _endpoint_cidr(value: str) -> str:
@@ -71,11 +51,6 @@ def _vpc_cidr(value: str) -> str:
     if not 16 <= net.prefixlen <= 24:
         raise ValueError(f"{value} is a /{net.prefixlen}; an AWS VPC block is /16 to /24")
     return value
-
-
-def covers_public_internet(networks: list[ipaddress.IPv4Network]) -> bool:
-    """Whether ``networks`` together cover every public IPv4 address."""
-    return list(ipaddress.collapse_addresses([*networks, *NON_PUBLIC_IPV4])) == _WHOLE_IPV4
 
 
 def _no_open_world(cidrs: list[str]) -> list[str]:
