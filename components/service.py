@@ -73,6 +73,7 @@ from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
 from paved.naming import HTTP_PORT_NAME, METRICS_PORT_NAME, service_secret_name
+from paved.resources import SERVICE_MAX_SURGE, SERVICE_MAX_UNAVAILABLE
 from paved.stack import StackSettings
 
 TMP_VOLUME = "tmp"
@@ -263,7 +264,8 @@ def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
             selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
             strategy=DeploymentStrategyArgs(
                 type="RollingUpdate",
-                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=SERVICE_MAX_UNAVAILABLE,
+                                                           max_surge=SERVICE_MAX_SURGE),
             ),
             min_ready_seconds=5,
             progress_deadline_seconds=600,

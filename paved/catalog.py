@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import re
 import typing
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -24,6 +25,7 @@ from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
 from paved.naming import SECRET_FILE_SUFFIX, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
+from paved.resources import SERVICE_MAX_SURGE, RolloutNeed, memory_text, shown, surge_pods
 from paved.yamlsrc import Located, Path, field_label, load_located, read_source
 
 # Segments of an env var name that mean "this is a credential": it belongs in `secrets`.
@@ -258,6 +260,32 @@ def _egress_rules(svc: Service) -> list[tuple[Path, str]]:
     return found
 
 
+def rollout_need(services: list[Service]) -> RolloutNeed:
+    """What a team's quota must hold: every service at maximum replicas plus its rolling-update
+    surge (the computation PAVED-DEP-008 makes on the plan)."""
+    need = RolloutNeed()
+    for svc in services:
+        top = svc.scaling.max
+        surge = surge_pods("Deployment", "RollingUpdate", SERVICE_MAX_SURGE, top) or 0
+        need = need.plus(cpu_cores(svc.resources.requests.cpu), memory_bytes(svc.resources.requests.memory), top, surge)
+    return need
+
+
+def quota_shortfalls(team: Team, services: list[Service]) -> list[tuple[str, str]]:
+    """(quota field, message) for each of cpu, memory and pods the team's quota is too small in."""
+    need = rollout_need(services)
+    found = []
+    for res, hard, show in (("cpu", cpu_cores(team.quota.cpu), shown),
+                            ("memory", Decimal(memory_bytes(team.quota.memory)), memory_text),
+                            ("pods", Decimal(team.quota.pods), shown)):
+        if hard < need.of(res):
+            pods = ", ".join(f"{s.name} {s.scaling.max}+{SERVICE_MAX_SURGE}" for s in services)
+            found.append((res, f"quota {res} {show(hard)} cannot hold the team's services at maximum replicas plus one "
+                               f"rolling-update surge pod each ({pods}), which need {show(need.of(res))}; raise "
+                               f"quota.{res} or lower scaling.max or the requests"))
+    return found
+
+
 def credential_kind(value: str) -> str | None:
     """What ``value`` looks like if it is a credential (``"a URL with a password"``), else None."""
     for kind, pattern in CREDENTIAL_VALUES:
@@ -374,11 +402,14 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
     teams_raw = _check_entries(c, data.get("teams"), "teams")
     services_raw = _check_entries(c, data.get("services"), "services")
 
+    teams: dict[str, tuple[int, Team]] = {}
     for i, raw in enumerate(teams_raw):
         try:
-            _TEAM.validate_python(raw)
+            team_model = _TEAM.validate_python(raw)
         except ValidationError as exc:
             c.pydantic(exc, ("teams", i), Team)
+        else:
+            teams.setdefault(team_model.name, (i, team_model))
     _check_duplicates(c, "teams", teams_raw)
     _check_duplicates(c, "services", services_raw)
     namespaces: dict[str, str] = {}
@@ -399,6 +430,9 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
     # under "clashes", the clashes already reported.
     routes: dict[Any, Any] = {}
     env_names = sorted(environments)
+    # Per environment (None: the base entries when there are no stacks), each team's services
+    # as they run there, for the quota check.
+    running: dict[str | None, dict[str, list[Service]]] = {}
 
     for i, raw in enumerate(services_raw):
         base: Path = ("services", i)
@@ -460,6 +494,8 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
                           f"no stack {env!r} (stacks/Pulumi.{env}.yaml does not exist){hint}; stacks are: {', '.join(env_names)}")
         if svc is None:
             continue
+        if not environments:
+            running.setdefault(None, {}).setdefault(svc.team, []).append(svc)
         base_rules = set(service_rules(svc))
         for loc, msg in base_rules:
             c.add(base + loc, msg)
@@ -474,6 +510,7 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
                     c.add(base + where, f"{_message(err, Service, loc)} (in environment {env})")
                 continue
             _route(c, routes, env, eff, base, raw)
+            running.setdefault(env, {}).setdefault(eff.team, []).append(eff)
             for loc, msg in service_rules(eff, settings):
                 if (loc, msg) in base_rules:
                     continue
@@ -487,6 +524,13 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
             if isinstance(topic, str) and topic not in producers:
                 c.add(("services", i, "kafka", "consumes", j),
                       f"topic {topic!r} is produced by no service{_did_you_mean(topic, sorted(producers))}")
+
+    for env, by_team in running.items():
+        for team_name, services in by_team.items():
+            if team_name in teams:
+                i, team = teams[team_name]
+                for res, msg in quota_shortfalls(team, services):
+                    c.add(("teams", i, "quota", res), msg + (f" (in environment {env})" if env else ""))
 
     if c.issues:
         return sorted(c.issues), None
