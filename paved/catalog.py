@@ -42,6 +42,11 @@ CREDENTIAL_VALUES = (
     ("a Stripe key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{10,}")),
     ("a Google API key", re.compile(r"\bAIza[A-Za-z0-9_-]{35}")),
     ("an API secret key", re.compile(r"\bsk-(proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+    # A signed JWT: base64url header and claims (both JSON objects, so "eyJ"), and a signature.
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")),
+    # key=value connection strings (libpq, ADO.NET, Azure storage) with a password in them.
+    ("a connection string with a password", re.compile(
+        r"(?i)(^|[\s;])(password|pwd|accountkey|sharedaccesskey)\s*=\s*[^\s;]+")),
 )
 # Fields of a service that name a file of the repository.
 FILE_FIELDS: tuple[Path, ...] = (("api", "definition"),)

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from paved.cidr import OPEN_WORLD, covers_public_internet, ip_network
-from paved.naming import platform_env, reserved_namespace
+from paved.naming import INJECTED_ENV_NAMES, injected_env, platform_env, reserved_namespace
 from paved.quantity import QUANTITY_PATTERN, cpu_cores, memory_bytes
 
 # Every pattern is matched against the whole string (``fullmatch``): with ``re.match`` and
@@ -142,6 +142,9 @@ def _env_name(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid environment variable name")
     if platform_env(value):
         raise ValueError(f"{value} is set by paved itself (PORT, PAVED_*, OTEL_*, KAFKA_*); choose another name")
+    if injected_env(value):
+        raise ValueError(f"{value} is set in every pod by Kubernetes or EKS (the API server's address, the service's "
+                         "AWS credentials); a value here would replace theirs, so choose another name")
     return value
 
 
@@ -219,7 +222,8 @@ Image = Annotated[str, AfterValidator(_image), _string(
     r"^[a-z0-9]+([._/:-][a-z0-9]+)*?"
     r"(:(?!latest(@|$))[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$",
     maxLength=MAX_IMAGE_LENGTH)]
-EnvName = Annotated[str, AfterValidator(_env_name), _string(r"^(?!PORT$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
+EnvName = Annotated[str, AfterValidator(_env_name), _string(
+    r"^(?!(PORT|" + "|".join(sorted(INJECTED_ENV_NAMES)) + r")$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
 TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$")]
 Host = Annotated[str, AfterValidator(_host), _string(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
