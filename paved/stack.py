@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from paved.model import LabelTagValue, Name, TagValue
 from paved.yamlsrc import Located, load_located, read_source
 
 NAMESPACE = "paved"
+STACK_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Stacks listed in the order changes are promoted through them; others follow by name.
 PROMOTION_ORDER = ("dev", "staging", "prod")
 # kubernetes-validate ships schemas for these minor versions; EKS supports a subset.
@@ -296,9 +298,17 @@ def settings_from_config(get: Callable[[str], str | None]) -> StackSettings:
     return StackSettings.model_validate(values)
 
 
+def stack_name(env: str) -> str:
+    """``env``; UsageError unless it is a stack name (a DNS label, like paved:environment), so
+    that a name given on the command line cannot lead out of ``stacks/`` or ``policies/config/``."""
+    if not isinstance(env, str) or len(env) > 63 or not STACK_NAME.fullmatch(env):
+        raise UsageError(f"{env!r} is not a stack name (lowercase letters, digits and '-', at most 63 characters)")
+    return env
+
+
 def stack_file(root: Path, env: str) -> Path:
     """Path of the stack's config file."""
-    return root / "stacks" / f"Pulumi.{env}.yaml"
+    return root / "stacks" / f"Pulumi.{stack_name(env)}.yaml"
 
 
 def list_stacks(root: Path) -> list[str]:

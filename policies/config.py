@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from paved.errors import InputError, Issue
+from paved.stack import stack_name
 from policies.framework import ENFORCEMENTS
 
 
 def config_path(root: Path, env: str) -> Path:
     """``policies/config/<env>.json``."""
-    return root / "policies" / "config" / f"{env}.json"
+    return root / "policies" / "config" / f"{stack_name(env)}.json"
 
 
 def load_config(root: Path, env: str, rules: tuple) -> dict[str, Any]:

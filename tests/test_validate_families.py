@@ -83,6 +83,17 @@ def test_paths_inside_the_repository_are_accepted(repo, capsys, definition):
     assert res.rc == 0, res.err
 
 
+@pytest.mark.parametrize("command", [["plan"], ["check"], ["cost"], ["render", "--output", "{tmp}/out"]])
+@pytest.mark.parametrize("stack", ["../../../../etc/passwd", "dev/../prod", "dev\n", "Dev", "dev-", "d" * 64])
+def test_stack_name_cannot_lead_out_of_the_stack_folders(tmp_path, capsys, command, stack):
+    from paved.cli import main
+
+    argv = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    assert main([argv[0], "--stack", stack, *argv[1:]]) == 2
+    err = capsys.readouterr().err
+    assert "is not a stack name" in err and "Traceback" not in err, err
+
+
 # --- 2. reserved namespaces ---------------------------------------------------------------------
 
 
