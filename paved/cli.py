@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the catalog against every stack")
     _catalog_arg(p)
 
-    sub.add_parser("schema", help="print the catalog's JSON Schema")
+    p = sub.add_parser("schema", help="print the catalog's JSON Schema")
+    p.add_argument("--plan", action="store_true", help="print the plan document's JSON Schema instead")
 
     p = sub.add_parser("explain", help="a service's effective settings in every environment")
     p.add_argument("service")
@@ -148,13 +149,17 @@ def _plan_for(args: argparse.Namespace, root: Path) -> dict:
     if not getattr(args, "plan", None):
         return plan.build(args.stack, _catalog_path(args, root), root)[0]
     try:
-        doc = json.loads(Path(args.plan).read_text(encoding="utf-8"))
+        data = Path(args.plan).read_bytes()
     except FileNotFoundError:
         raise UsageError(f"--plan {args.plan}: file not found") from None
-    except json.JSONDecodeError as exc:
-        raise PavedError(f"{args.plan}:{exc.lineno}:{exc.colno}: not a plan document: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
-        raise PavedError(f"{args.plan}: not a plan document (no `resources` list)")
+    except OSError as exc:
+        raise UsageError(f"--plan {args.plan}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PavedError(f"{args.plan}: not a plan document: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+                         f"{exc.start})") from None
+    doc = plan.read_document(text, args.plan)
     if doc.get("stack") != args.stack:
         raise UsageError(f"--plan {args.plan} is a plan of stack {doc.get('stack')!r}, not {args.stack!r}")
     return doc
@@ -230,6 +235,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from paved.schema import catalog_schema
     from paved.stack import list_stacks
 
+    if getattr(args, "plan", False):
+        from paved.plan import plan_schema
+
+        print(json.dumps(plan_schema(), indent=2))
+        return 0
     print(json.dumps(catalog_schema(list_stacks(_root())), indent=2))
     return 0
 
