@@ -287,6 +287,42 @@ COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": 
             "new-service": cmd_new_service, "export": cmd_export}
 
 
+# Options that name a folder to write into (created when missing); every other --output and
+# --json-output names a file.
+FOLDER_OUTPUTS = {("render", "output"), ("export", "output")}
+
+
+def output_problem(path: Path, folder: bool) -> str | None:
+    """Why ``path`` cannot be written (a file, or with ``folder`` a folder to fill), or None.
+
+    Checked before any planning, so a bad target costs no plan run and gives one line.
+    """
+    if folder:
+        if path.exists() and not path.is_dir():
+            return "is a file; give a folder (it is created when missing)"
+        ancestor = next((p for p in [path, *path.parents] if p.exists()), None)
+        if ancestor is not None and not ancestor.is_dir():
+            return f"{ancestor} is a file, not a folder"
+        return None
+    if path.is_dir():
+        return "is a folder; give a file name"
+    parent = path.parent
+    if not parent.exists():
+        return f"its folder {parent} does not exist"
+    if not parent.is_dir():
+        return f"{parent} is a file, not a folder"
+    return None
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for attr in ("output", "json_output"):
+        value = getattr(args, attr, None)
+        if value:
+            problem = output_problem(Path(value), (args.command, attr) in FOLDER_OUTPUTS)
+            if problem:
+                raise UsageError(f"--{attr.replace('_', '-')} {value}: {problem}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paved`` console script."""
     args = _parser().parse_args(argv)
@@ -301,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     if no_charts:
         os.environ["PAVED_NO_CHARTS"] = "1"
     try:
+        _check_outputs(args)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"paved: error: {exc}", file=sys.stderr)
@@ -315,6 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file that vanished or turned read-only while paved ran: one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"paved: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     finally:
         if no_charts:
             if previous is None:
