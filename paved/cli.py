@@ -257,6 +257,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     root = _root()
     stacks = list_stacks(root)
+    if not stacks:
+        raise UsageError(f"no stacks: {root / 'stacks'} holds no Pulumi.<env>.yaml file to explain the service in")
     _, catalog = load_inputs(root, stacks[0], _catalog_path(args, root))
     print(explain.table(catalog, args.service, stacks), end="")
     return 0
@@ -325,6 +327,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paved`` console script."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C anywhere: one line, the shell's exit code for SIGINT
+        print("paved: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if argv is None:  # a real command line: one process, one command
         from paved.engine import tune_gc_for_process
