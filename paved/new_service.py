@@ -67,7 +67,7 @@ def entry(name: str, team: str, port: int, image: str, description: str) -> Any:
     return CommentedMap([
         ("name", name),
         ("team", team),
-        ("description", description),
+        ("description", _text_scalar(description)),
         ("image", image),
         ("port", port),
         ("resources", CommentedMap([
@@ -91,13 +91,22 @@ def build_command(name: str, port: int, metrics_port: int | None = None) -> str:
     return f"docker build -f {DOCKERFILE.as_posix()} {' '.join(args)} -t shop/{name}:dev {SERVICES_DIR.as_posix()}"
 
 
+def _docstring_text(text: str) -> str:
+    # Inside a (non-raw) docstring: backslashes and quotes escaped, and characters Python source
+    # cannot hold or would end the line with (NUL, other controls, NEL, separators) as escapes
+    # that read back as themselves.
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return "".join(f"\\x{ord(ch):02x}" if ch in _ESCAPE_ONLY and ord(ch) < 0x100 else
+                   f"\\u{ord(ch):04x}" if ch in _ESCAPE_ONLY else ch for ch in text)
+
+
 def render(template_dir: Path, name: str, port: int, description: str = "") -> dict[str, str]:
     """The scaffold's files (file name → text) for a service, from the shared template."""
     values = {
         "name": name,
         "port": str(port),
         # It lands in a docstring.
-        "description": description.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
+        "description": _docstring_text(description),
     }
     out = {}
     for tmpl, target in TEMPLATE_FILES.items():
@@ -153,6 +162,29 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _document_end(lines: list[str]) -> int:
+    """The index of the document end marker (``...``) closing the file, or the line count:
+    the new entry goes before the marker, not after it (where YAML expects a new document)."""
+    i = len(lines)
+    while i > 0 and (not lines[i - 1].strip() or lines[i - 1].lstrip().startswith("#")):
+        i -= 1
+    if i > 0 and (lines[i - 1].rstrip() == "..." or lines[i - 1].startswith(("... ", "...\t"))):
+        return i - 1
+    return len(lines)
+
+
+# Characters a YAML reader may take as a line break or drop from a plain or single-quoted
+# scalar (NEL, the Unicode line and paragraph separators, controls, BOM): a description
+# holding one is written double-quoted, where the dumper escapes them, so it reads back exactly.
+_ESCAPE_ONLY = set("\x85\u2028\u2029\ufeff") | {chr(c) for c in range(0x20) if c not in (0x09, 0x0A)} | {"\x7f"}
+
+
+def _text_scalar(value: str) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return DoubleQuotedScalarString(value) if _ESCAPE_ONLY & set(value) or "\n" in value else value
+
+
 def _with_entry(yaml: Any, original: str, doc: Any, new: Any) -> str:
     """``original`` with ``new`` inserted after the last service, every other byte kept.
 
@@ -174,7 +206,7 @@ def _with_entry(yaml: Any, original: str, doc: Any, new: Any) -> str:
     dash_col = _indent(lines[last_line])
     keys = list(doc)
     after = keys.index("services") + 1
-    end = doc.lc.key(keys[after])[0] if after < len(keys) else len(lines)
+    end = doc.lc.key(keys[after])[0] if after < len(keys) else _document_end(lines)
     while end > last_line + 1 and (not lines[end - 1].strip() or
                                    (lines[end - 1].lstrip().startswith("#") and _indent(lines[end - 1]) <= dash_col)):
         end -= 1
@@ -196,7 +228,7 @@ def _entry_lines(yaml: Any, text: str) -> tuple[int, str]:
     start = doc["services"][-1].lc.line
     keys = list(doc)
     after = keys.index("services") + 1
-    end = doc.lc.key(keys[after])[0] if after < len(keys) else len(lines)
+    end = doc.lc.key(keys[after])[0] if after < len(keys) else _document_end(lines)
     block = lines[start:end]
     while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
         block.pop()
@@ -207,6 +239,35 @@ def _environments(root: Path) -> dict[str, Any]:
     from paved.stack import list_stacks, load_stack
 
     return {env: load_stack(root, env) for env in list_stacks(root)}
+
+
+# A leftover older than this is from a run that died (a crash, a kill -9): a running
+# new-service writes its temporary file and staged folder within a second or two.
+STALE_SECONDS = 60
+
+
+def clean_leftovers(catalog: Path, services_dir: Path, now: float | None = None) -> list[Path]:
+    """Remove what an interrupted run left: ``.<catalog>.*`` temporary catalogs beside the
+    catalog, ``.<name>.*`` staged scaffolds in ``services_dir``. Returns what was removed."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = []
+    candidates = [*catalog.parent.glob(f".{catalog.name}.*")]
+    if services_dir.is_dir():
+        candidates += [p for p in services_dir.glob(".*.*") if p.is_dir() and not p.is_symlink()]
+    for path in candidates:
+        try:
+            if now - path.lstat().st_mtime < STALE_SECONDS:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -234,6 +295,9 @@ def add_service(root: Path, catalog: Path, name: str, team: str, port: int = DEF
 
     image = image or default_image(name)
     description = description or f"The {name} service of team {team}."
+    if catalog.is_dir():
+        raise UsageError(f"--catalog {catalog}: is a folder; give the catalog file")
+    clean_leftovers(catalog, root / SERVICES_DIR)
     try:
         original = catalog.read_text(encoding="utf-8")
     except FileNotFoundError:
