@@ -73,3 +73,52 @@ def test_leftovers_of_a_crashed_run_are_removed_by_the_next(project, capsys):
 def test_clean_leftovers_leaves_services_alone(project):
     assert clean_leftovers(project / "services_catalog.yaml", project / "sample_services", now=time.time() + 3600) == []
     assert (project / "sample_services" / "_template").is_dir()
+
+
+def _fill_engagement_quota(root):
+    """engagement's quota exactly full at maximum replicas plus surge in the tightest stack."""
+    from paved.catalog import rollout_need
+    from paved.stack import load_stack
+    from paved.resources import memory_text
+
+    environments = {e: load_stack(root, e) for e in list_stacks(root)}
+    catalog = load_catalog(root / "services_catalog.yaml", environments)
+    needs = [rollout_need(list(catalog.for_environment(e).services_of("engagement"))) for e in environments]
+    cpu = max(n.cpu for n in needs)
+    memory = max(int(n.memory) for n in needs)
+    pods = max(n.pods for n in needs)
+    path = root / "services_catalog.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = 'quota: {cpu: "4", memory: 8Gi, pods: 30}'
+    assert text.count(old) >= 1
+    new = f'quota: {{cpu: "{int(cpu * 1000)}m", memory: {memory_text(memory)}, pods: {pods}}}'
+    lines = text.split("\n")
+    i = next(k for k, line in enumerate(lines) if line.strip() == "- name: engagement")
+    j = next(k for k in range(i, len(lines)) if old in lines[k])
+    lines[j] = lines[j].replace(old, new)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return new
+
+
+def test_full_quota_is_refused_with_the_quota_needed(project, capsys):
+    _fill_engagement_quota(project)
+    assert main(["validate"]) == 0
+    before = (project / "services_catalog.yaml").read_bytes()
+    assert main(["new-service", "reviews", "--team", "engagement", "--no-scaffold"]) == 1
+    err = capsys.readouterr().err
+    assert "teams[engagement].quota." in err and "--raise-quota" in err and "surge" in err, err
+    assert (project / "services_catalog.yaml").read_bytes() == before
+
+
+def test_raise_quota_makes_room_and_keeps_the_rest(project, capsys):
+    old = _fill_engagement_quota(project)
+    before = (project / "services_catalog.yaml").read_text(encoding="utf-8")
+    assert main(["new-service", "reviews", "--team", "engagement", "--no-scaffold", "--raise-quota"]) == 0, \
+        capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "raised team 'engagement'" in out, out
+    after = (project / "services_catalog.yaml").read_text(encoding="utf-8")
+    assert old not in after
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(changed) == 1 and "quota:" in changed[0][1], changed
+    assert main(["validate"]) == 0
