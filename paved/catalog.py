@@ -249,16 +249,36 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _repeated(("secrets",), [s.name for s in svc.secrets], "secret")
     found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
     found += _repeated(("calls",), list(svc.calls), "service")
-    found += _egress_rules(svc)
+    found += _egress_rules(svc, settings)
     found += _repeated(("formerNames",), list(svc.former_names), "name")
     return found
 
 
-def _egress_rules(svc: Service) -> list[tuple[Path, str]]:
+# Egress a service may not declare: link-local space holds the node's instance metadata
+# (169.254.169.254, the node role's credentials) and the Pod Identity Agent (paved allows the
+# agent itself); loopback never leaves the pod.
+FORBIDDEN_EGRESS = (("link-local space (instance metadata, the node's credentials)", ip_network("169.254.0.0/16")),
+                    ("link-local space (instance metadata, the node's credentials)", ip_network("fe80::/10")),
+                    ("loopback", ip_network("127.0.0.0/8")), ("loopback", ip_network("::1/128")))
+
+
+def _egress_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     # Compared as networks: 2001:DB8::/32 and 2001:db8::/32 are one block.
     found = _repeated(("egress",), [str(ip_network(e.cidr)) for e in svc.egress], "CIDR block")
     for i, rule in enumerate(svc.egress):
         found += [(("egress", i) + loc, msg) for loc, msg in _repeated(("ports",), [str(p) for p in rule.ports], "port")]
+    vpc = ip_network(settings.network.cidr) if settings is not None else None
+    for i, rule in enumerate(svc.egress):
+        net = ip_network(rule.cidr)
+        for what, block in FORBIDDEN_EGRESS:
+            if net.version == block.version and net.overlaps(block):
+                found.append((("egress", i, "cidr"), f"{rule.cidr} overlaps {block} ({what}); declare only external "
+                              "destinations"))
+        if vpc is not None and net.version == vpc.version and net.overlaps(vpc):
+            # With the vpc-cni, pods take VPC addresses: such a block would reach every pod
+            # of the cluster, past the NetworkPolicies that admit only declared callers.
+            found.append((("egress", i, "cidr"), f"{rule.cidr} overlaps the stack's VPC {vpc}, where the cluster's "
+                          "pods run; reach other services through `calls`, not `egress`"))
     if len(svc.egress) > 1 and covers_public_internet([ip_network(e.cidr) for e in svc.egress]):
         found.append((("egress",), "these CIDR blocks together cover every public address, which opens egress to "
                       "the whole internet; list the provider's own ranges"))

@@ -68,6 +68,22 @@ def test_egress_blocks_are_judged_together(tmp_path, capsys, rules, message):
     refused_at(validate(tmp_path, capsys, text), line, message)
 
 
+@pytest.mark.parametrize(
+    ("cidr", "message"),
+    [
+        ("169.254.169.254/32", "link-local space"),
+        ("169.0.0.0/8", "link-local space"),
+        ('"fe80::/64"', "link-local space"),
+        ("127.0.0.1/32", "loopback"),
+        ("10.0.0.0/8", "overlaps the stack's VPC"),
+        ("10.10.1.0/24", "overlaps the stack's VPC 10.10.0.0/16"),
+    ],
+)
+def test_egress_into_the_cluster_or_the_node_is_refused(tmp_path, capsys, cidr, message):
+    text = with_egress(f"{{cidr: {cidr}, ports: [443], description: x}}")
+    refused_at(validate(tmp_path, capsys, text), line_of(text, "      - {cidr"), message)
+
+
 def test_schema_says_egress_is_by_cidr_only():
     from paved.model import Egress
 
