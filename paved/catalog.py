@@ -169,6 +169,8 @@ def _message(err: dict, root: type[BaseModel], loc: tuple) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
+    # YAML lists are tuples inside the model: say what the file has to hold.
+    msg = msg.replace("a valid tuple", "a list").replace("Tuple should", "The list should")
     if kind.endswith("_type") or kind in ("int_from_float",):
         msg += f" (got {type(err.get('input')).__name__} {err.get('input')!r})"
     return msg

@@ -97,3 +97,10 @@ def test_plan_has_the_declared_egress_rule(planned_stack):
     rules = [(peer["ipBlock"]["cidr"], [p["port"] for p in rule["ports"]])
              for rule in policy["inputs"]["spec"]["egress"] for peer in rule["to"] if "ipBlock" in peer]
     assert ("198.51.100.0/24", [443]) in rules, policy["urn"]
+
+
+@pytest.mark.parametrize("value", ["5", "null", "{cidr: 203.0.113.0/24}"])
+def test_egress_that_is_not_a_list_says_list(tmp_path, capsys, value):
+    text = mutate(ORDERS_CALLS, ORDERS_CALLS + f"    egress: {value}\n")
+    msg = refused_at(validate(tmp_path, capsys, text), line_of(text, "    egress:"), "should be a list")
+    assert "tuple" not in msg
