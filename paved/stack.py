@@ -48,11 +48,42 @@ def _endpoint_cidr(value: str) -> str:
     return value
 
 
+# Where a VPC's addresses come from: RFC 1918 private space, or the shared 100.64.0.0/10 block
+# AWS accepts (often for pods). A public block would shadow real internet addresses for the
+# cluster's nodes and pods.
+VPC_RANGES = tuple(ipv4_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+# CloudWatch Logs keeps logs for one of these numbers of days (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+
+
 def _vpc_cidr(value: str) -> str:
     net = ipv4_network(value)
     if not 16 <= net.prefixlen <= 24:
         raise ValueError(f"{value} is a /{net.prefixlen}; an AWS VPC block is /16 to /24")
+    if not any(net.subnet_of(r) for r in VPC_RANGES):
+        raise ValueError(f"{value} is not private address space; a VPC block lies in 10.0.0.0/8, 172.16.0.0/12, "
+                         "192.168.0.0/16 or 100.64.0.0/10")
     return value
+
+
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        longer = next((d for d in LOG_RETENTION_DAYS if d > value), None)
+        hint = f"; the next longer is {longer}" if longer else ""
+        raise ValueError(f"{value} is not a retention CloudWatch Logs offers (one of {', '.join(map(str, LOG_RETENTION_DAYS))}){hint}")
+    return value
+
+
+def _distinct_cidrs(cidrs: list[str]) -> list[str]:
+    nets = [ipv4_network(c) for c in cidrs]
+    twice = sorted({str(n) for n in nets if nets.count(n) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed more than once")
+    return cidrs
+
+
+LogRetention = Annotated[int, Field(ge=1, le=3653), AfterValidator(_log_retention)]
 
 
 def _no_open_world(cidrs: list[str]) -> list[str]:
@@ -148,10 +179,11 @@ class ClusterSettings(_Section):
     """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
 
     mode: Literal["create", "existing"]
-    endpoint_public_access_cidrs: Annotated[list[EndpointCidr], AfterValidator(_no_open_world)] = Field(
+    endpoint_public_access_cidrs: Annotated[list[EndpointCidr], AfterValidator(_no_open_world),
+                                            AfterValidator(_distinct_cidrs)] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint; empty keeps it private."
     )
-    log_retention_days: int = Field(ge=1, le=3653)
+    log_retention_days: LogRetention
     deletion_protection: bool
     identity: Literal["podIdentity", "irsa"] = Field(description="How pods get their IAM role.")
     node_groups: list[NodeGroupSettings] = Field(default_factory=list)
@@ -163,6 +195,10 @@ class ClusterSettings(_Section):
     def _groups(self) -> "ClusterSettings":
         if self.mode == "create" and not self.node_groups:
             raise ValueError("mode create needs at least one entry in nodeGroups")
+        names = [g.name for g in self.node_groups]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"nodeGroups names {', '.join(map(repr, twice))} more than once; each group needs its own name")
         # An adopted cluster's endpoint is not paved's to know; a created one is private unless listed.
         if self.mode == "create" and not self.endpoint_public_access_cidrs and self.deploy_runner is None:
             raise ValueError("a private-only endpoint is reachable only from inside the VPC: set deployRunner "
@@ -180,7 +216,7 @@ class KafkaSettings(_Section):
     replication_factor: int = Field(ge=1, le=5)
     min_insync_replicas: int = Field(ge=1, le=5)
     enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
-    log_retention_days: int = Field(ge=1, le=3653)
+    log_retention_days: LogRetention
 
     @model_validator(mode="after")
     def _replicas(self) -> "KafkaSettings":
