@@ -152,6 +152,9 @@ def _topic(value: str) -> str:
     if not TOPIC_NAME.fullmatch(value) or value in (".", ".."):
         raise ValueError(f"{value!r} is not a valid Kafka topic name (letters, digits, '.', '_' and '-', "
                          "at most 249 characters, not '.' or '..')")
+    if value.startswith("__"):
+        # __consumer_offsets, __transaction_state, MSK's __amazon_msk_canary: Kafka's own.
+        raise ValueError(f"{value!r} starts with '__', which Kafka and MSK keep for their internal topics")
     return value
 
 
@@ -224,7 +227,7 @@ Image = Annotated[str, AfterValidator(_image), _string(
     maxLength=MAX_IMAGE_LENGTH)]
 EnvName = Annotated[str, AfterValidator(_env_name), _string(
     r"^(?!(PORT|" + "|".join(sorted(INJECTED_ENV_NAMES)) + r")$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
-TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$")]
+TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$|__)[a-zA-Z0-9._-]{1,249}$")]
 Host = Annotated[str, AfterValidator(_host), _string(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
 TagValue = Annotated[str, AfterValidator(_tag_value)]

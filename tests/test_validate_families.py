@@ -352,6 +352,15 @@ def test_topic_name_must_be_legal_in_kafka(tmp_path, capsys, topic):
     refused_at(res, line_of(bad, '- {name: "'), "not a valid Kafka topic name")
 
 
+@pytest.mark.parametrize("topic", ["__consumer_offsets", "__transaction_state", "__amazon_msk_canary", "__mine"])
+@pytest.mark.parametrize("where", ["produces", "consumes"])
+def test_internal_topic_names_are_refused(tmp_path, capsys, topic, where):
+    old, new = (("        - {name: order-placed}", f'        - {{name: "{topic}"}}') if where == "produces" else
+                ("      consumes: [stock-reserved]", f'      consumes: ["{topic}"]'))
+    bad = mutate(old, new)
+    refused_at(validate(tmp_path, capsys, bad), line_of(bad, topic), "keep for their internal topics")
+
+
 @pytest.mark.parametrize("topic", ["order_placed", "order.placed", "ORDER-PLACED", "Order_Placed"])
 def test_topics_that_differ_only_by_separator_or_case_collide(tmp_path, capsys, topic):
     bad = mutate(SHIPPING_END, f"{SHIPPING_END}\n    kafka:\n      produces: [{{name: {topic}}}]")
