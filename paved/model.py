@@ -322,7 +322,8 @@ class Secret(Model):
     """
 
     name: Name
-    description: str | None = None
+    # It becomes the Secrets Manager secret's Description, at most 2048 characters.
+    description: str | None = Field(default=None, min_length=1, max_length=2048)
     rotation: Literal["managed", "third-party"] = "managed"
     rotation_days: int = Field(default=30, ge=1, le=90)
 

@@ -352,6 +352,12 @@ def test_topic_name_must_be_legal_in_kafka(tmp_path, capsys, topic):
     refused_at(res, line_of(bad, '- {name: "'), "not a valid Kafka topic name")
 
 
+@pytest.mark.parametrize(("description", "message"), [("x" * 2049, "at most 2048"), ("", "at least 1")])
+def test_secret_description_fits_secrets_manager(tmp_path, capsys, description, message):
+    bad = mutate("    secrets: [db-password]", f'    secrets: [{{name: db-password, description: "{description}"}}]')
+    refused_at(validate(tmp_path, capsys, bad), line_of(bad, "    secrets:"), message)
+
+
 @pytest.mark.parametrize("topic", ["__consumer_offsets", "__transaction_state", "__amazon_msk_canary", "__mine"])
 @pytest.mark.parametrize("where", ["produces", "consumes"])
 def test_internal_topic_names_are_refused(tmp_path, capsys, topic, where):
