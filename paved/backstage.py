@@ -353,7 +353,7 @@ def add_parser(sub: Any, catalog_arg: Any) -> None:
     b = formats.add_parser("backstage", help="Backstage catalog-info.yaml entities",
                            description="Write DIR/catalog-info.yaml: a Group per team, a System, a Component per "
                                        "service and its APIs, validated against Backstage's schemas.")
-    b.add_argument("--output", required=True, metavar="DIR")
+    b.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write catalog-info.yaml into (created when missing)")
     b.add_argument("--system", default=DEFAULT_SYSTEM, metavar="NAME", help=f"System entity name (default {DEFAULT_SYSTEM})")
     b.add_argument("--grafana-url", default=DEFAULT_GRAFANA_URL, metavar="URL",
                    help=f"Grafana base URL for dashboard links (default {DEFAULT_GRAFANA_URL})")

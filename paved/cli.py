@@ -22,7 +22,7 @@ def _catalog_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _stack_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
+    p.add_argument("-s", "--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
 
 
 def _charts_arg(p: argparse.ArgumentParser) -> None:
@@ -30,46 +30,59 @@ def _charts_arg(p: argparse.ArgumentParser) -> None:
                    help="do not expand the Helm charts with helm: their contents are then not checked")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("paved")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paved", description="Services catalog → hardened platform on AWS, with Pulumi.")
+    parser.add_argument("-V", "--version", action="version", version=f"paved {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("plan", help="run the program offline and show the resource plan")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the plan here instead of standard output")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the plan here instead of standard output")
 
     p = sub.add_parser("render", help="write the Kubernetes objects as YAML manifests")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
-    p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="folder to write the manifests into (created when missing)")
 
     p = sub.add_parser("check", help="run the policy pack's rules over the offline plan")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="check a saved plan document instead of planning")
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text",
+                   help="text for people (default), json for tools, sarif for code scanning")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
 
     p = sub.add_parser("cost", help="monthly cost estimate of the plan")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="estimate a saved plan document instead of planning")
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the estimate here instead of standard output")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the estimate here instead of standard output")
 
     p = sub.add_parser("diff", help="what a change does: a git revision's plan against the working tree's")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("--base", required=True, metavar="GIT_REF", help="the revision to compare with (branch, tag or commit)")
-    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                   help="text for people (default), markdown for a pull-request comment, json for tools")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
     p.add_argument("--fail-on-destroy", action="store_true",
                    help="exit 1 when a stateful or protected resource would be deleted or replaced")
     p.add_argument("--max-chars", type=int, default=65000, metavar="N",
@@ -84,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", action="store_true", help="print the plan document's JSON Schema instead")
 
     p = sub.add_parser("explain", help="a service's effective settings in every environment")
-    p.add_argument("service")
+    p.add_argument("service", help="name of the service in the catalog")
     _catalog_arg(p)
 
     from paved import backstage, charts_cmd, new_service, secrets_cmd
