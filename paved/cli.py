@@ -10,7 +10,9 @@ import argparse
 import json
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from paved.errors import InputError, PavedError, UsageError
 
@@ -340,11 +342,29 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paved`` console script."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+    ours = previous is signal.default_int_handler and threading.current_thread() is threading.main_thread()
+    if ours:
+        signal.signal(signal.SIGINT, _interrupted)
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C anywhere: one line, the shell's exit code for SIGINT
         print("paved: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    # The offline engine's event loop is torn down mid-step; what asyncio logs about the
+    # abandoned tasks is noise after Ctrl-C, so it is silenced before the interrupt unwinds.
+    import logging
+
+    logging.getLogger("asyncio").disabled = True
+    raise KeyboardInterrupt
 
 
 def _main(argv: list[str] | None) -> int:
