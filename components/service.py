@@ -74,6 +74,7 @@ from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API
 from paved.model import Probe, Service, Team
 from paved.naming import HTTP_PORT_NAME, MANAGED_SECRET_KEY, METRICS_PORT_NAME, ZONE_KEY, service_secret_name
+from paved.resources import SERVICE_MAX_SURGE, SERVICE_MAX_UNAVAILABLE
 from paved.stack import StackSettings
 
 TMP_VOLUME = "tmp"
@@ -262,7 +263,8 @@ def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
             selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
             strategy=DeploymentStrategyArgs(
                 type="RollingUpdate",
-                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=0, max_surge=1),
+                rolling_update=RollingUpdateDeploymentArgs(max_unavailable=SERVICE_MAX_UNAVAILABLE,
+                                                           max_surge=SERVICE_MAX_SURGE),
             ),
             min_ready_seconds=5,
             progress_deadline_seconds=600,
@@ -364,6 +366,15 @@ def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
     return rules
 
 
+def declared_egress(service: Service) -> list[NetworkPolicyEgressRuleArgs]:
+    """The catalog's ``egress``: one rule per CIDR block, on its TCP ports."""
+    return [
+        NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=rule.cidr))],
+                                    ports=[NetworkPolicyPortArgs(protocol="TCP", port=p) for p in rule.ports])
+        for rule in service.egress
+    ]
+
+
 def external_secret_spec(args: MicroserviceArgs, store_name: str) -> dict:
     """The ExternalSecret: each declared secret copied from Secrets Manager into ``<service>-secrets``,
     through the team's own SecretStore. A managed secret is JSON (``{"password": ...}``, as the
@@ -403,6 +414,7 @@ def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
         for p in args.callees
     ]
     egress += aws_egress(args)
+    egress += declared_egress(svc)
     return NetworkPolicyInitArgs(
         metadata=_meta(args),
         spec=NetworkPolicySpecArgs(

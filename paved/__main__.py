@@ -2,6 +2,10 @@
 
 import sys
 
-from paved.cli import main
+try:
+    from paved.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the CLI is still being imported
+    print("paved: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

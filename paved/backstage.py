@@ -255,9 +255,9 @@ def _parse_ref(ref: str, default_kind: str) -> tuple[str, str, str]:
 
 def _key_ok(key: str) -> bool:
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
         return False
-    return 1 <= len(name) <= 63 and bool(_OBJECT_NAME.match(name))
+    return 1 <= len(name) <= 63 and bool(_OBJECT_NAME.fullmatch(name))
 
 
 def problems(items: list[dict]) -> list[str]:
@@ -280,19 +280,19 @@ def problems(items: list[dict]) -> list[str]:
         except fastjsonschema.JsonSchemaException as exc:
             found.append(f"{where}: {exc.message}")
         name = str(meta.get("name", ""))
-        if not (1 <= len(name) <= 63 and _OBJECT_NAME.match(name)):
+        if not (1 <= len(name) <= 63 and _OBJECT_NAME.fullmatch(name)):
             found.append(f"{where}: metadata.name is not a valid Backstage name")
         namespace = meta.get("namespace", "default")
-        if not (len(namespace) <= 63 and _DNS_LABEL.match(namespace)):
+        if not (len(namespace) <= 63 and _DNS_LABEL.fullmatch(namespace)):
             found.append(f"{where}: metadata.namespace is not a DNS label")
         for key in list(meta.get("labels") or {}) + list(meta.get("annotations") or {}):
             if not _key_ok(key):
                 found.append(f"{where}: {key!r} is not a valid label or annotation key")
         for tag in meta.get("tags") or []:
-            if not (1 <= len(tag) <= 63 and _TAG.match(tag)):
+            if not (1 <= len(tag) <= 63 and _TAG.fullmatch(tag)):
                 found.append(f"{where}: tag {tag!r} is not valid (lowercase letters, digits, ':+#' and '-')")
         for link in meta.get("links") or []:
-            if not re.match(r"^https?://[^\s/]+", str(link.get("url", ""))):
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", str(link.get("url", ""))):
                 found.append(f"{where}: link {link.get('url')!r} is not an absolute http(s) URL")
         spec = e.get("spec") or {}
         for fld, default_kind in _REF_FIELDS.items():
@@ -353,7 +353,7 @@ def add_parser(sub: Any, catalog_arg: Any) -> None:
     b = formats.add_parser("backstage", help="Backstage catalog-info.yaml entities",
                            description="Write DIR/catalog-info.yaml: a Group per team, a System, a Component per "
                                        "service and its APIs, validated against Backstage's schemas.")
-    b.add_argument("--output", required=True, metavar="DIR")
+    b.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write catalog-info.yaml into (created when missing)")
     b.add_argument("--system", default=DEFAULT_SYSTEM, metavar="NAME", help=f"System entity name (default {DEFAULT_SYSTEM})")
     b.add_argument("--grafana-url", default=DEFAULT_GRAFANA_URL, metavar="URL",
                    help=f"Grafana base URL for dashboard links (default {DEFAULT_GRAFANA_URL})")
@@ -367,10 +367,10 @@ def run(args: argparse.Namespace, root: Path, catalog_path: Path) -> int:
     from paved.catalog import load_catalog
     from paved.stack import list_stacks, load_stack
 
-    if not _OBJECT_NAME.match(args.system) or len(args.system) > 63:
+    if not _OBJECT_NAME.fullmatch(args.system) or len(args.system) > 63:
         raise UsageError(f"--system {args.system!r} is not a valid Backstage entity name")
     for opt in ("grafana_url", "runbooks_url"):
-        if not re.match(r"^https?://[^\s/]+", getattr(args, opt)):
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", getattr(args, opt)):
             raise UsageError(f"--{opt.replace('_', '-')} {getattr(args, opt)!r} is not an http(s) URL")
     environments = {env: load_stack(root, env) for env in list_stacks(root)}
     catalog = load_catalog(catalog_path, environments)

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import re
 import typing
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -19,10 +20,12 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from paved.cidr import covers_public_internet, ip_network
 from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
 from paved.naming import SECRET_FILE_SUFFIX, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
+from paved.resources import SERVICE_MAX_SURGE, RolloutNeed, memory_text, shown, surge_pods
 from paved.yamlsrc import Located, Path, field_label, load_located, read_source
 
 # Segments of an env var name that mean "this is a credential": it belongs in `secrets`.
@@ -39,6 +42,11 @@ CREDENTIAL_VALUES = (
     ("a Stripe key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{10,}")),
     ("a Google API key", re.compile(r"\bAIza[A-Za-z0-9_-]{35}")),
     ("an API secret key", re.compile(r"\bsk-(proj-|ant-)?[A-Za-z0-9_-]{20,}")),
+    # A signed JWT: base64url header and claims (both JSON objects, so "eyJ"), and a signature.
+    ("a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")),
+    # key=value connection strings (libpq, ADO.NET, Azure storage) with a password in them.
+    ("a connection string with a password", re.compile(
+        r"(?i)(^|[\s;])(password|pwd|accountkey|sharedaccesskey)\s*=\s*[^\s;]+")),
 )
 # Fields of a service that name a file of the repository.
 FILE_FIELDS: tuple[Path, ...] = (("api", "definition"),)
@@ -161,6 +169,8 @@ def _message(err: dict, root: type[BaseModel], loc: tuple) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
+    # YAML lists are tuples inside the model: say what the file has to hold.
+    msg = msg.replace("a valid tuple", "a list").replace("Tuple should", "The list should")
     if kind.endswith("_type") or kind in ("int_from_float",):
         msg += f" (got {type(err.get('input')).__name__} {err.get('input')!r})"
     return msg
@@ -241,12 +251,70 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _repeated(("secrets",), [s.name for s in svc.secrets], "secret")
     found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
     found += _repeated(("calls",), list(svc.calls), "service")
+    found += _egress_rules(svc, settings)
     found += _repeated(("formerNames",), list(svc.former_names), "name")
     found += _repeated(("formerTeams",), list(svc.former_teams), "team")
     for j, old in enumerate(svc.former_teams):
         if old == svc.team:
             found.append((("formerTeams", j), f"{old!r} is the service's current team; formerTeams lists only teams "
                           "it has left"))
+    return found
+
+
+# Egress a service may not declare: link-local space holds the node's instance metadata
+# (169.254.169.254, the node role's credentials) and the Pod Identity Agent (paved allows the
+# agent itself); loopback never leaves the pod.
+FORBIDDEN_EGRESS = (("link-local space (instance metadata, the node's credentials)", ip_network("169.254.0.0/16")),
+                    ("link-local space (instance metadata, the node's credentials)", ip_network("fe80::/10")),
+                    ("loopback", ip_network("127.0.0.0/8")), ("loopback", ip_network("::1/128")))
+
+
+def _egress_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
+    # Compared as networks: 2001:DB8::/32 and 2001:db8::/32 are one block.
+    found = _repeated(("egress",), [str(ip_network(e.cidr)) for e in svc.egress], "CIDR block")
+    for i, rule in enumerate(svc.egress):
+        found += [(("egress", i) + loc, msg) for loc, msg in _repeated(("ports",), [str(p) for p in rule.ports], "port")]
+    vpc = ip_network(settings.network.cidr) if settings is not None else None
+    for i, rule in enumerate(svc.egress):
+        net = ip_network(rule.cidr)
+        for what, block in FORBIDDEN_EGRESS:
+            if net.version == block.version and net.overlaps(block):
+                found.append((("egress", i, "cidr"), f"{rule.cidr} overlaps {block} ({what}); declare only external "
+                              "destinations"))
+        if vpc is not None and net.version == vpc.version and net.overlaps(vpc):
+            # With the vpc-cni, pods take VPC addresses: such a block would reach every pod
+            # of the cluster, past the NetworkPolicies that admit only declared callers.
+            found.append((("egress", i, "cidr"), f"{rule.cidr} overlaps the stack's VPC {vpc}, where the cluster's "
+                          "pods run; reach other services through `calls`, not `egress`"))
+    if len(svc.egress) > 1 and covers_public_internet([ip_network(e.cidr) for e in svc.egress]):
+        found.append((("egress",), "these CIDR blocks together cover every public address, which opens egress to "
+                      "the whole internet; list the provider's own ranges"))
+    return found
+
+
+def rollout_need(services: list[Service]) -> RolloutNeed:
+    """What a team's quota must hold: every service at maximum replicas plus its rolling-update
+    surge (the computation PAVED-DEP-008 makes on the plan)."""
+    need = RolloutNeed()
+    for svc in services:
+        top = svc.scaling.max
+        surge = surge_pods("Deployment", "RollingUpdate", SERVICE_MAX_SURGE, top) or 0
+        need = need.plus(cpu_cores(svc.resources.requests.cpu), memory_bytes(svc.resources.requests.memory), top, surge)
+    return need
+
+
+def quota_shortfalls(team: Team, services: list[Service]) -> list[tuple[str, str]]:
+    """(quota field, message) for each of cpu, memory and pods the team's quota is too small in."""
+    need = rollout_need(services)
+    found = []
+    for res, hard, show in (("cpu", cpu_cores(team.quota.cpu), shown),
+                            ("memory", Decimal(memory_bytes(team.quota.memory)), memory_text),
+                            ("pods", Decimal(team.quota.pods), shown)):
+        if hard < need.of(res):
+            pods = ", ".join(f"{s.name} {s.scaling.max}+{SERVICE_MAX_SURGE}" for s in services)
+            found.append((res, f"quota {res} {show(hard)} cannot hold the team's services at maximum replicas plus one "
+                               f"rolling-update surge pod each ({pods}), which need {show(need.of(res))}; raise "
+                               f"quota.{res} or lower scaling.max or the requests"))
     return found
 
 
@@ -366,11 +434,14 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
     teams_raw = _check_entries(c, data.get("teams"), "teams")
     services_raw = _check_entries(c, data.get("services"), "services")
 
+    teams: dict[str, tuple[int, Team]] = {}
     for i, raw in enumerate(teams_raw):
         try:
-            _TEAM.validate_python(raw)
+            team_model = _TEAM.validate_python(raw)
         except ValidationError as exc:
             c.pydantic(exc, ("teams", i), Team)
+        else:
+            teams.setdefault(team_model.name, (i, team_model))
     _check_duplicates(c, "teams", teams_raw)
     _check_duplicates(c, "services", services_raw)
     namespaces: dict[str, str] = {}
@@ -391,6 +462,9 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
     # under "clashes", the clashes already reported.
     routes: dict[Any, Any] = {}
     env_names = sorted(environments)
+    # Per environment (None: the base entries when there are no stacks), each team's services
+    # as they run there, for the quota check.
+    running: dict[str | None, dict[str, list[Service]]] = {}
 
     for i, raw in enumerate(services_raw):
         base: Path = ("services", i)
@@ -452,6 +526,8 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
                           f"no stack {env!r} (stacks/Pulumi.{env}.yaml does not exist){hint}; stacks are: {', '.join(env_names)}")
         if svc is None:
             continue
+        if not environments:
+            running.setdefault(None, {}).setdefault(svc.team, []).append(svc)
         base_rules = set(service_rules(svc))
         for loc, msg in base_rules:
             c.add(base + loc, msg)
@@ -466,6 +542,7 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
                     c.add(base + where, f"{_message(err, Service, loc)} (in environment {env})")
                 continue
             _route(c, routes, env, eff, base, raw)
+            running.setdefault(env, {}).setdefault(eff.team, []).append(eff)
             for loc, msg in service_rules(eff, settings):
                 if (loc, msg) in base_rules:
                     continue
@@ -479,6 +556,13 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
             if isinstance(topic, str) and topic not in producers:
                 c.add(("services", i, "kafka", "consumes", j),
                       f"topic {topic!r} is produced by no service{_did_you_mean(topic, sorted(producers))}")
+
+    for env, by_team in running.items():
+        for team_name, services in by_team.items():
+            if team_name in teams:
+                i, team = teams[team_name]
+                for res, msg in quota_shortfalls(team, services):
+                    c.add(("teams", i, "quota", res), msg + (f" (in environment {env})" if env else ""))
 
     if c.issues:
         return sorted(c.issues), None

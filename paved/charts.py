@@ -546,5 +546,7 @@ def expand(resources: list, kube_version: str, root: Path) -> list:
                 type=token, name=name, custom=True, inputs=_registration_inputs(obj, spec.skip_await),
                 provider=rec.provider, parent=rec.urn, urn=urn,
                 options={"protect": bool(rec.options.get("protect")), "retainOnDelete": keep,
-                         "ignoreChanges": [], "aliases": [], "dependsOn": [urn_of[d] for d in deps]}))
+                         "ignoreChanges": [], "aliases": [], "dependsOn": [urn_of[d] for d in deps],
+                         # Chart v4's children are registered by the same kubernetes provider plugin.
+                         **({"version": rec.options["version"]} if rec.options.get("version") else {})}))
     return out

@@ -10,7 +10,9 @@ import argparse
 import json
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from paved.errors import InputError, PavedError, UsageError
 
@@ -22,7 +24,7 @@ def _catalog_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _stack_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
+    p.add_argument("-s", "--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
 
 
 def _charts_arg(p: argparse.ArgumentParser) -> None:
@@ -30,46 +32,59 @@ def _charts_arg(p: argparse.ArgumentParser) -> None:
                    help="do not expand the Helm charts with helm: their contents are then not checked")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("paved")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paved", description="Services catalog → hardened platform on AWS, with Pulumi.")
+    parser.add_argument("-V", "--version", action="version", version=f"paved {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("plan", help="run the program offline and show the resource plan")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the plan here instead of standard output")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the plan here instead of standard output")
 
     p = sub.add_parser("render", help="write the Kubernetes objects as YAML manifests")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
-    p.add_argument("--output", required=True, metavar="DIR")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="folder to write the manifests into (created when missing)")
 
     p = sub.add_parser("check", help="run the policy pack's rules over the offline plan")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="check a saved plan document instead of planning")
-    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text",
+                   help="text for people (default), json for tools, sarif for code scanning")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
 
     p = sub.add_parser("cost", help="monthly cost estimate of the plan")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="estimate a saved plan document instead of planning")
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the estimate here instead of standard output")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the estimate here instead of standard output")
 
     p = sub.add_parser("diff", help="what a change does: a git revision's plan against the working tree's")
     _stack_arg(p)
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("--base", required=True, metavar="GIT_REF", help="the revision to compare with (branch, tag or commit)")
-    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text",
+                   help="text for people (default), markdown for a pull-request comment, json for tools")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
     p.add_argument("--fail-on-destroy", action="store_true",
                    help="exit 1 when a stateful or protected resource would be deleted or replaced")
     p.add_argument("--max-chars", type=int, default=65000, metavar="N",
@@ -80,10 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check the catalog against every stack")
     _catalog_arg(p)
 
-    sub.add_parser("schema", help="print the catalog's JSON Schema")
+    p = sub.add_parser("schema", help="print the catalog's JSON Schema")
+    p.add_argument("--plan", action="store_true", help="print the plan document's JSON Schema instead")
 
     p = sub.add_parser("explain", help="a service's effective settings in every environment")
-    p.add_argument("service")
+    p.add_argument("service", help="name of the service in the catalog")
     _catalog_arg(p)
 
     from paved import backstage, charts_cmd, new_service, secrets_cmd, status, verify
@@ -150,13 +166,17 @@ def _plan_for(args: argparse.Namespace, root: Path) -> dict:
     if not getattr(args, "plan", None):
         return plan.build(args.stack, _catalog_path(args, root), root)[0]
     try:
-        doc = json.loads(Path(args.plan).read_text(encoding="utf-8"))
+        data = Path(args.plan).read_bytes()
     except FileNotFoundError:
         raise UsageError(f"--plan {args.plan}: file not found") from None
-    except json.JSONDecodeError as exc:
-        raise PavedError(f"{args.plan}:{exc.lineno}:{exc.colno}: not a plan document: {exc.msg}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("resources"), list):
-        raise PavedError(f"{args.plan}: not a plan document (no `resources` list)")
+    except OSError as exc:
+        raise UsageError(f"--plan {args.plan}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PavedError(f"{args.plan}: not a plan document: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+                         f"{exc.start})") from None
+    doc = plan.read_document(text, args.plan)
     if doc.get("stack") != args.stack:
         raise UsageError(f"--plan {args.plan} is a plan of stack {doc.get('stack')!r}, not {args.stack!r}")
     return doc
@@ -232,6 +252,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
     from paved.schema import catalog_schema
     from paved.stack import list_stacks
 
+    if getattr(args, "plan", False):
+        from paved.plan import plan_schema
+
+        print(json.dumps(plan_schema(), indent=2))
+        return 0
     print(json.dumps(catalog_schema(list_stacks(_root())), indent=2))
     return 0
 
@@ -249,6 +274,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     root = _root()
     stacks = list_stacks(root)
+    if not stacks:
+        raise UsageError(f"no stacks: {root / 'stacks'} holds no Pulumi.<env>.yaml file to explain the service in")
     _, catalog = load_inputs(root, stacks[0], _catalog_path(args, root))
     print(explain.table(catalog, args.service, stacks), end="")
     return 0
@@ -294,8 +321,70 @@ COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": 
             "status": cmd_status, "verify": cmd_verify}
 
 
+# Options that name a folder to write into (created when missing); every other --output and
+# --json-output names a file.
+FOLDER_OUTPUTS = {("render", "output"), ("export", "output")}
+
+
+def output_problem(path: Path, folder: bool) -> str | None:
+    """Why ``path`` cannot be written (a file, or with ``folder`` a folder to fill), or None.
+
+    Checked before any planning, so a bad target costs no plan run and gives one line.
+    """
+    if folder:
+        if path.exists() and not path.is_dir():
+            return "is a file; give a folder (it is created when missing)"
+        ancestor = next((p for p in [path, *path.parents] if p.exists()), None)
+        if ancestor is not None and not ancestor.is_dir():
+            return f"{ancestor} is a file, not a folder"
+        return None
+    if path.is_dir():
+        return "is a folder; give a file name"
+    parent = path.parent
+    if not parent.exists():
+        return f"its folder {parent} does not exist"
+    if not parent.is_dir():
+        return f"{parent} is a file, not a folder"
+    return None
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for attr in ("output", "json_output"):
+        value = getattr(args, attr, None)
+        if value:
+            problem = output_problem(Path(value), (args.command, attr) in FOLDER_OUTPUTS)
+            if problem:
+                raise UsageError(f"--{attr.replace('_', '-')} {value}: {problem}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paved`` console script."""
+    import signal
+
+    previous = signal.getsignal(signal.SIGINT)
+    ours = previous is signal.default_int_handler and threading.current_thread() is threading.main_thread()
+    if ours:
+        signal.signal(signal.SIGINT, _interrupted)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C anywhere: one line, the shell's exit code for SIGINT
+        print("paved: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    # The offline engine's event loop is torn down mid-step; what asyncio logs about the
+    # abandoned tasks is noise after Ctrl-C, so it is silenced before the interrupt unwinds.
+    import logging
+
+    logging.getLogger("asyncio").disabled = True
+    raise KeyboardInterrupt
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     if argv is None:  # a real command line: one process, one command
         from paved.engine import tune_gc_for_process
@@ -308,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if no_charts:
         os.environ["PAVED_NO_CHARTS"] = "1"
     try:
+        _check_outputs(args)
         return COMMANDS[args.command](args)
     except UsageError as exc:
         print(f"paved: error: {exc}", file=sys.stderr)
@@ -322,6 +412,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file that vanished or turned read-only while paved ran: one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"paved: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     finally:
         if no_charts:
             if previous is None:

@@ -128,6 +128,9 @@ class _Monitor(pulumi_mocks.MockMonitor):
                 "aliases": [_alias_spec(a) for a in request.aliases],
                 "dependsOn": [],
             }
+            if request.version:
+                # The provider plugin version the SDK asks for: what this plan was checked against.
+                rec.options["version"] = request.version
             self.by_urn[response.urn] = rec
         return response
 

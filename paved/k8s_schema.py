@@ -62,7 +62,7 @@ def _shipped() -> dict[tuple[int, int], str]:
     """Map (major, minor) -> strict schema directory name, for every shipped version."""
     shipped = {}
     for entry in _schema_root().iterdir():
-        match = _STRICT_DIR_RE.match(entry.name)
+        match = _STRICT_DIR_RE.fullmatch(entry.name)
         if match:
             shipped[(int(match.group(1)), int(match.group(2)))] = entry.name
     return dict(sorted(shipped.items()))
@@ -79,7 +79,7 @@ def supported_versions() -> list[str]:
 @functools.lru_cache(maxsize=64)
 def _resolve_version(k8s_version: str) -> tuple[str, str]:
     """Return (requested "major.minor", strict schema directory to use) for a version string."""
-    match = _VERSION_RE.match(k8s_version.strip())
+    match = _VERSION_RE.fullmatch(k8s_version.strip())
     if not match:
         raise ValueError(f"not a Kubernetes version: {k8s_version!r} (expected e.g. '1.31')")
     wanted = (int(match.group(1)), int(match.group(2)))
@@ -142,7 +142,7 @@ def _reachable_definitions(defs: dict[str, Any], roots: set[str]) -> dict[str, A
 @functools.lru_cache(maxsize=None)
 def _validator(schema_dir: str, kind: str, api_version_slug: str) -> _Validator | None:
     """Compile (once) the validator for one kind, or None if no such schema is shipped."""
-    if not (_SAFE_KIND_RE.match(kind) and _SAFE_SLUG_RE.match(api_version_slug)):
+    if not (_SAFE_KIND_RE.fullmatch(kind) and _SAFE_SLUG_RE.fullmatch(api_version_slug)):
         return None
     schema_file = _schema_root() / schema_dir / f"{kind.lower()}-{api_version_slug}.json"
     if not schema_file.is_file():

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from paved.naming import platform_env, reserved_namespace
+from paved.cidr import OPEN_WORLD, covers_public_internet, ip_network
+from paved.naming import INJECTED_ENV_NAMES, injected_env, platform_env, reserved_namespace
 from paved.quantity import QUANTITY_PATTERN, cpu_cores, memory_bytes
 
 # Every pattern is matched against the whole string (``fullmatch``): with ``re.match`` and
@@ -141,6 +142,9 @@ def _env_name(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid environment variable name")
     if platform_env(value):
         raise ValueError(f"{value} is set by paved itself (PORT, PAVED_*, OTEL_*, KAFKA_*); choose another name")
+    if injected_env(value):
+        raise ValueError(f"{value} is set in every pod by Kubernetes or EKS (the API server's address, the service's "
+                         "AWS credentials); a value here would replace theirs, so choose another name")
     return value
 
 
@@ -148,6 +152,9 @@ def _topic(value: str) -> str:
     if not TOPIC_NAME.fullmatch(value) or value in (".", ".."):
         raise ValueError(f"{value!r} is not a valid Kafka topic name (letters, digits, '.', '_' and '-', "
                          "at most 249 characters, not '.' or '..')")
+    if value.startswith("__"):
+        # __consumer_offsets, __transaction_state, MSK's __amazon_msk_canary: Kafka's own.
+        raise ValueError(f"{value!r} starts with '__', which Kafka and MSK keep for their internal topics")
     return value
 
 
@@ -174,6 +181,20 @@ def relative_path_problem(value: str) -> str | None:
 
 
 _relative_path = _refusing(relative_path_problem)
+
+
+def _some_ports(value: tuple) -> tuple:
+    # After the items: an empty list is one error, not an extra one beside each bad port.
+    if not value:
+        raise ValueError("lists no port; an egress rule allows at least one TCP port")
+    return value
+
+
+def _egress_cidr(value: str) -> str:
+    net = ip_network(value)
+    if value in OPEN_WORLD or covers_public_internet([net]):
+        raise ValueError(f"{value} opens egress to the whole internet; list the provider's own ranges")
+    return value
 
 
 def _as_tuple(value: Any) -> Any:
@@ -204,11 +225,16 @@ Image = Annotated[str, AfterValidator(_image), _string(
     r"^[a-z0-9]+([._/:-][a-z0-9]+)*?"
     r"(:(?!latest(@|$))[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$",
     maxLength=MAX_IMAGE_LENGTH)]
-EnvName = Annotated[str, AfterValidator(_env_name), _string(r"^(?!PORT$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
-TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$)[a-zA-Z0-9._-]{1,249}$")]
+EnvName = Annotated[str, AfterValidator(_env_name), _string(
+    r"^(?!(PORT|" + "|".join(sorted(INJECTED_ENV_NAMES)) + r")$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
+TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$|__)[a-zA-Z0-9._-]{1,249}$")]
 Host = Annotated[str, AfterValidator(_host), _string(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
+EgressCidr = Annotated[str, AfterValidator(_egress_cidr), _string(
+    r"^([0-9.]+/[0-9]{1,2}|[0-9A-Fa-f:.]+/[0-9]{1,3})$",
+    examples=["203.0.113.0/24", "2001:db8::/32"])]
+Port = Annotated[int, Field(ge=1, le=65535)]
 RelativePath = Annotated[str, AfterValidator(_relative_path), _string(r"^(?![/\\]|[A-Za-z]:)[^\x00-\x1f\x7f]+$")]
 LabelTagValue = Annotated[str, AfterValidator(_label_value), AfterValidator(_tag_value), _string(
     r"^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
@@ -296,7 +322,8 @@ class Secret(Model):
     """
 
     name: Name
-    description: str | None = None
+    # It becomes the Secrets Manager secret's Description, at most 2048 characters.
+    description: str | None = Field(default=None, min_length=1, max_length=2048)
     rotation: Literal["managed", "third-party"] = "managed"
     rotation_days: int = Field(default=30, ge=1, le=90)
 
@@ -316,6 +343,23 @@ class Topic(Model):
     name: TopicName
     partitions: int = Field(default=3, ge=1, le=1000)
     retention_hours: int = Field(default=168, ge=1, le=8760)
+
+
+class Egress(Model):
+    """Traffic the service may send outside the cluster, as a rule of its NetworkPolicy.
+
+    By CIDR only: a Kubernetes NetworkPolicy matches IP blocks, never host names, so a
+    provider reached by name is declared by the address ranges it publishes.
+    """
+
+    cidr: EgressCidr = Field(description=(
+        "Destination block, IPv4 or IPv6, with no host bits set (e.g. 203.0.113.0/24). Host names are not "
+        "possible: Kubernetes NetworkPolicy matches IP blocks only. Not 0.0.0.0/0, ::/0, or blocks that together "
+        "cover every public address."))
+    ports: Annotated[tuple[Port, ...], BeforeValidator(_as_tuple), AfterValidator(_some_ports)] = Field(
+        max_length=32, description="TCP ports allowed to that block, 1-65535, each once (at least one).",
+        json_schema_extra={"minItems": 1})
+    description: str = Field(min_length=1, max_length=256, description="Who is reached there and why.")
 
 
 class Kafka(Model):
@@ -412,6 +456,8 @@ class Service(Model):
     secrets: Annotated[tuple[SecretEntry, ...], BeforeValidator(_as_tuple)] = ()
     kafka: Kafka = Kafka()
     calls: Annotated[tuple[ServiceName, ...], BeforeValidator(_as_tuple)] = ()
+    egress: Annotated[tuple[Egress, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), description="Destinations outside the cluster the service may reach (CIDR blocks and TCP ports).")
     slo: Slo | None = None
     public: Public | None = None
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")

@@ -52,6 +52,15 @@ RESERVED_NAMESPACE_PREFIX = "kube-"
 PLATFORM_ENV_NAMES = frozenset({"PORT"})
 PLATFORM_ENV_PREFIXES = ("PAVED_", "OTEL_", "KAFKA_")
 SECRET_FILE_SUFFIX = "_FILE"
+# Set in every pod by the platform underneath paved: the kubelet gives the API server's
+# address, and EKS injects the service's credentials (Pod Identity; IRSA in `irsa` mode). The
+# EKS webhooks leave a variable the container already sets alone, so a catalog value would
+# silently take the credentials away. (AWS_REGION stays free: Pod Identity does not set it.)
+INJECTED_ENV_NAMES = frozenset({
+    "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_STS_REGIONAL_ENDPOINTS",
+})
 
 
 def reserved_namespace(name: str) -> bool:
@@ -62,6 +71,11 @@ def reserved_namespace(name: str) -> bool:
 def platform_env(name: str) -> bool:
     """Whether paved itself sets the environment variable ``name`` (secret files aside)."""
     return name in PLATFORM_ENV_NAMES or name.startswith(PLATFORM_ENV_PREFIXES)
+
+
+def injected_env(name: str) -> bool:
+    """Whether Kubernetes or EKS sets the environment variable ``name`` in every pod."""
+    return name in INJECTED_ENV_NAMES
 
 
 def topic_env_name(topic: str) -> str:

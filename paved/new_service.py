@@ -21,7 +21,7 @@ import os
 import shutil
 import string
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ def entry(name: str, team: str, port: int, image: str, description: str) -> Any:
     return CommentedMap([
         ("name", name),
         ("team", team),
-        ("description", description),
+        ("description", _text_scalar(description)),
         ("image", image),
         ("port", port),
         ("resources", CommentedMap([
@@ -91,13 +91,22 @@ def build_command(name: str, port: int, metrics_port: int | None = None) -> str:
     return f"docker build -f {DOCKERFILE.as_posix()} {' '.join(args)} -t shop/{name}:dev {SERVICES_DIR.as_posix()}"
 
 
+def _docstring_text(text: str) -> str:
+    # Inside a (non-raw) docstring: backslashes and quotes escaped, and characters Python source
+    # cannot hold or would end the line with (NUL, other controls, NEL, separators) as escapes
+    # that read back as themselves.
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return "".join(f"\\x{ord(ch):02x}" if ch in _ESCAPE_ONLY and ord(ch) < 0x100 else
+                   f"\\u{ord(ch):04x}" if ch in _ESCAPE_ONLY else ch for ch in text)
+
+
 def render(template_dir: Path, name: str, port: int, description: str = "") -> dict[str, str]:
     """The scaffold's files (file name → text) for a service, from the shared template."""
     values = {
         "name": name,
         "port": str(port),
         # It lands in a docstring.
-        "description": description.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
+        "description": _docstring_text(description),
     }
     out = {}
     for tmpl, target in TEMPLATE_FILES.items():
@@ -118,6 +127,7 @@ class Added:
     first_line: int
     entry_text: str
     scaffold: Path | None
+    quota: dict[str, str] | None = None  # the team's raised quota (--raise-quota), if it was raised
 
 
 def _check_args(doc: Any, name: str, team: str, port: int, image: str, catalog: Path) -> None:
@@ -153,6 +163,29 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+def _document_end(lines: list[str]) -> int:
+    """The index of the document end marker (``...``) closing the file, or the line count:
+    the new entry goes before the marker, not after it (where YAML expects a new document)."""
+    i = len(lines)
+    while i > 0 and (not lines[i - 1].strip() or lines[i - 1].lstrip().startswith("#")):
+        i -= 1
+    if i > 0 and (lines[i - 1].rstrip() == "..." or lines[i - 1].startswith(("... ", "...\t"))):
+        return i - 1
+    return len(lines)
+
+
+# Characters a YAML reader may take as a line break or drop from a plain or single-quoted
+# scalar (NEL, the Unicode line and paragraph separators, controls, BOM): a description
+# holding one is written double-quoted, where the dumper escapes them, so it reads back exactly.
+_ESCAPE_ONLY = set("\x85\u2028\u2029\ufeff") | {chr(c) for c in range(0x20) if c not in (0x09, 0x0A)} | {"\x7f"}
+
+
+def _text_scalar(value: str) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return DoubleQuotedScalarString(value) if _ESCAPE_ONLY & set(value) or "\n" in value else value
+
+
 def _with_entry(yaml: Any, original: str, doc: Any, new: Any) -> str:
     """``original`` with ``new`` inserted after the last service, every other byte kept.
 
@@ -174,7 +207,7 @@ def _with_entry(yaml: Any, original: str, doc: Any, new: Any) -> str:
     dash_col = _indent(lines[last_line])
     keys = list(doc)
     after = keys.index("services") + 1
-    end = doc.lc.key(keys[after])[0] if after < len(keys) else len(lines)
+    end = doc.lc.key(keys[after])[0] if after < len(keys) else _document_end(lines)
     while end > last_line + 1 and (not lines[end - 1].strip() or
                                    (lines[end - 1].lstrip().startswith("#") and _indent(lines[end - 1]) <= dash_col)):
         end -= 1
@@ -196,7 +229,7 @@ def _entry_lines(yaml: Any, text: str) -> tuple[int, str]:
     start = doc["services"][-1].lc.line
     keys = list(doc)
     after = keys.index("services") + 1
-    end = doc.lc.key(keys[after])[0] if after < len(keys) else len(lines)
+    end = doc.lc.key(keys[after])[0] if after < len(keys) else _document_end(lines)
     block = lines[start:end]
     while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
         block.pop()
@@ -207,6 +240,35 @@ def _environments(root: Path) -> dict[str, Any]:
     from paved.stack import list_stacks, load_stack
 
     return {env: load_stack(root, env) for env in list_stacks(root)}
+
+
+# A leftover older than this is from a run that died (a crash, a kill -9): a running
+# new-service writes its temporary file and staged folder within a second or two.
+STALE_SECONDS = 60
+
+
+def clean_leftovers(catalog: Path, services_dir: Path, now: float | None = None) -> list[Path]:
+    """Remove what an interrupted run left: ``.<catalog>.*`` temporary catalogs beside the
+    catalog, ``.<name>.*`` staged scaffolds in ``services_dir``. Returns what was removed."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = []
+    candidates = [*catalog.parent.glob(f".{catalog.name}.*")]
+    if services_dir.is_dir():
+        candidates += [p for p in services_dir.glob(".*.*") if p.is_dir() and not p.is_symlink()]
+    for path in candidates:
+        try:
+            if now - path.lstat().st_mtime < STALE_SECONDS:
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -222,8 +284,53 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _raised_quota(text: str, team: str, environments: dict[str, Any]) -> dict[str, str]:
+    """The team's quota (cpu, memory, pods as catalog text) raised to hold every one of its
+    services at maximum replicas plus surge in every stack (the validator's computation)."""
+    import math
+
+    from paved.catalog import effective_service, rollout_need
+    from paved.model import Service, Team
+    from paved.quantity import cpu_cores, memory_bytes
+    from paved.resources import memory_text
+    from paved.yamlsrc import load_located
+
+    data = load_located(text, "catalog").data
+    current = Team.model_validate(next(t for t in data["teams"] if t.get("name") == team)).quota
+    services = [Service.model_validate(s) for s in data["services"] if s.get("team") == team]
+    needs = [rollout_need([effective_service(s, env) for s in services]) for env in environments] or [rollout_need(services)]
+    cpu = max([cpu_cores(current.cpu), *(n.cpu for n in needs)])
+    memory = max([memory_bytes(current.memory), *(int(n.memory) for n in needs)])
+    pods = max([current.pods, *(n.pods for n in needs)])
+    cpu_text = str(int(cpu)) if cpu == cpu.to_integral_value() else f"{math.ceil(cpu * 1000)}m"
+    return {"cpu": cpu_text, "memory": memory_text(math.ceil(memory / 2**20) * 2**20), "pods": str(pods)}
+
+
+def _set_quota(yaml: Any, text: str, team: str, quota: dict[str, str]) -> str:
+    """``text`` with the team's quota values replaced in place, every other byte kept."""
+    doc = yaml.load(text)
+    node = next(t for t in doc["teams"] if t.get("name") == team)["quota"]
+    lines = text.splitlines(keepends=True)
+    # Right to left on each line, so earlier columns stay valid.
+    for key in sorted(quota, key=lambda k: node.lc.value(k), reverse=True):
+        line, col = node.lc.value(key)
+        row = lines[line]
+        if row[col] in "\"'":
+            end = row.index(row[col], col + 1) + 1
+            token = row[col] + quota[key] + row[col]
+        else:
+            end = col
+            while end < len(row) and row[end] not in ",}#\n\r":
+                end += 1
+            while end > col and row[end - 1] == " ":
+                end -= 1
+            token = f'"{quota[key]}"' if key == "cpu" else quota[key]
+        lines[line] = row[:col] + token + row[end:]
+    return "".join(lines)
+
+
 def add_service(root: Path, catalog: Path, name: str, team: str, port: int = DEFAULT_PORT, image: str | None = None,
-                description: str | None = None, scaffold: bool = True) -> Added:
+                description: str | None = None, scaffold: bool = True, raise_quota: bool = False) -> Added:
     """Append a validated entry to ``catalog`` and scaffold ``sample_services/NAME``.
 
     Nothing is written when an argument is wrong (UsageError) or the resulting catalog
@@ -234,6 +341,9 @@ def add_service(root: Path, catalog: Path, name: str, team: str, port: int = DEF
 
     image = image or default_image(name)
     description = description or f"The {name} service of team {team}."
+    if catalog.is_dir():
+        raise UsageError(f"--catalog {catalog}: is a folder; give the catalog file")
+    clean_leftovers(catalog, root / SERVICES_DIR)
     try:
         original = catalog.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -252,7 +362,20 @@ def add_service(root: Path, catalog: Path, name: str, team: str, port: int = DEF
         files = render(root / TEMPLATE_DIR, name, port, description=description)
 
     text = _with_entry(yaml, original, doc, entry(name, team, port, image, description))
-    issues, _ = validate_document(load_located(text, str(catalog)), _environments(root))
+    environments = _environments(root)
+    issues, _ = validate_document(load_located(text, str(catalog)), environments)
+    quota_field = f"teams[{team}].quota."
+    if issues and all(i.field.startswith(quota_field) for i in issues):
+        # The entry is fine, but the team's quota has no room for it at full scale plus surge.
+        raised = _raised_quota(text, team, environments)
+        if not raise_quota:
+            shown = ", ".join(f"{k} {v}" for k, v in raised.items())
+            raise InputError([replace(i, message=f"{i.message}; pass --raise-quota to set the team's quota to "
+                                                 f"{{{shown}}}") for i in issues])
+        text = _set_quota(yaml, text, team, raised)
+        issues, _ = validate_document(load_located(text, str(catalog)), environments)
+    else:
+        raised = None
     if issues:
         raise InputError(issues)  # nothing was written
 
@@ -271,7 +394,8 @@ def add_service(root: Path, catalog: Path, name: str, team: str, port: int = DEF
         raise
     if staged is not None:
         staged.rename(target)
-    return Added(catalog=catalog, first_line=first_line, entry_text=entry_text, scaffold=target if scaffold else None)
+    return Added(catalog=catalog, first_line=first_line, entry_text=entry_text, scaffold=target if scaffold else None,
+                 quota=raised)
 
 
 # --- command line ----------------------------------------------------------------------------
@@ -288,16 +412,22 @@ def add_parser(sub: Any, catalog_arg: Any) -> None:
     p.add_argument("--image", metavar="REF", help=f"image reference (default {DEFAULT_REGISTRY}/NAME:{DEFAULT_VERSION})")
     p.add_argument("--description", metavar="TEXT", help="one sentence on what the service does")
     p.add_argument("--no-scaffold", action="store_true", help="only add the catalog entry")
+    p.add_argument("--raise-quota", action="store_true",
+                   help="raise the team's quota when it has no room for the new service at maximum replicas "
+                        "plus rolling-update surge")
     catalog_arg(p)
 
 
 def run(args: argparse.Namespace, root: Path, catalog: Path) -> int:
     """The ``paved new-service`` command."""
     added = add_service(root, catalog, args.name, args.team, args.port, args.image, args.description,
-                        scaffold=not args.no_scaffold)
+                        scaffold=not args.no_scaffold, raise_quota=args.raise_quota)
     lines = added.entry_text.rstrip("\n").count("\n") + 1
     print(f"{added.catalog}:{added.first_line}: added service {args.name!r} of team {args.team!r} ({lines} lines):\n")
     print(added.entry_text.rstrip("\n"))
+    if added.quota:
+        print(f"\nraised team {args.team!r}'s quota to {{{', '.join(f'{k}: {v}' for k, v in added.quota.items())}}} "
+              "(its services at maximum replicas plus one rolling-update surge pod each)")
     if added.scaffold is not None:
         rel = os.path.relpath(added.scaffold) if added.scaffold.is_absolute() else added.scaffold
         print(f"\nscaffolded {rel}/: {', '.join(TEMPLATE_FILES.values())}; its image: {build_command(args.name, args.port)}")

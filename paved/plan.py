@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -11,10 +13,16 @@ from paved import engine, k8s_schema, sdk_inputs
 from paved.charts import KNOWN_GROUP_VERSIONS
 from paved.crd_schema import CrdIndex
 from paved.engine import ProgramError, RunResult, clean
+from paved.errors import PavedError
 from paved.resources import is_kubernetes_object
 
 PLAN_VERSION = 1
+PLAN_SCHEMA_ID = f"https://paved.dev/schemas/plan.v{PLAN_VERSION}.schema.json"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+
+class PlanDocumentError(PavedError):
+    """A saved plan document that is not one this paved wrote (exit 1)."""
 
 
 def _envelope_problems(obj: dict[str, Any]) -> list[str]:
@@ -22,6 +30,26 @@ def _envelope_problems(obj: dict[str, Any]) -> list[str]:
     if not isinstance(obj.get("metadata"), dict) or not isinstance(obj["metadata"].get("name"), str):
         problems.append("metadata.name: required")
     return problems
+
+
+def _object_problems(type_token: str, custom: bool, inputs: Any, crds: CrdIndex, version: str,
+                     custom_resource: bool | None) -> list[str]:
+    """Schema problems of one recorded resource's inputs (none when it is no Kubernetes object).
+
+    ``custom_resource``: whether the program made it a CustomResource (None when not known,
+    as for a chart's children or a saved document: then its apiVersion decides).
+    """
+    if not is_kubernetes_object(type_token, custom):
+        return []
+    if not isinstance(inputs, dict):
+        return [f"inputs: must be an object (got {type(inputs).__name__})"]
+    if crds.knows(inputs):
+        return _envelope_problems(inputs) + crds.validate(inputs)
+    if custom_resource or (custom_resource is None and inputs.get("apiVersion") not in KNOWN_GROUP_VERSIONS):
+        # A custom kind whose CRD the plan does not install: the API server checks it at
+        # apply; the envelope is checked here.
+        return _envelope_problems(inputs)
+    return k8s_schema.validate_object(inputs, version)
 
 
 def check(result: RunResult) -> None:
@@ -32,17 +60,8 @@ def check(result: RunResult) -> None:
     crds = CrdIndex([clean(r.inputs) for r in result.resources if r.type == CRD_TYPE])
     for rec in result.resources:
         inputs = clean(rec.inputs, keep_shape=True)
-        if not is_kubernetes_object(rec.type, rec.custom):
-            pass
-        elif crds.knows(inputs):
-            problems += [f"{rec.urn}: {m}" for m in _envelope_problems(inputs) + crds.validate(inputs)]
-        elif isinstance(rec.resource, CustomResource) or (
-                rec.resource is None and inputs.get("apiVersion") not in KNOWN_GROUP_VERSIONS):
-            # A custom kind whose CRD the plan does not install: the API server checks it at
-            # apply; the envelope is checked here.
-            problems += [f"{rec.urn}: {m}" for m in _envelope_problems(inputs)]
-        else:
-            problems += [f"{rec.urn}: {m}" for m in k8s_schema.validate_object(inputs, version)]
+        custom_resource = isinstance(rec.resource, CustomResource) if rec.resource is not None else None
+        problems += [f"{rec.urn}: {m}" for m in _object_problems(rec.type, rec.custom, inputs, crds, version, custom_resource)]
         if rec.custom and rec.resource is not None:
             problems += [f"{rec.urn}: {m}" for m in sdk_inputs.check_inputs(type(rec.resource), rec.inputs)]
     if problems:
@@ -87,6 +106,107 @@ def document(result: RunResult) -> dict[str, Any]:
     if not result.charts_expanded:
         doc["chartContents"] = False  # --no-charts: what the charts install is not in this plan
     return doc
+
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def plan_schema() -> dict[str, Any]:
+    """JSON Schema (2020-12) of the plan document, version ``PLAN_VERSION``: what `check` and
+    `cost --plan` require of a saved plan before reading it. Each Kubernetes object's inputs
+    are checked further against the Kubernetes schemas (``read_document``)."""
+    resource = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["urn", "type", "name", "parent", "provider", "custom", "service", "team", "inputs", "options"],
+        "properties": {
+            "urn": {"type": "string", "pattern": "^urn:pulumi:"},
+            "type": {"type": "string", "minLength": 1},
+            "name": {"type": "string"},
+            "parent": _NULLABLE_STRING,
+            "provider": _NULLABLE_STRING,
+            "custom": {"type": "boolean"},
+            "service": _NULLABLE_STRING,
+            "team": _NULLABLE_STRING,
+            "inputs": {"type": "object"},
+            "options": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["protect", "retainOnDelete", "ignoreChanges", "aliases", "dependsOn"],
+                "properties": {
+                    "protect": {"type": "boolean"},
+                    "retainOnDelete": {"type": "boolean"},
+                    "ignoreChanges": _STRINGS,
+                    "aliases": {"type": "array"},
+                    "dependsOn": _STRINGS,
+                    "version": {"type": "string", "description": "Provider plugin version the plan was checked against."},
+                },
+            },
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": PLAN_SCHEMA_ID,
+        "title": f"paved plan document, version {PLAN_VERSION}",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["version", "project", "stack", "kubernetesVersion", "resources", "outputs"],
+        "properties": {
+            "version": {"const": PLAN_VERSION},
+            "project": {"type": "string"},
+            "stack": {"type": "string"},
+            "kubernetesVersion": {"type": "string", "pattern": "^1\\.[0-9]+$"},
+            "chartContents": {"type": "boolean"},
+            "resources": {"type": "array", "items": resource},
+            "outputs": {"type": "object"},
+        },
+    }
+
+
+def _where(path: str) -> str:
+    # fastjsonschema names the value "data.resources[3].inputs"; the report says "resources[3].inputs".
+    return path.removeprefix("data").lstrip(".") or "(document)"
+
+
+def read_document(text: str, display: str) -> dict[str, Any]:
+    """A saved plan document, checked: its structure against ``plan_schema()``, then every
+    Kubernetes object's inputs against the Kubernetes (or the plan's CRD) schemas. Raises
+    PlanDocumentError naming the file and what is wrong, so a hand-edited plan is never
+    checked or priced as if it were sound."""
+    import fastjsonschema
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanDocumentError(f"{display}:{exc.lineno}:{exc.colno}: not a plan document: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise PlanDocumentError(f"{display}: not a plan document: {exc}") from None
+    if isinstance(doc, dict) and doc.get("version") not in (None, PLAN_VERSION) and isinstance(doc.get("version"), int):
+        raise PlanDocumentError(f"{display}: a plan document of version {doc['version']}; this paved reads version "
+                                f"{PLAN_VERSION} (make the plan again with this paved)")
+    try:
+        _plan_validator()(doc)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise PlanDocumentError(f"{display}: {_where(exc.name)}: {exc.message.split(' ', 1)[-1]} "
+                                f"(schema {PLAN_SCHEMA_ID})") from None
+    crds = CrdIndex([r["inputs"] for r in doc["resources"] if r["type"] == CRD_TYPE])
+    problems = []
+    for i, r in enumerate(doc["resources"]):
+        problems += [f"resources[{i}] ({r['urn']}): {m}"
+                     for m in _object_problems(r["type"], r["custom"], r["inputs"], crds, doc["kubernetesVersion"], None)]
+    if problems:
+        shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        raise PlanDocumentError(f"{display}: {len(problems)} resource(s) fail the Kubernetes "
+                                f"{doc['kubernetesVersion']} schema:\n  " + "\n  ".join(shown))
+    return doc
+
+
+@functools.cache
+def _plan_validator() -> Any:
+    import fastjsonschema
+
+    return fastjsonschema.compile(plan_schema())
 
 
 def short_type(type_token: str) -> str:

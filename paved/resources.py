@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -498,6 +498,54 @@ def node_instance_types(props: Any, template: Item | None) -> list[Any] | None:
         return None
     instance = lookup(template.props, "instanceType")
     return [instance] if instance is not None else [DEFAULT_NODE_INSTANCE_TYPE]
+
+
+# --- room for rollouts ------------------------------------------------------------------
+
+# The rolling update every catalog service's Deployment gets (components/service.py): one
+# new pod at a time, no old pod removed before it is ready.
+SERVICE_MAX_SURGE = 1
+SERVICE_MAX_UNAVAILABLE = 0
+# Deployments default to maxSurge 25% (apps/v1), a percentage of the replicas rounded up.
+DEFAULT_MAX_SURGE = "25%"
+
+
+def surge_pods(kind: str, strategy: Any, max_surge: Any, replicas: int) -> int | None:
+    """Extra pods a rolling update of a ``kind`` workload at ``replicas`` may create, or None
+    when unknown. Recreate and StatefulSets replace pods without surging."""
+    if kind != "Deployment" or strategy == "Recreate":
+        return 0
+    value = DEFAULT_MAX_SURGE if max_surge is None else max_surge
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return int((Decimal(value.strip()[:-1]) * replicas / 100).to_integral_value(ROUND_CEILING))
+        except ArithmeticError:
+            return None
+    try:
+        return int(Decimal(str(value)))
+    except ArithmeticError:
+        return None
+
+
+@dataclass(frozen=True)
+class RolloutNeed:
+    """What a namespace's ResourceQuota must hold while every workload, at maximum replicas,
+    rolls out at once: requests and pods of ``max + surge`` replicas each."""
+
+    cpu: Decimal = Decimal(0)
+    memory: Decimal = Decimal(0)
+    pods: int = 0
+
+    def plus(self, cpu: Decimal, memory: Decimal | int, max_replicas: int, surge: int) -> RolloutNeed:
+        """This need with one more workload whose pod requests ``cpu`` and ``memory``."""
+        n = max_replicas + surge
+        return RolloutNeed(self.cpu + cpu * n, self.memory + Decimal(memory) * n, self.pods + n)
+
+    def of(self, resource: str) -> Decimal:
+        """The need for ``cpu``, ``memory`` or ``pods``."""
+        return Decimal(getattr(self, resource))
 
 
 # --- values in messages ------------------------------------------------------------------

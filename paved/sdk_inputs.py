@@ -214,7 +214,7 @@ def _args_class(resource_cls: type) -> type | None:
 
 
 def _join(path: str, key: str) -> str:
-    if _IDENTIFIER_RE.match(key):
+    if _IDENTIFIER_RE.fullmatch(key):
         return f"{path}.{key}" if path else key
     return f'{path}["{key}"]'
 

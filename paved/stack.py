@@ -8,8 +8,8 @@ as the engine hands them over) through :func:`settings_from_config`.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,11 +17,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from paved.cidr import OPEN_WORLD, covers_public_internet, ipv4_network
 from paved.errors import InputError, Issue, UsageError
 from paved.model import LabelTagValue, Name, TagValue
 from paved.yamlsrc import Located, load_located, read_source
 
 NAMESPACE = "paved"
+STACK_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # Stacks listed in the order changes are promoted through them; others follow by name.
 PROMOTION_ORDER = ("dev", "staging", "prod")
 # kubernetes-validate ships schemas for these minor versions; EKS supports a subset.
@@ -32,28 +34,8 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-OPEN_WORLD = {"0.0.0.0/0", "::/0"}
 # The narrowest block an endpoint allow-list may hold: a /8 is already 16 million addresses.
 MIN_ALLOWED_PREFIX = 8
-# IPv4 space that is not reachable from the internet (RFC 1918, RFC 6890 special purpose,
-# multicast, reserved). Allow-lists that, with these, cover everything are open to the world.
-NON_PUBLIC_IPV4 = tuple(ipaddress.IPv4Network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-))
-_WHOLE_IPV4 = [ipaddress.IPv4Network("0.0.0.0/0")]
-
-
-def ipv4_network(value: str) -> ipaddress.IPv4Network:
-    """``value`` as an IPv4 network; ValueError unless it is one, written with no host bits."""
-    try:
-        net = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a CIDR block like 10.0.0.0/16 ({exc})") from None
-    if not isinstance(net, ipaddress.IPv4Network) or "/" not in value:
-        raise ValueError(f"{value!r} is not an IPv4 CIDR block like 10.0.0.0/16")
-    return net
 
 
 def _endpoint_cidr(value: str) -> str:
@@ -66,16 +48,42 @@ def _endpoint_cidr(value: str) -> str:
     return value
 
 
+# Where a VPC's addresses come from: RFC 1918 private space, or the shared 100.64.0.0/10 block
+# AWS accepts (often for pods). A public block would shadow real internet addresses for the
+# cluster's nodes and pods.
+VPC_RANGES = tuple(ipv4_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+# CloudWatch Logs keeps logs for one of these numbers of days (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+
+
 def _vpc_cidr(value: str) -> str:
     net = ipv4_network(value)
     if not 16 <= net.prefixlen <= 24:
         raise ValueError(f"{value} is a /{net.prefixlen}; an AWS VPC block is /16 to /24")
+    if not any(net.subnet_of(r) for r in VPC_RANGES):
+        raise ValueError(f"{value} is not private address space; a VPC block lies in 10.0.0.0/8, 172.16.0.0/12, "
+                         "192.168.0.0/16 or 100.64.0.0/10")
     return value
 
 
-def covers_public_internet(networks: list[ipaddress.IPv4Network]) -> bool:
-    """Whether ``networks`` together cover every public IPv4 address."""
-    return list(ipaddress.collapse_addresses([*networks, *NON_PUBLIC_IPV4])) == _WHOLE_IPV4
+def _log_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        longer = next((d for d in LOG_RETENTION_DAYS if d > value), None)
+        hint = f"; the next longer is {longer}" if longer else ""
+        raise ValueError(f"{value} is not a retention CloudWatch Logs offers (one of {', '.join(map(str, LOG_RETENTION_DAYS))}){hint}")
+    return value
+
+
+def _distinct_cidrs(cidrs: list[str]) -> list[str]:
+    nets = [ipv4_network(c) for c in cidrs]
+    twice = sorted({str(n) for n in nets if nets.count(n) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed more than once")
+    return cidrs
+
+
+LogRetention = Annotated[int, Field(ge=1, le=3653), AfterValidator(_log_retention)]
 
 
 def _no_open_world(cidrs: list[str]) -> list[str]:
@@ -171,10 +179,11 @@ class ClusterSettings(_Section):
     """The EKS cluster: created (``mode: create``) or adopted by name (``mode: existing``)."""
 
     mode: Literal["create", "existing"]
-    endpoint_public_access_cidrs: Annotated[list[EndpointCidr], AfterValidator(_no_open_world)] = Field(
+    endpoint_public_access_cidrs: Annotated[list[EndpointCidr], AfterValidator(_no_open_world),
+                                            AfterValidator(_distinct_cidrs)] = Field(
         default_factory=list, description="CIDRs allowed to reach a public endpoint; empty keeps it private."
     )
-    log_retention_days: int = Field(ge=1, le=3653)
+    log_retention_days: LogRetention
     deletion_protection: bool
     identity: Literal["podIdentity", "irsa"] = Field(description="How pods get their IAM role.")
     node_groups: list[NodeGroupSettings] = Field(default_factory=list)
@@ -186,6 +195,10 @@ class ClusterSettings(_Section):
     def _groups(self) -> "ClusterSettings":
         if self.mode == "create" and not self.node_groups:
             raise ValueError("mode create needs at least one entry in nodeGroups")
+        names = [g.name for g in self.node_groups]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"nodeGroups names {', '.join(map(repr, twice))} more than once; each group needs its own name")
         # An adopted cluster's endpoint is not paved's to know; a created one is private unless listed.
         if self.mode == "create" and not self.endpoint_public_access_cidrs and self.deploy_runner is None:
             raise ValueError("a private-only endpoint is reachable only from inside the VPC: set deployRunner "
@@ -203,7 +216,7 @@ class KafkaSettings(_Section):
     replication_factor: int = Field(ge=1, le=5)
     min_insync_replicas: int = Field(ge=1, le=5)
     enhanced_monitoring: Literal["DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION"]
-    log_retention_days: int = Field(ge=1, le=3653)
+    log_retention_days: LogRetention
 
     @model_validator(mode="after")
     def _replicas(self) -> "KafkaSettings":
@@ -335,9 +348,17 @@ def settings_from_config(get: Callable[[str], str | None]) -> StackSettings:
     return StackSettings.model_validate(values)
 
 
+def stack_name(env: str) -> str:
+    """``env``; UsageError unless it is a stack name (a DNS label, like paved:environment), so
+    that a name given on the command line cannot lead out of ``stacks/`` or ``policies/config/``."""
+    if not isinstance(env, str) or len(env) > 63 or not STACK_NAME.fullmatch(env):
+        raise UsageError(f"{env!r} is not a stack name (lowercase letters, digits and '-', at most 63 characters)")
+    return env
+
+
 def stack_file(root: Path, env: str) -> Path:
     """Path of the stack's config file."""
-    return root / "stacks" / f"Pulumi.{env}.yaml"
+    return root / "stacks" / f"Pulumi.{stack_name(env)}.yaml"
 
 
 def list_stacks(root: Path) -> list[str]:

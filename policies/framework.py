@@ -99,9 +99,9 @@ class Rule:
 
     def __post_init__(self) -> None:
         problems = []
-        if not ID_PATTERN.match(self.id):
+        if not ID_PATTERN.fullmatch(self.id):
             problems.append(f"id {self.id!r} must look like PAVED-SEC-001")
-        if not NAME_PATTERN.match(self.name):
+        if not NAME_PATTERN.fullmatch(self.name):
             problems.append(f"name {self.name!r} must be kebab-case")
         if not self.description.startswith("Checks whether "):
             problems.append("description must start with 'Checks whether '")

@@ -121,7 +121,8 @@ def test_children_are_registered_like_chart_v4():
             assert kid.type == f"kubernetes:{group or 'core'}/{version}:{kid.inputs['kind']}", kid.urn
             assert kid.urn == f"urn:pulumi:dev::paved::kubernetes:helm.sh/v4:Chart${kid.type}::{kid.name}"
             assert kid.provider == rec.provider and kid.service is None and kid.team is None, kid.urn
-            assert set(kid.options) == {"protect", "retainOnDelete", "ignoreChanges", "aliases", "dependsOn"}
+            assert set(kid.options) == {"protect", "retainOnDelete", "ignoreChanges", "aliases", "dependsOn", "version"}
+            assert kid.options["version"] == rec.options["version"], kid.urn
         # CRDs and namespaces come before what depends on them, and each names them in dependsOn.
         order = {k.urn: i for i, k in enumerate(kids)}
         for kid in kids:

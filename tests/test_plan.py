@@ -21,7 +21,8 @@ def test_plan_document_shape(stack_plan):
         assert set(r) >= {"urn", "type", "name", "parent", "provider", "service", "team", "inputs", "options"}, r
         assert r["urn"].startswith(f"urn:pulumi:{stack_plan['stack']}::paved::"), r["urn"]
         assert r["urn"].endswith("::" + r["name"]), r["urn"]
-        assert set(r["options"]) == {"protect", "retainOnDelete", "ignoreChanges", "aliases", "dependsOn"}, r["urn"]
+        base = {"protect", "retainOnDelete", "ignoreChanges", "aliases", "dependsOn"}
+        assert set(r["options"]) in (base, base | {"version"}), r["urn"]
 
 
 def test_service_and_team_attribution():
@@ -132,3 +133,30 @@ def test_runs_do_not_leak_into_each_other(tmp_path):
     second, _ = plan.build("dev")
     assert "only_here" not in second["outputs"]
     assert len(second["resources"]) == len(planned("dev")[0]["resources"])
+
+
+SDKS = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes"}
+
+
+def test_plan_records_the_provider_plugin_version_it_was_checked_against(stack_plan):
+    from importlib.metadata import version
+
+    for r in stack_plan["resources"]:
+        package = r["type"].split(":")[0] if not r["type"].startswith("pulumi:providers:") else r["type"].split(":")[2]
+        if package in SDKS and (r["custom"] or "version" in r["options"]):
+            assert r["options"].get("version") == version(SDKS[package]), r["urn"]
+        elif package == "paved":
+            assert "version" not in r["options"], r["urn"]
+
+
+def test_provider_sdks_are_pinned_to_the_installed_versions():
+    import tomllib
+    from importlib.metadata import version
+
+    from conftest import ROOT
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pins = {d.split("==")[0].strip(): d.split("==")[1].strip() for d in deps if d.startswith("pulumi")}
+    assert set(pins) == {"pulumi", "pulumi-kubernetes", "pulumi-aws", "pulumi-policy"}, deps
+    for name, pinned in pins.items():
+        assert pinned == version(name), f"pyproject.toml pins {name}=={pinned}; {version(name)} is installed"

@@ -472,3 +472,38 @@ def test_rotation_role_must_be_a_role_arn(tmp_path):
     text = mutate("    recoveryWindowDays: 7", f"    recoveryWindowDays: 7\n{LAMBDA}\n{bad}")
     issue = only(problems(tmp_path, text), "paved:secrets.rotationRoleArn")
     assert issue.line == line_of(text, bad.strip())
+
+
+@pytest.mark.parametrize("cidr", ["8.8.0.0/16", "203.0.113.0/24", "100.128.0.0/16"])
+def test_vpc_cidr_must_be_private_space(tmp_path, cidr):
+    text = mutate("    cidr: 10.10.0.0/16", f"    cidr: {cidr}")
+    issue = only(problems(tmp_path, text), "paved:network.cidr")
+    assert issue.line == line_of(text, "    cidr:") and "not private address space" in issue.message
+
+
+@pytest.mark.parametrize("cidr", ["172.16.0.0/16", "192.168.0.0/20", "100.64.0.0/16"])
+def test_private_vpc_cidrs_are_accepted(tmp_path, cidr):
+    root = make_root(tmp_path, {"dev": mutate("    cidr: 10.10.0.0/16", f"    cidr: {cidr}")})
+    assert load_stack(root, "dev").network.cidr == cidr
+
+
+def test_endpoint_cidr_listed_twice_is_refused(tmp_path):
+    text = endpoint_cidrs("[203.0.113.0/24, 198.51.100.0/24, 203.0.113.0/24]")
+    issue = only(problems(tmp_path, text), "paved:cluster.endpointPublicAccessCidrs")
+    assert "203.0.113.0/24 listed more than once" in issue.message
+
+
+def test_node_group_names_are_distinct(tmp_path):
+    group = "      - {name: general, instanceTypes: [t3.large], minSize: 2, maxSize: 4, desiredSize: 2, capacityType: SPOT, diskSizeGib: 30}\n"
+    text = mutate(group, group + group)
+    issue = only(problems(tmp_path, text), "paved:cluster")
+    assert "'general' more than once" in issue.message
+
+
+@pytest.mark.parametrize(("old", "key"), [("    logRetentionDays: 14", "paved:cluster.logRetentionDays"),
+                                          ("    logRetentionDays: 7", "paved:kafka.logRetentionDays")])
+@pytest.mark.parametrize("days", [2, 13, 366, 3000])
+def test_log_retention_is_one_cloudwatch_offers(tmp_path, old, key, days):
+    text = mutate(old, old.replace(old.split(": ")[1], str(days)))
+    issue = only(problems(tmp_path, text), key)
+    assert "not a retention CloudWatch Logs offers" in issue.message

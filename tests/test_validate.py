@@ -318,7 +318,7 @@ def test_call_to_itself(tmp_path, capsys):
 def test_calls_as_a_string_is_one_error_not_one_per_letter(tmp_path, capsys):
     bad = mutate("    calls: [inventory]", "    calls: inventory")
     res = validate(tmp_path, capsys, bad)
-    expect(res, "services[orders].calls", line_of(bad, "calls: inventory"), "valid tuple", "got str 'inventory'")
+    expect(res, "services[orders].calls", line_of(bad, "calls: inventory"), "should be a list", "got str 'inventory'")
 
 
 def test_consumed_topic_without_producer(tmp_path, capsys):
@@ -331,7 +331,7 @@ def test_consumed_topic_without_producer(tmp_path, capsys):
 def test_consumes_as_a_string_is_one_error(tmp_path, capsys):
     bad = mutate("      consumes: [order-placed]", "      consumes: order-placed")
     res = validate(tmp_path, capsys, bad)
-    expect(res, "services[inventory].kafka.consumes", line_of(bad, "consumes: order-placed"), "valid tuple")
+    expect(res, "services[inventory].kafka.consumes", line_of(bad, "consumes: order-placed"), "should be a list")
 
 
 def test_topic_with_two_producers(tmp_path, capsys):

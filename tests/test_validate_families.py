@@ -83,6 +83,17 @@ def test_paths_inside_the_repository_are_accepted(repo, capsys, definition):
     assert res.rc == 0, res.err
 
 
+@pytest.mark.parametrize("command", [["plan"], ["check"], ["cost"], ["render", "--output", "{tmp}/out"]])
+@pytest.mark.parametrize("stack", ["../../../../etc/passwd", "dev/../prod", "dev\n", "Dev", "dev-", "d" * 64])
+def test_stack_name_cannot_lead_out_of_the_stack_folders(tmp_path, capsys, command, stack):
+    from paved.cli import main
+
+    argv = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    assert main([argv[0], "--stack", stack, *argv[1:]]) == 2
+    err = capsys.readouterr().err
+    assert "is not a stack name" in err and "Traceback" not in err, err
+
+
 # --- 2. reserved namespaces ---------------------------------------------------------------------
 
 
@@ -126,6 +137,39 @@ def test_variable_paved_sets_is_refused(tmp_path, capsys, var):
     bad = mutate(ORDERS_ENV, f'      {var}: "9999"')
     res = validate(tmp_path, capsys, bad)
     expect(res, f"services[orders].env.{var}", line_of(bad, f"{var}:"), "is set by paved itself")
+
+
+INJECTED_VARS = ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                 "AWS_STS_REGIONAL_ENDPOINTS"]
+
+
+@pytest.mark.parametrize("var", INJECTED_VARS)
+def test_variable_kubernetes_or_eks_sets_is_refused(tmp_path, capsys, var):
+    bad = mutate(ORDERS_ENV, f'      {var}: "x"')
+    res = validate(tmp_path, capsys, bad)
+    expect(res, f"services[orders].env.{var}", line_of(bad, f"{var}:"), "is set in every pod by Kubernetes or EKS")
+
+
+def test_region_variable_stays_free(tmp_path, capsys):
+    assert validate(tmp_path, capsys, mutate(ORDERS_ENV, "      AWS_REGION: eu-west-1")).rc == 0
+
+
+@pytest.mark.parametrize("var", [*PLATFORM_VARS, *INJECTED_VARS, "AWS_REGION", "LOG_LEVEL", "PORTS", "MY_PORT"])
+def test_schema_and_validator_agree_on_variable_names(var):
+    import re
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from paved.model import EnvName
+
+    pattern = TypeAdapter(EnvName).json_schema()["pattern"]
+    try:
+        TypeAdapter(EnvName).validate_python(var)
+        valid = True
+    except ValidationError:
+        valid = False
+    assert bool(re.fullmatch(pattern, var)) == valid, (var, pattern)
 
 
 def test_variable_paved_sets_is_refused_in_an_override(tmp_path, capsys):
@@ -174,6 +218,10 @@ CREDENTIALS = [
     ("sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc", "a Stripe key"),
     ("glpat-" + "x" * 20, "a GitLab token"),
     ("AIza" + "S" * 35, "a Google API key"),
+    ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ", "a JSON Web Token"),
+    ("host=db.internal user=orders password=hunter2", "a connection string with a password"),
+    ("Server=db;Database=orders;Pwd=hunter2;", "a connection string with a password"),
+    ("DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=abc123==;", "a connection string with a password"),
 ]
 
 
@@ -185,7 +233,8 @@ def test_credential_looking_value_is_refused(tmp_path, capsys, value, kind):
 
 
 @pytest.mark.parametrize("value", ["https://api.example.com/v2", "postgres://db.internal:5432/orders",
-                                   "https://user@example.com/", "AKIA", "sk_test_abc", "time: 12:30@utc"])
+                                   "https://user@example.com/", "AKIA", "sk_test_abc", "time: 12:30@utc",
+                                   "host=db.internal user=orders sslmode=require", "eyJ", "password-reset"])
 def test_harmless_value_is_not_flagged(tmp_path, capsys, value):
     res = validate(tmp_path, capsys, mutate(ORDERS_ENV, f'      UPSTREAM: "{value}"'))
     assert res.rc == 0, res.err
@@ -195,7 +244,10 @@ def test_paved_variables_are_documented():
     from test_validate import ROOT
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in ("`PORT`", "`PAVED_SERVICE`", "`OTEL_*`", "`KAFKA_*`", "`KAFKA_TOPIC_<TOPIC>`", "`<SECRET>_FILE`"):
+    from paved.naming import INJECTED_ENV_NAMES
+
+    for name in ("`PORT`", "`PAVED_SERVICE`", "`OTEL_*`", "`KAFKA_*`", "`KAFKA_TOPIC_<TOPIC>`", "`<SECRET>_FILE`",
+                 *(f"`{n}`" for n in INJECTED_ENV_NAMES)):
         assert name in text
 
 
@@ -298,6 +350,21 @@ def test_topic_name_must_be_legal_in_kafka(tmp_path, capsys, topic):
     bad = mutate("        - {name: order-placed}", f'        - {{name: "{topic}"}}')
     res = validate(tmp_path, capsys, bad)
     refused_at(res, line_of(bad, '- {name: "'), "not a valid Kafka topic name")
+
+
+@pytest.mark.parametrize(("description", "message"), [("x" * 2049, "at most 2048"), ("", "at least 1")])
+def test_secret_description_fits_secrets_manager(tmp_path, capsys, description, message):
+    bad = mutate("    secrets: [db-password]", f'    secrets: [{{name: db-password, description: "{description}"}}]')
+    refused_at(validate(tmp_path, capsys, bad), line_of(bad, "    secrets:"), message)
+
+
+@pytest.mark.parametrize("topic", ["__consumer_offsets", "__transaction_state", "__amazon_msk_canary", "__mine"])
+@pytest.mark.parametrize("where", ["produces", "consumes"])
+def test_internal_topic_names_are_refused(tmp_path, capsys, topic, where):
+    old, new = (("        - {name: order-placed}", f'        - {{name: "{topic}"}}') if where == "produces" else
+                ("      consumes: [stock-reserved]", f'      consumes: ["{topic}"]'))
+    bad = mutate(old, new)
+    refused_at(validate(tmp_path, capsys, bad), line_of(bad, topic), "keep for their internal topics")
 
 
 @pytest.mark.parametrize("topic", ["order_placed", "order.placed", "ORDER-PLACED", "Order_Placed"])

@@ -9,11 +9,11 @@ the surge.
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 from paved.quantity import cpu_cores, memory_bytes
-from paved.resources import UNKNOWN, lookup, memory_text, shown, workloads
+from paved.resources import UNKNOWN, RolloutNeed, lookup, memory_text, shown, surge_pods, workloads
 from policies.framework import Rule
 from policies.rules.deploy.graph import namespace
 
@@ -26,35 +26,20 @@ HARD = {  # resource: (quota keys, parse, show)
 
 
 def surge(workload: Any, replicas: int) -> int | None:
-    """Extra pods a rolling update of ``workload`` at ``replicas`` may create (None when unknown).
-
-    Deployments default to maxSurge 25%, a percentage rounded up; Recreate and StatefulSets
-    replace pods without surging.
-    """
-    if workload.kind != "Deployment" or lookup(workload.item.props, "spec.strategy.type") == "Recreate":
-        return 0
-    value = lookup(workload.item.props, "spec.strategy.rollingUpdate.maxSurge", "25%")
-    if value is UNKNOWN:
-        return None
-    if isinstance(value, str) and value.strip().endswith("%"):
-        return int((Decimal(value.strip()[:-1]) * replicas / 100).to_integral_value(ROUND_CEILING))
-    try:
-        return int(Decimal(str(value)))
-    except ArithmeticError:
-        return None
+    """Extra pods a rolling update of ``workload`` at ``replicas`` may create (None when unknown)."""
+    props = workload.item.props
+    return surge_pods(workload.kind, lookup(props, "spec.strategy.type"),
+                      lookup(props, "spec.strategy.rollingUpdate.maxSurge"), replicas)
 
 
 def validate_stack(args, report) -> None:
-    need: dict[str, dict[str, Decimal]] = {}
+    need: dict[str, RolloutNeed] = {}
     for w in workloads(args.resources):
         top = w.max_replicas
         extra = surge(w, top) if top is not None else None
         if top is None or extra is None or not isinstance(w.namespace, str):
             continue
-        n = need.setdefault(w.namespace, {"cpu": Decimal(0), "memory": Decimal(0), "pods": Decimal(0)})
-        n["cpu"] += w.requests.cpu * (top + extra)
-        n["memory"] += Decimal(w.requests.memory) * (top + extra)
-        n["pods"] += top + extra
+        need[w.namespace] = need.get(w.namespace, RolloutNeed()).plus(w.requests.cpu, w.requests.memory, top, extra)
     for quota in args.resources:
         if quota.resource_type != QUOTA or namespace(quota) not in need:
             continue
@@ -68,9 +53,9 @@ def validate_stack(args, report) -> None:
                     hard = parse(value) if value is not UNKNOWN else None
                 except (ValueError, ArithmeticError):
                     hard = None
-                if hard is not None and Decimal(hard) < total[resource]:
+                if hard is not None and Decimal(hard) < total.of(resource):
                     report(f"ResourceQuota {lookup(quota.props, 'metadata.name', quota.name)} in namespace "
-                           f"{namespace(quota)} must allow {key} of at least {show(total[resource])}: its workloads at "
+                           f"{namespace(quota)} must allow {key} of at least {show(total.of(resource))}: its workloads at "
                            f"maximum replicas plus rolling-update surge need that (hard {key} is {show(hard)}).",
                            quota.urn)
                 break

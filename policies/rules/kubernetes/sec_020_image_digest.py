@@ -17,7 +17,7 @@ def _check(container, pod, config):
     if not isinstance(image, str) or not image.strip():
         return "name an image pinned by digest (<repository>@sha256:<digest>)"
     digest = parse_image(image.strip()).digest
-    if digest is None or not DIGEST.match(digest):
+    if digest is None or not DIGEST.fullmatch(digest):
         return f"pin image {image} by digest (<repository>:<tag>@sha256:<digest>)"
     return None
 

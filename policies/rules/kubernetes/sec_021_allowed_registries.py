@@ -46,7 +46,7 @@ def pattern(entry: str) -> re.Pattern[str]:
 def allowed(image: str, entries: list[str]) -> bool:
     """True when the image's repository matches one of ``entries``."""
     repository = parse_image(image).repository.lower()
-    return any(pattern(e).match(repository) for e in entries if isinstance(e, str) and e.strip())
+    return any(pattern(e).fullmatch(repository) for e in entries if isinstance(e, str) and e.strip())
 
 
 def _check(container, pod, config):

@@ -35,7 +35,7 @@ def _validate(args, report):
             report(f"{who} must label {key}: {wanted} ({found}).")
     key = PREFIX + "enforce-version"
     version = UNKNOWN if labels is UNKNOWN else lookup(labels, (key,))
-    if version is not UNKNOWN and not (isinstance(version, str) and VERSION.match(version)):
+    if version is not UNKNOWN and not (isinstance(version, str) and VERSION.fullmatch(version)):
         found = "it is missing" if version is None else f"found {version}"
         report(f"{who} must pin {key} to the cluster's minor version, e.g. v1.31 ({found}).")
 
