@@ -5,7 +5,7 @@
 
 The mix, per service (seeded, so the same N and seed give the same file):
 
-* about N/8 teams; each team's quota covers its services at max replicas in every stack,
+* about N/8 teams; each team's quota covers its services at max replicas plus a surge pod each in every stack,
   with headroom;
 * varied requests/limits inside the LimitRange ratios (cpu ≤ 4×, memory ≤ 2×);
 * scaling: ~20 % min 1 (no PodDisruptionBudget where that holds), the rest min 2-3;
@@ -216,19 +216,21 @@ def generate(n: int, seed: int = 0, root: Path = ROOT) -> str:
                 req_cpu = o.get("resources", {}).get("requests", {}).get("cpu", svc["resources"]["requests"]["cpu"])
                 mem_text = svc["resources"]["requests"]["memory"]
                 mem_mi = int(mem_text[:-2]) * (1024 if mem_text.endswith("Gi") else 1)
-                cpu += _cpu_millis(req_cpu) * mx
-                mem += mem_mi * mx
-                pods += mx
+                # Every service at max replicas plus its one rolling-update surge pod (maxSurge 1),
+                # what `paved validate` requires of a quota.
+                cpu += _cpu_millis(req_cpu) * (mx + 1)
+                mem += mem_mi * (mx + 1)
+                pods += mx + 1
             need_cpu, need_mem, need_pods = max(need_cpu, cpu), max(need_mem, mem), max(need_pods, pods)
-        # 25 % headroom for rolling updates (maxSurge 1), rounded up to whole cores / GiB.
+        # 10 % headroom on top, rounded up to whole cores / GiB.
         teams.append({
             "name": t,
             "owner": f"{t}-team@shop.example.com",
             "costCenter": f"cc-{1000 + team_names.index(t)}",
             "quota": {
-                "cpu": str(max(1, math.ceil(need_cpu * 1.25 / 1000))),
-                "memory": f"{max(1, math.ceil(need_mem * 1.25 / 1024))}Gi",
-                "pods": max(10, math.ceil(need_pods * 1.25) + 5),
+                "cpu": str(max(1, math.ceil(need_cpu * 1.1 / 1000))),
+                "memory": f"{max(1, math.ceil(need_mem * 1.1 / 1024))}Gi",
+                "pods": max(10, math.ceil(need_pods * 1.1) + 5),
             },
         })
 

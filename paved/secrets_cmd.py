@@ -119,10 +119,17 @@ def make_client(region: str) -> Any:
         return session.client(
             "secretsmanager",
             region_name=region,
-            config=Config(connect_timeout=10, read_timeout=30, user_agent_extra="paved"),
+            # Bounded: botocore's legacy mode retries 5 times with a 60 s read timeout, so an
+            # endpoint that accepts and never answers would hold a deploy gate for minutes.
+            # Two attempts of at most 5 s to connect and 15 s to read: under 45 s in all.
+            config=Config(connect_timeout=5, read_timeout=15, retries={"mode": "standard", "total_max_attempts": 2},
+                          user_agent_extra="paved"),
         )
     except BotoCoreError as exc:
         raise _aws_error(exc, "connect to Secrets Manager for", None, region) from None
+    except ValueError as exc:  # botocore: "Invalid endpoint: <url>" from AWS_ENDPOINT_URL*
+        raise PavedError(f"{_one_line(str(exc))}: check AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL "
+                         f"(an http(s) URL such as https://secretsmanager.{region}.amazonaws.com)") from None
 
 
 def _aws_error(exc: Exception, action: str, name: str | None, region: str) -> PavedError:
@@ -440,7 +447,8 @@ def add_parser(
     )
     stack_arg(s)
     catalog_arg(s)
-    s.add_argument("--format", choices=["text", "json"], default="text")
+    s.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text for people (default), or a JSON document for scripts")
     s.add_argument("--require-values", action="store_true",
                    help="exit 1 unless every third-party secret exists and has a value (the deploy gate: pods "
                         "mount their secrets, and a secret without a value keeps them from starting); managed "
@@ -455,8 +463,8 @@ def add_parser(
     )
     stack_arg(u)
     catalog_arg(u)
-    u.add_argument("service", metavar="SERVICE")
-    u.add_argument("secret", metavar="SECRET")
+    u.add_argument("service", metavar="SERVICE", help="the catalog service that declares the secret")
+    u.add_argument("secret", metavar="SECRET", help="the secret's name under the service's secrets in the catalog")
     # Catches a value typed as an argument, so it is refused without being echoed back.
     u.add_argument("value_args", nargs="*", help=argparse.SUPPRESS)
     return p

@@ -59,7 +59,8 @@ def add_parser(sub: Any, stack_arg: Any, catalog_arg: Any) -> None:
     catalog_arg(p)
     p.add_argument("--team", metavar="T", help="only this team's services (and no platform section)")
     p.add_argument("--service", metavar="S", help="only this service (and no platform section)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text for people (default, colour only on a terminal), or the versioned JSON document")
     cluster_args(p)
 
 

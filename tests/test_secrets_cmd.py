@@ -456,6 +456,30 @@ def test_endpoint_unreachable(aws, isolated, capsys, monkeypatch):
     assert "dev/checkout/orders/db-password" in line
 
 
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+def test_endpoint_that_is_not_a_url_is_one_line(aws, isolated, capsys, monkeypatch, variable):
+    isolated.setenv(variable, "notaurl")
+    assert run_cli(["secrets", "status", "--stack", STACK], monkeypatch) == 1
+    line = _single_error_line(capsys.readouterr().err)
+    assert "notaurl" in line and "AWS_ENDPOINT_URL" in line
+
+
+def test_client_time_is_bounded(aws):
+    config = secrets_cmd.make_client(REGION).meta.config
+    assert config.connect_timeout <= 5 and config.read_timeout <= 15
+    assert config.retries["mode"] == "standard" and config.retries["total_max_attempts"] == 2
+
+
+def test_every_secrets_option_has_help():
+    parser = argparse.ArgumentParser(prog="paved")
+    sub = parser.add_subparsers(dest="command")
+    secrets = secrets_cmd.add_parser(sub, cli._stack_arg, cli._catalog_arg)
+    for action in secrets._subparsers._group_actions[0].choices.values():
+        for option in action._actions:
+            if option.dest not in ("help", "value_args"):
+                assert option.help, (action.prog, option.dest)
+
+
 def _stubbed() -> tuple[object, Stubber]:
     client = boto3.client("secretsmanager", region_name=REGION)
     return client, Stubber(client)
