@@ -116,6 +116,44 @@ def declared_secrets(catalog: Catalog, environment: str) -> list[tuple[str, str,
     ]
 
 
+# Receivers a team's alerts can go to (catalog `teams[].alerts`). Slack and PagerDuty have a
+# secret per team (webhook URL, routing key); e-mail goes through the stack's one SMTP relay.
+ALERT_RECEIVER_KINDS = ("slack", "email", "pagerduty")
+TEAM_SECRET_RECEIVERS = ("slack", "pagerduty")
+
+
+def alert_secret_name(environment: str, team: str, kind: str) -> str:
+    """Secrets Manager name of a team's receiver secret: ``<env>/_alerts/<team>/<kind>``.
+
+    ``_alerts`` cannot be a team name (team names are DNS labels), so these never collide with
+    a service's ``<env>/<team>/<service>/<secret>``.
+    """
+    if kind not in TEAM_SECRET_RECEIVERS:
+        raise ValueError(f"receiver {kind!r} has no per-team secret; those that do: {', '.join(TEAM_SECRET_RECEIVERS)}")
+    return f"{environment}/_alerts/{team}/{kind}"
+
+
+def smtp_secret_name(environment: str) -> str:
+    """Secrets Manager name of the SMTP relay's password: ``<env>/_alerts/smtp``."""
+    return f"{environment}/_alerts/smtp"
+
+
+def alert_secrets(catalog: Catalog, environment: str) -> list[tuple[str | None, str, str]]:
+    """(team or None, receiver kind, Secrets Manager name) of every secret the catalog's alert
+    receivers need: one per Slack and PagerDuty receiver, and the SMTP password once (team None)
+    if any team has an e-mail receiver."""
+    found: list[tuple[str | None, str, str]] = []
+    email = False
+    for t in catalog.teams:
+        for kind in t.alerts.kinds if t.alerts is not None else ():
+            if kind in TEAM_SECRET_RECEIVERS:
+                found.append((t.name, kind, alert_secret_name(environment, t.name, kind)))
+            email = email or kind == "email"
+    if email:
+        found.append((None, "smtp", smtp_secret_name(environment)))
+    return found
+
+
 def dashboard_uid(service: Service) -> str:
     """A stable Grafana uid (at most 40 characters) for the service's dashboard."""
     uid = f"paved-{service.name}"
