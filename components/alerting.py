@@ -115,3 +115,17 @@ def receiver_secret_data(teams: Iterable[Team], environment: str) -> list[dict]:
     catalog = Catalog(file="", teams=tuple(teams), services=())
     return [{"secretKey": secret_key(team, kind), "remoteRef": {"key": name}}
             for team, kind, name in alert_secrets(catalog, environment)]
+
+
+ALERTS_STORE = "aws-secrets-manager"  # the SecretStore in the monitoring namespace, as in team namespaces
+
+
+def receiver_external_secret_spec(teams: Iterable[Team], environment: str) -> dict:
+    """The ExternalSecret writing :data:`RECEIVER_SECRET` from Secrets Manager, through the
+    monitoring namespace's own SecretStore (a role that reads only the alert secrets)."""
+    return {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"kind": "SecretStore", "name": ALERTS_STORE},
+        "target": {"name": RECEIVER_SECRET, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+        "data": receiver_secret_data(teams, environment),
+    }

@@ -120,6 +120,9 @@ def declared_secrets(catalog: Catalog, environment: str) -> list[tuple[str, str,
 # secret per team (webhook URL, routing key); e-mail goes through the stack's one SMTP relay.
 ALERT_RECEIVER_KINDS = ("slack", "email", "pagerduty")
 TEAM_SECRET_RECEIVERS = ("slack", "pagerduty")
+# `paved secrets` files the receivers' secrets under this pseudo-service (not a valid service
+# name, so never a real one): `paved secrets put --stack prod _alerts checkout/slack`.
+ALERTS_SECRET_OWNER = "_alerts"
 
 
 def alert_secret_name(environment: str, team: str, kind: str) -> str:
@@ -130,12 +133,12 @@ def alert_secret_name(environment: str, team: str, kind: str) -> str:
     """
     if kind not in TEAM_SECRET_RECEIVERS:
         raise ValueError(f"receiver {kind!r} has no per-team secret; those that do: {', '.join(TEAM_SECRET_RECEIVERS)}")
-    return f"{environment}/_alerts/{team}/{kind}"
+    return f"{environment}/{ALERTS_SECRET_OWNER}/{team}/{kind}"
 
 
 def smtp_secret_name(environment: str) -> str:
     """Secrets Manager name of the SMTP relay's password: ``<env>/_alerts/smtp``."""
-    return f"{environment}/_alerts/smtp"
+    return f"{environment}/{ALERTS_SECRET_OWNER}/smtp"
 
 
 def alert_secrets(catalog: Catalog, environment: str) -> list[tuple[str | None, str, str]]:
@@ -151,6 +154,17 @@ def alert_secrets(catalog: Catalog, environment: str) -> list[tuple[str | None, 
             email = email or kind == "email"
     if email:
         found.append((None, "smtp", smtp_secret_name(environment)))
+    return found
+
+
+def every_secret(catalog: Catalog, environment: str) -> list[tuple[str, str, str, str]]:
+    """(service, secret, Secrets Manager name, rotation) of every secret a person or the cluster
+    fills: the services' declared secrets, then the alert receivers' (service
+    :data:`ALERTS_SECRET_OWNER`, secret ``<team>/<kind>`` or ``smtp``, always third-party)."""
+    rotation = {(svc.name, s.name): s.rotation for svc in catalog.services for s in svc.secrets}
+    found = [(svc, sec, name, rotation[(svc, sec)]) for svc, sec, name in declared_secrets(catalog, environment)]
+    found += [(ALERTS_SECRET_OWNER, f"{team}/{kind}" if team else kind, name, "third-party")
+              for team, kind, name in alert_secrets(catalog, environment)]
     return found
 
 

@@ -9,6 +9,7 @@ package ``prometheus-alertmanager``), which skips locally without amtool and fai
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -275,3 +276,54 @@ def test_email_receiver_needs_the_stacks_smtp_relay():
     line = MINIMAL.splitlines().index("      email: {to: fulfillment@example.com}") + 1
     assert f"c.yaml:{line}:" in text and "teams[fulfillment].alerts.email" in text, text
     assert "stack dev has no paved:observability.smtp" in text, text
+
+
+# --- the program: secrets through ESO into the monitoring namespace, mounted into Alertmanager ---
+
+
+def test_chart_values_carry_the_routing_and_mount_the_receivers_secret():
+    from components.addons.prometheus import kube_prometheus_stack_values
+
+    settings = stacks()["prod"]
+    values = kube_prometheus_stack_values(settings, [], None, sample().teams)["alertmanager"]
+    assert values["config"] == alertmanager_config(sample().teams, settings.observability.smtp)
+    assert values["alertmanagerSpec"]["secrets"] == [RECEIVER_SECRET]
+    # No receivers, nothing to mount (the operator would wait for a Secret nobody writes).
+    assert kube_prometheus_stack_values(settings, [], None, ())["alertmanager"]["alertmanagerSpec"]["secrets"] == []
+
+
+def test_plan_delivers_receiver_credentials_to_alertmanager(planned_stack):
+    doc = planned_stack("prod")[0]
+
+    def one(type_token: str, name: str, namespace: str = "monitoring") -> dict:
+        found = [r for r in doc["resources"] if r["type"] == type_token
+                 and (r["inputs"].get("metadata") or {}).get("name") == name
+                 and (r["inputs"].get("metadata") or {}).get("namespace") == namespace]
+        assert len(found) == 1, f"{type_token} {name}: {[r['urn'] for r in found]}"
+        return found[0]
+
+    es = one("kubernetes:external-secrets.io/v1:ExternalSecret", RECEIVER_SECRET)
+    assert es["inputs"]["metadata"]["namespace"] == "monitoring", es["urn"]
+    assert es["inputs"]["spec"]["secretStoreRef"] == {"kind": "SecretStore", "name": "aws-secrets-manager"}, es["urn"]
+    remote = {d["remoteRef"]["key"] for d in es["inputs"]["spec"]["data"]}
+    assert remote == {n for _, _, n in alert_secrets(sample(), "prod")}, es["urn"]
+    store = one("kubernetes:external-secrets.io/v1:SecretStore", "aws-secrets-manager")
+    assert store["urn"] in es["options"]["dependsOn"], es["urn"]
+
+    secrets = {r["inputs"]["name"]: r for r in doc["resources"] if r["type"] == "aws:secretsmanager/secret:Secret"}
+    for name in remote:
+        assert name in secrets, f"no Secrets Manager secret {name}"
+        assert secrets[name]["inputs"]["tags"]["paved.dev/rotation"] == "third-party", secrets[name]["urn"]
+
+    am = [r for r in doc["resources"] if r["type"] == "kubernetes:monitoring.coreos.com/v1:Alertmanager"]
+    assert len(am) == 1 and am[0]["inputs"]["spec"]["secrets"] == [RECEIVER_SECRET], [r["urn"] for r in am]
+    # The chart (so the Alertmanager pods that mount the Secret) waits for the ExternalSecret.
+    chart = next(r for r in doc["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart"
+                 and r["name"].endswith("kube-prometheus-stack"))
+    assert es["urn"] in chart["options"]["dependsOn"], chart["urn"]
+    # The store's role reads exactly the alert secrets: no service secret of any team.
+    policy = next(r for r in doc["resources"] if r["type"] == "aws:iam/rolePolicy:RolePolicy"
+                  and r["name"].endswith("-alerts-policy"))
+    read = json.loads(policy["inputs"]["policy"])["Statement"][0]["Resource"]
+    assert len(read) == len(remote), policy["urn"]
+    assert all("/_alerts/" in arn for arn in read), (policy["urn"], read)
