@@ -327,3 +327,11 @@ def test_plan_delivers_receiver_credentials_to_alertmanager(planned_stack):
     read = json.loads(policy["inputs"]["policy"])["Statement"][0]["Resource"]
     assert len(read) == len(remote), policy["urn"]
     assert all("/_alerts/" in arn for arn in read), (policy["urn"], read)
+
+
+def test_docs_name_the_secrets_the_program_creates():
+    doc = (ROOT / "docs" / "alerting.md").read_text(encoding="utf-8")
+    for kind in ("slack", "pagerduty"):
+        assert alert_secret_name("<env>", "<team>", kind) in doc
+    assert smtp_secret_name("<env>") in doc and RECEIVER_SECRET in doc and secret_file("<key>") in doc
+    assert "alerting.md" in (ROOT / "docs" / "runbooks" / "README.md").read_text(encoding="utf-8")
