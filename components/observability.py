@@ -65,6 +65,7 @@ from components.telemetry import (
     ROLE_LABEL,
     collector_endpoint,
 )
+from paved.model import Team
 from paved.stack import StackSettings
 
 ENFORCED_LEVEL = "baseline"
@@ -93,6 +94,11 @@ class ObservabilityStackArgs:
     # The StorageClass resource when this stack creates it: volume claims wait for it
     # (PAVED-DEP-014: the provider must see its WaitForFirstConsumer binding mode).
     storage_class_resource: pulumi.Resource | None = None
+    # The catalog's teams, whose alert receivers Alertmanager routes to, and the role (and its
+    # policy) that reads the receivers' credentials (SecretStore.alerts_role_arn).
+    teams: tuple[Team, ...] = ()
+    alerts_role_arn: pulumi.Input[str] | None = None
+    alerts_policy: pulumi.Resource | None = None
 
 
 # --- pure builders ------------------------------------------------------------------------
@@ -179,7 +185,8 @@ class ObservabilityStack(pulumi.ComponentResource):
                 metadata=ObjectMetaArgs(name=role, namespace=MONITORING_NAMESPACE), spec=spec), opts=in_ns.options())
 
         kps = KubePrometheusStack(secret_store=args.secret_store, kafka_bootstrap=args.kafka_bootstrap,
-                                  storage_class=args.storage_class).deploy(in_ns)
+                                  storage_class=args.storage_class, teams=args.teams,
+                                  alerts_role_arn=args.alerts_role_arn, alerts_policy=args.alerts_policy).deploy(in_ns)
         jaeger = Jaeger(storage_class=args.storage_class, storage_class_resource=args.storage_class_resource).deploy(in_ns)
         OtelCollector().deploy(in_ns.after(jaeger, kps))
 

@@ -126,7 +126,9 @@ class Platform(pulumi.ComponentResource):
             oidc_issuer=cluster.oidc_issuer, namespaces=dict(namespaces)), opts=with_both)
         observability = ObservabilityStack(f"{name}-observability", ObservabilityStackArgs(
             settings=s, secret_store=store.operator, kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
-            storage_class=cluster.storage_class, storage_class_resource=cluster.storage_class_resource), opts=with_both)
+            storage_class=cluster.storage_class, storage_class_resource=cluster.storage_class_resource,
+            teams=catalog.teams, alerts_role_arn=store.alerts_role_arn,
+            alerts_policy=store.alerts_policy), opts=with_both)
 
         load_balancer = None
         if public:

@@ -24,7 +24,7 @@ from components.renames import former_aliases
 from components.versions import EXTERNAL_SECRETS_API, PUSH_SECRETS_API
 from paved.catalog import Catalog
 from paved.model import Service
-from paved.naming import MANAGED_SECRET_KEY, service_secret_name
+from paved.naming import MANAGED_SECRET_KEY, alert_secrets, service_secret_name
 from paved.stack import StackSettings
 
 STORE_NAME = "aws-secrets-manager"  # the SecretStore in every team namespace that has secrets
@@ -178,6 +178,36 @@ class SecretStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=self.pushes.get(svc.name, []),
                                             aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
             rotation.paved_service, rotation.paved_team = svc.name, svc.team
+        self.alerts_role_arn: pulumi.Output[str] | None = None
+        self.alerts_policy: pulumi.Resource | None = None
+        alert_arns = []
+        for team_name, kind, secret_id in alert_secrets(catalog, s.environment):
+            owner = catalog.team(team_name) if team_name else None
+            tags = ({"owner": owner.owner, "cost-center": owner.cost_center, "team": owner.name} if owner
+                    else {"owner": s.platform_owner, "cost-center": s.platform_cost_center})
+            alert = aws.secretsmanager.Secret(f"{name}-alerts-{team_name or 'platform'}-{kind}",
+                aws.secretsmanager.SecretArgs(
+                    name=secret_id, description=f"Alertmanager {kind} credential" + (f" of team {team_name}" if team_name else ""),
+                    kms_key_id=key.arn, recovery_window_in_days=s.secrets.recovery_window_days,
+                    tags={**tags, ROTATION_TAG: "third-party"}),
+                opts=pulumi.ResourceOptions(parent=self))
+            alert.paved_team = team_name
+            alert_arns.append(alert.arn)
+        if alert_arns:
+            # Alertmanager's credentials are read into the monitoring namespace through a role of their
+            # own, which reads exactly these secrets (not any team's service secrets).
+            role = aws.iam.Role(f"{name}-alerts-role", aws.iam.RoleArgs(
+                description="paved: External Secrets reads Alertmanager's receiver credentials",
+                assume_role_policy=eso.identity.role_arn.apply(lambda a: document(external_secrets.team_role_trust(a))),
+                tags=platform_tags(s, "alertmanager")),
+                opts=pulumi.ResourceOptions(parent=self))
+            self.alerts_policy = aws.iam.RolePolicy(f"{name}-alerts-policy", aws.iam.RolePolicyArgs(
+                role=role.id,
+                policy=pulumi.Output.all(pulumi.Output.all(*alert_arns), key.arn)
+                .apply(lambda v: document(*external_secrets.team_statements(list(v[0]), [], v[1], s.aws_region)))),
+                opts=pulumi.ResourceOptions(parent=self))
+            team_roles.append(role.arn)
+            self.alerts_role_arn = role.arn
         if team_roles:
             aws.iam.RolePolicy(f"{name}-eso-assume-team-roles", aws.iam.RolePolicyArgs(
                 role=eso.identity.role_name,

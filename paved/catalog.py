@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from paved.cidr import covers_public_internet, ip_network
 from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
-from paved.naming import SECRET_FILE_SUFFIX, topic_env_name
+from paved.naming import ALERT_RECEIVER_KINDS, SECRET_FILE_SUFFIX, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
 from paved.resources import SERVICE_MAX_SURGE, RolloutNeed, memory_text, shown, surge_pods
 from paved.yamlsrc import Located, Path, field_label, load_located, read_source
@@ -414,6 +414,28 @@ def _route(c: _Collector, routes: dict, env: str | None, svc: Service, base: Pat
     c.add(base + where, f"{svc.public.host}{svc.public.path} is already the public route of service {other!r}{suffix}")
 
 
+def _check_alerts(c: _Collector, teams_raw: list, environments: Mapping[str, Any]) -> None:
+    """Every team needs somewhere for its alerts to go in a protected stack (prod): Alertmanager
+    would otherwise send them to the platform's default receiver, where nobody owns them."""
+    protected = sorted(env for env, s in environments.items() if getattr(s, "protect_stateful", False))
+    for i, raw in enumerate(teams_raw):
+        if not isinstance(raw, dict):
+            continue
+        alerts = raw.get("alerts")
+        if isinstance(alerts, dict) and not any(alerts.get(k) is not None for k in ALERT_RECEIVER_KINDS):
+            c.add(("teams", i, "alerts"), f"declares no receiver; give at least one of {', '.join(ALERT_RECEIVER_KINDS)}")
+        elif isinstance(alerts, dict) and alerts.get("email") is not None:
+            no_relay = sorted(env for env, s in environments.items()
+                              if s is not None and getattr(getattr(s, "observability", None), "smtp", False) is None)
+            if no_relay:
+                c.add(("teams", i, "alerts", "email"), f"e-mail needs an SMTP relay, and stack {', '.join(no_relay)} "
+                                                       "has no paved:observability.smtp")
+        elif alerts is None and protected:
+            c.add(("teams", i), f"team has no alert receiver; declare `alerts` with at least one of "
+                                f"{', '.join(ALERT_RECEIVER_KINDS)} (required in stack {', '.join(protected)}, "
+                                "which sets paved:protectStateful)", ("teams", i, "alerts"))
+
+
 def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[list[Issue], CatalogDoc | None]:
     """All problems of a parsed catalog, and the model when there are none.
 
@@ -443,6 +465,7 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
         else:
             teams.setdefault(team_model.name, (i, team_model))
     _check_duplicates(c, "teams", teams_raw)
+    _check_alerts(c, teams_raw, environments)
     _check_duplicates(c, "services", services_raw)
     namespaces: dict[str, str] = {}
     for i, raw in enumerate(teams_raw):

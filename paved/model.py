@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from paved.cidr import OPEN_WORLD, covers_public_internet, ip_network
-from paved.naming import INJECTED_ENV_NAMES, injected_env, platform_env, reserved_namespace
+from paved.naming import ALERT_RECEIVER_KINDS, INJECTED_ENV_NAMES, injected_env, platform_env, reserved_namespace
 from paved.quantity import QUANTITY_PATTERN, cpu_cores, memory_bytes
 
 # Every pattern is matched against the whole string (``fullmatch``): with ``re.match`` and
@@ -256,6 +256,57 @@ class Quota(Model):
     pods: int = Field(ge=1, le=10000, description="Maximum number of pods.")
 
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SLACK_CHANNEL = r"^#[a-z0-9][-_a-z0-9]{0,79}$"
+
+
+class SlackReceiver(Model):
+    """Notifications to a Slack channel through an incoming webhook.
+
+    The webhook URL is a credential: it lives in Secrets Manager
+    (``<env>/_alerts/<team>/slack``), never in the catalog.
+    """
+
+    channel: str = Field(pattern=SLACK_CHANNEL, examples=["#checkout-alerts"],
+                         description="Slack channel, with its '#'.")
+
+
+class EmailReceiver(Model):
+    """Notifications by e-mail through the stack's SMTP relay (``paved:observability.smtp``).
+
+    The relay's password lives in Secrets Manager (``<env>/_alerts/smtp``), never in the catalog.
+    """
+
+    to: str = Field(pattern=EMAIL, max_length=254, examples=["checkout-oncall@shop.example.com"],
+                    description="Address the alerts are sent to.")
+
+
+class PagerDutyReceiver(Model):
+    """Pages through a PagerDuty service (Events API v2).
+
+    The service's integration (routing) key lives in Secrets Manager
+    (``<env>/_alerts/<team>/pagerduty``).
+    """
+
+    service: str = Field(min_length=1, max_length=255, examples=["Checkout"],
+                         description="Name of the PagerDuty service the routing key belongs to (for people; "
+                                     "the key decides where pages go).")
+
+
+class Alerts(Model):
+    """Where the team's alerts go: any of Slack, e-mail and PagerDuty. Alertmanager routes
+    every alert with ``team: <name>`` to them (components/alerting.py)."""
+
+    slack: SlackReceiver | None = None
+    email: EmailReceiver | None = None
+    pagerduty: PagerDutyReceiver | None = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The receiver kinds declared, in a fixed order."""
+        return tuple(k for k in ALERT_RECEIVER_KINDS if getattr(self, k) is not None)
+
+
 class Team(Model):
     """A team: owns services and gets one namespace."""
 
@@ -265,6 +316,9 @@ class Team(Model):
     cost_center: LabelTagValue = Field(min_length=1, description="Cost center billed for the team's resources.")
     namespace: Namespace | None = Field(default=None, description="Namespace name; defaults to the team name.")
     quota: Quota
+    alerts: Alerts | None = Field(
+        default=None, examples=[{"slack": {"channel": "#checkout-alerts"}, "pagerduty": {"service": "Checkout"}}],
+        description="Receivers of the team's alerts. Required in stacks with paved:protectStateful (prod).")
 
     @property
     def namespace_name(self) -> str:

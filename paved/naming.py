@@ -130,6 +130,58 @@ def declared_secrets(catalog: Catalog, environment: str) -> list[tuple[str, str,
     ]
 
 
+# Receivers a team's alerts can go to (catalog `teams[].alerts`). Slack and PagerDuty have a
+# secret per team (webhook URL, routing key); e-mail goes through the stack's one SMTP relay.
+ALERT_RECEIVER_KINDS = ("slack", "email", "pagerduty")
+TEAM_SECRET_RECEIVERS = ("slack", "pagerduty")
+# `paved secrets` files the receivers' secrets under this pseudo-service (not a valid service
+# name, so never a real one): `paved secrets put --stack prod _alerts checkout/slack`.
+ALERTS_SECRET_OWNER = "_alerts"
+
+
+def alert_secret_name(environment: str, team: str, kind: str) -> str:
+    """Secrets Manager name of a team's receiver secret: ``<env>/_alerts/<team>/<kind>``.
+
+    ``_alerts`` cannot be a team name (team names are DNS labels), so these never collide with
+    a service's ``<env>/<team>/<service>/<secret>``.
+    """
+    if kind not in TEAM_SECRET_RECEIVERS:
+        raise ValueError(f"receiver {kind!r} has no per-team secret; those that do: {', '.join(TEAM_SECRET_RECEIVERS)}")
+    return f"{environment}/{ALERTS_SECRET_OWNER}/{team}/{kind}"
+
+
+def smtp_secret_name(environment: str) -> str:
+    """Secrets Manager name of the SMTP relay's password: ``<env>/_alerts/smtp``."""
+    return f"{environment}/{ALERTS_SECRET_OWNER}/smtp"
+
+
+def alert_secrets(catalog: Catalog, environment: str) -> list[tuple[str | None, str, str]]:
+    """(team or None, receiver kind, Secrets Manager name) of every secret the catalog's alert
+    receivers need: one per Slack and PagerDuty receiver, and the SMTP password once (team None)
+    if any team has an e-mail receiver."""
+    found: list[tuple[str | None, str, str]] = []
+    email = False
+    for t in catalog.teams:
+        for kind in t.alerts.kinds if t.alerts is not None else ():
+            if kind in TEAM_SECRET_RECEIVERS:
+                found.append((t.name, kind, alert_secret_name(environment, t.name, kind)))
+            email = email or kind == "email"
+    if email:
+        found.append((None, "smtp", smtp_secret_name(environment)))
+    return found
+
+
+def every_secret(catalog: Catalog, environment: str) -> list[tuple[str, str, str, str]]:
+    """(service, secret, Secrets Manager name, rotation) of every secret a person or the cluster
+    fills: the services' declared secrets, then the alert receivers' (service
+    :data:`ALERTS_SECRET_OWNER`, secret ``<team>/<kind>`` or ``smtp``, always third-party)."""
+    rotation = {(svc.name, s.name): s.rotation for svc in catalog.services for s in svc.secrets}
+    found = [(svc, sec, name, rotation[(svc, sec)]) for svc, sec, name in declared_secrets(catalog, environment)]
+    found += [(ALERTS_SECRET_OWNER, f"{team}/{kind}" if team else kind, name, "third-party")
+              for team, kind, name in alert_secrets(catalog, environment)]
+    return found
+
+
 def dashboard_uid(service: Service) -> str:
     """A stable Grafana uid (at most 40 characters) for the service's dashboard."""
     uid = f"paved-{service.name}"

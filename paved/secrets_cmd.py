@@ -189,42 +189,47 @@ def _has_current_version(described: dict[str, Any]) -> bool:
 
 
 def _load(root: Path, stack: str, catalog_path: str | Path) -> tuple[str, str, list[tuple[str, str, str, str]]]:
-    """(region, environment, declared secrets as (service, secret, name, rotation)) for a stack."""
+    """(region, environment, secrets as (service, secret, name, rotation)) for a stack: the
+    services' declared secrets and the alert receivers' (service ``_alerts``)."""
     from paved.engine import load_inputs
-    from paved.naming import declared_secrets
+    from paved.naming import every_secret
 
     settings, catalog = load_inputs(root, stack, catalog_path)
-    rotation = {(svc.name, s.name): s.rotation for svc in catalog.services for s in svc.secrets}
-    declared = [(svc, sec, name, rotation[(svc, sec)]) for svc, sec, name in declared_secrets(catalog, settings.environment)]
-    return settings.aws_region, settings.environment, declared
+    return settings.aws_region, settings.environment, every_secret(catalog, settings.environment)
 
 
 def _rotation(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> str:
-    from paved.engine import load_inputs
-
-    _, catalog = load_inputs(root, stack, catalog_path)
-    return next(s.rotation for s in catalog.service(service).secrets if s.name == secret)
+    _, _, found = _load(root, stack, catalog_path)
+    return next(rot for svc, sec, _, rot in found if (svc, sec) == (service, secret))
 
 
 def _resolve(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> tuple[str, str]:
     """(Secrets Manager name, region) of a declared secret; PavedError naming the choices."""
     from paved.engine import load_inputs
-    from paved.naming import declared_secrets
+    from paved.naming import ALERTS_SECRET_OWNER
 
-    settings, catalog = load_inputs(root, stack, catalog_path)
+    region, _, found = _load(root, stack, catalog_path)
+    if service == ALERTS_SECRET_OWNER:
+        alerts = [(sec, name) for svc, sec, name, _ in found if svc == ALERTS_SECRET_OWNER]
+        for sec, name in alerts:
+            if sec == secret:
+                return name, region
+        choices = ", ".join(sec for sec, _ in alerts) or "(no team declares a Slack, PagerDuty or e-mail receiver)"
+        raise PavedError(f"no alert receiver secret {secret!r}; they are: {choices}")
+    _, catalog = load_inputs(root, stack, catalog_path)
     try:
         svc = catalog.service(service)
     except KeyError:
-        names = ", ".join(s.name for s in catalog.services) or "(none)"
+        names = ", ".join([s.name for s in catalog.services] + [ALERTS_SECRET_OWNER]) or "(none)"
         raise PavedError(f"unknown service {service!r}; services are: {names}") from None
     declared = [s.name for s in svc.secrets]
     if secret not in declared:
         choices = ", ".join(declared) if declared else "(none declared)"
         raise PavedError(f"service {service!r} declares no secret {secret!r}; its secrets are: {choices}")
-    for svc_name, sec_name, name in declared_secrets(catalog, settings.environment):
+    for svc_name, sec_name, name, _ in found:
         if (svc_name, sec_name) == (service, secret):
-            return name, settings.aws_region
-    raise AssertionError("declared_secrets disagrees with the catalog")  # pragma: no cover
+            return name, region
+    raise AssertionError("every_secret disagrees with the catalog")  # pragma: no cover
 
 
 # ----------------------------------------------------------------------------- status

@@ -255,8 +255,21 @@ class IngressSettings(_Section):
                             description="TLS policy of the HTTPS listener.")
 
 
+class SmtpSettings(_Section):
+    """The SMTP relay Alertmanager sends e-mail through (teams' ``alerts.email`` receivers).
+
+    Its password is not here: it lives in Secrets Manager (``<env>/_alerts/smtp``,
+    paved/naming.smtp_secret_name) and reaches Alertmanager as a file.
+    """
+
+    smarthost: str = Field(pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$", examples=["email-smtp.us-east-1.amazonaws.com:587"],
+                           description="host:port of the relay (STARTTLS).")
+    from_address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Sender address of alert e-mail.")
+    username: str = Field(min_length=1, max_length=256, description="SMTP user name (not a secret).")
+
+
 class ObservabilitySettings(_Section):
-    """Prometheus, Grafana and Jaeger sizes per environment."""
+    """Prometheus, Grafana and Jaeger sizes per environment, and the SMTP relay for alert e-mail."""
 
     prometheus_retention: str = Field(pattern=r"^[0-9]{1,6}[dhw]$", description="How long Prometheus keeps samples, e.g. 15d.")
     prometheus_storage_gib: int = Field(ge=5, le=2000)
@@ -264,6 +277,8 @@ class ObservabilitySettings(_Section):
     jaeger_storage: Literal["memory", "badger"] = Field(description="In-memory (dev) or Badger on a volume.")
     jaeger_storage_gib: int = Field(ge=1, le=1000)
     trace_sampling_ratio: float = Field(gt=0, le=1, description="Share of traces services sample.")
+    smtp: SmtpSettings | None = Field(default=None, description="Relay for alert e-mail; required when a team "
+                                                               "declares alerts.email.")
 
 
 class StackSettings(BaseModel):

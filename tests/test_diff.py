@@ -287,7 +287,8 @@ def test_base_that_does_not_plan_is_an_error_with_its_output(repo):
     edit_catalog(repo, "port: 80800", "port: 8080")
     with pytest.raises(PavedError, match=r"--base HEAD \(\w+\) does not plan for stack dev") as err:
         report_for(repo, base="HEAD")
-    assert "services_catalog.yaml:30:5: services[orders].port" in str(err.value)  # the base's own message
+    line = (repo / "services_catalog.yaml").read_text().splitlines().index("    port: 8080") + 1
+    assert f"services_catalog.yaml:{line}:5: services[orders].port" in str(err.value)  # the base's own message
     assert not git(repo, "worktree", "list").count("\n")  # the temporary worktree is gone
 
 

@@ -108,7 +108,8 @@ def test_scaffold_comes_from_the_shared_template_and_runs(project, tmp_path, cap
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["orders", "--team", "checkout"], "service 'orders' already exists (services_catalog.yaml:26)"),
+    (["orders", "--team", "checkout"], "service 'orders' already exists (services_catalog.yaml:"
+     f"{(ROOT / 'services_catalog.yaml').read_text().splitlines().index('  - name: orders') + 1})"),
     (["Reviews", "--team", "engagement"], "invalid service name 'Reviews'"),
     (["reviews_v2", "--team", "engagement"], "invalid service name"),
     (["--team", "engagement", "--", "-reviews"], "invalid service name"),

@@ -89,10 +89,10 @@ def sm(aws):
 
 def _declared() -> list[tuple[str, str, str]]:
     from paved.engine import load_inputs
-    from paved.naming import declared_secrets
+    from paved.naming import every_secret
 
     settings, catalog = load_inputs(ROOT, STACK, CATALOG)
-    return declared_secrets(catalog, settings.environment)
+    return [(svc, sec, name) for svc, sec, name, _ in every_secret(catalog, settings.environment)]
 
 
 def _name(service: str, secret: str) -> str:
@@ -181,17 +181,17 @@ def test_boto3_honours_endpoint_variables(aws, isolated):
 def test_status_nothing_created(sm, capsys, monkeypatch):
     statuses = secrets_cmd.status(ROOT, STACK, CATALOG)
     assert [(s.service, s.secret, s.name) for s in statuses] == _declared()
-    assert len(statuses) == 7
+    assert len(statuses) == 12  # 7 service secrets, 5 alert receiver secrets
     assert all(not s.exists and not s.has_value and s.region == REGION for s in statuses)
 
     assert run_cli(["secrets", "status", "--stack", STACK], monkeypatch) == 0
     out = capsys.readouterr().out
-    assert "7 declared, 0 exist, 0 with a value" in out
+    assert "12 declared, 0 exist, 0 with a value" in out
     header = next(line for line in out.splitlines() if line.startswith("SERVICE"))
     assert header.split() == ["SERVICE", "SECRET", "NAME", "EXISTS", "HAS", "VALUE", "LAST", "CHANGED"]
     row = next(line for line in out.splitlines() if "dev/checkout/orders/db-password" in line)
     assert row.split() == ["orders", "db-password", "dev/checkout/orders/db-password", "no", "no", "-"]
-    assert "7 missing: `pulumi up --stack dev` creates them" in out
+    assert "12 missing: `pulumi up --stack dev` creates them" in out
 
 
 def test_status_created_without_value(sm, capsys, monkeypatch):
@@ -217,9 +217,10 @@ def test_status_created_without_value(sm, capsys, monkeypatch):
 
 def _rotation(service: str, secret: str) -> str:
     from paved.engine import load_inputs
+    from paved.naming import every_secret
 
-    _, catalog = load_inputs(ROOT, STACK, CATALOG)
-    return next(s.rotation for s in catalog.service(service).secrets if s.name == secret)
+    settings, catalog = load_inputs(ROOT, STACK, CATALOG)
+    return next(rot for svc, sec, _, rot in every_secret(catalog, settings.environment) if (svc, sec) == (service, secret))
 
 
 def test_require_values_is_the_deploy_gate(sm, capsys, monkeypatch):
@@ -551,3 +552,22 @@ def test_put_on_a_managed_secret_stores_its_json(sm, capsys, monkeypatch):
     value = '{"password": "' + "s3cr3t-" * 4 + '", "username": "orders"}'
     assert run_cli(["secrets", "put", "--stack", STACK, "orders", "db-password"], monkeypatch, _pipe(value + "\n")) == 0
     assert sm.get_secret_value(SecretId=name)["SecretString"] == value
+
+
+def test_alert_receiver_secrets_are_listed_and_put(sm, capsys, monkeypatch):
+    """The alert receivers' credentials (docs/alerting.md) are filled like any third-party secret."""
+    created = _create_like_pulumi(sm, ("_alerts", "checkout/slack"))
+    assert created == ["dev/_alerts/checkout/slack"]
+    by_name = {s.name: s for s in secrets_cmd.status(ROOT, STACK, CATALOG)}
+    assert by_name["dev/_alerts/checkout/slack"].rotation == "third-party"
+    assert "dev/_alerts/smtp" in by_name
+    assert run_cli(["secrets", "put", "--stack", STACK, "_alerts", "checkout/slack"], monkeypatch,
+                   stdin=io.StringIO("https://hooks.example.invalid/T0/B0/x\n")) == 0
+    stored = sm.get_secret_value(SecretId="dev/_alerts/checkout/slack")["SecretString"]
+    assert stored == "https://hooks.example.invalid/T0/B0/x"
+    assert "hooks.example.invalid" not in capsys.readouterr().out
+
+
+def test_unknown_alert_receiver_secret_names_the_choices():
+    with pytest.raises(PavedError, match=r"no alert receiver secret 'checkout/email'; they are: .*checkout/slack"):
+        secrets_cmd._resolve(ROOT, STACK, CATALOG, "_alerts", "checkout/email")

@@ -241,7 +241,8 @@ def test_duplicate_yaml_key_later_block_is_the_one_located(tmp_path, capsys):
     [
         ("  - name: orders\n", "  - name: Orders_Svc\n", "services[Orders_Svc].name", "Orders_Svc", "DNS-1035"),
         ("\nservices:\n",
-         '  - name: Data_Team\n    owner: data@example.com\n    costCenter: cc-3\n    quota: {cpu: "1", memory: 1Gi, pods: 5}\n\nservices:\n',
+         '  - name: Data_Team\n    owner: data@example.com\n    costCenter: cc-3\n    quota: {cpu: "1", memory: 1Gi, pods: 5}\n'
+         '    alerts: {slack: {channel: "#data"}}\n\nservices:\n',
          "teams[Data_Team].name", "Data_Team", "DNS-1123"),
         ("    secrets: [db-password]", "    secrets: [DB_Password]", "services[orders].secrets[0].name", "DB_Password", "DNS-1123"),
         ("  - name: shipping\n", "  - name: shipping-\n", "services[shipping-].name", "shipping-", "DNS-1035"),

@@ -110,7 +110,8 @@ def test_reserved_namespace_is_refused(tmp_path, capsys, namespace):
 
 @pytest.mark.parametrize("name", RESERVED)
 def test_reserved_team_name_is_refused(tmp_path, capsys, name):
-    team = f"  - name: {name}\n    owner: x@example.com\n    costCenter: cc-3\n    quota: {{cpu: \"1\", memory: 1Gi, pods: 5}}\n"
+    team = f"  - name: {name}\n    owner: x@example.com\n    costCenter: cc-3\n    quota: {{cpu: \"1\", memory: 1Gi, pods: 5}}\n" \
+           "    alerts: {slack: {channel: \"#x\"}}\n"
     bad = mutate("\nservices:\n", f"{team}\nservices:\n")
     res = validate(tmp_path, capsys, bad)
     expect(res, f"teams[{name}].name", line_of(bad, f"name: {name}"), "keeps for itself")

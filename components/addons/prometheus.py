@@ -26,8 +26,16 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.addons import AddOnContext
 from components.addons.chart import SMALL_RESOURCES, chart, resources, zone_spread
+from components.addons import external_secrets
 from components.addons.external_secrets import password_generator
 from components.addons.jaeger import JAEGER_QUERY_PORT, JAEGER_SERVICE
+from components.alerting import (
+    ALERTS_STORE,
+    RECEIVER_SECRET,
+    alertmanager_config,
+    receiver_external_secret_spec,
+    receiver_secret_data,
+)
 from components.security import RESTRICTED_CONTAINER
 from components.dashboards import (
     DASHBOARD_FOLDER_ANNOTATION,
@@ -38,6 +46,7 @@ from components.dashboards import (
 from components.kafka import JMX_EXPORTER_PORT, NODE_EXPORTER_PORT
 from components.telemetry import PROMETHEUS_ROLE, ROLE_LABEL, monitoring_url
 from components.versions import EXTERNAL_SECRETS_API, GENERATORS_API
+from paved.model import Team
 from paved.stack import StackSettings
 
 CHART = "kube-prometheus-stack"
@@ -99,10 +108,12 @@ def _volume_claim(size_gib: int, storage_class: str | None) -> dict:
 
 
 def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi.Input[list],
-                                 storage_class: str | None = None) -> dict:
+                                 storage_class: str | None = None, teams: tuple[Team, ...] = ()) -> dict:
     """Values of kube-prometheus-stack: sizes per stack, all ServiceMonitors and rules, EKS-reachable
-    targets only, Grafana with an in-cluster generated admin secret and the dashboards sidecar."""
+    targets only, Grafana with an in-cluster generated admin secret and the dashboards sidecar, and
+    Alertmanager routing each team's alerts to its receivers (components/alerting.py)."""
     o = settings.observability
+    mounted = [RECEIVER_SECRET] if receiver_secret_data(teams, settings.environment) else []
     return {
         "fullnameOverride": KPS_NAME,
         "cleanPrometheusOperatorObjectNames": True,
@@ -151,9 +162,12 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
             "resources": PROMETHEUS_RESOURCES,
         }},
         "alertmanager": {
+            "config": alertmanager_config(teams, o.smtp),
             # Alertmanager never calls the Kubernetes API: no token for its account or its pods.
             "serviceAccount": {"automountServiceAccountToken": False},
             "alertmanagerSpec": {
+                # The receivers' credentials, at /etc/alertmanager/secrets/<secret>/<key>.
+                "secrets": mounted,
                 "replicas": o.prometheus_replicas,  # the same HA level as Prometheus
                 "podMetadata": {"labels": {ROLE_LABEL: "alertmanager"}},
                 "topologySpreadConstraints": zone_spread(settings, {ROLE_LABEL: "alertmanager"}),
@@ -227,6 +241,11 @@ class KubePrometheusStack:
     secret_store: pulumi.Resource
     kafka_bootstrap: pulumi.Input[str] | None = None
     storage_class: str | None = None
+    # The catalog's teams (their alert receivers), and the role that reads the receivers'
+    # credentials (components/secrets.py; None: no receiver needs one).
+    teams: tuple[Team, ...] = ()
+    alerts_role_arn: pulumi.Input[str] | None = None
+    alerts_policy: pulumi.Resource | None = None
 
     def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
         """The Grafana password generator and admin ExternalSecret, then the chart."""
@@ -242,7 +261,23 @@ class KubePrometheusStack:
             metadata=ObjectMetaArgs(name=GRAFANA_SIDECAR_ROLE),
             rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=[""], resources=["configmaps"], verbs=["get", "watch", "list"])],
             opts=ctx.options())
+        before_chart: list[pulumi.Resource] = [admin, sidecar_role]
+        data = receiver_secret_data(self.teams, s.environment)
+        if data:
+            if self.alerts_role_arn is None:
+                raise ValueError("KubePrometheusStack.alerts_role_arn is required when teams have Slack, PagerDuty "
+                                 "or e-mail receivers: their credentials are read through it")
+            store = k8s.apiextensions.CustomResource(
+                f"{ctx.prefix}-alerts-store", api_version=EXTERNAL_SECRETS_API, kind="SecretStore",
+                metadata=ObjectMetaArgs(name=ALERTS_STORE, namespace=ctx.namespace),
+                spec=external_secrets.secret_store_spec(s.aws_region, self.alerts_role_arn),
+                opts=ctx.options(self.secret_store, *([self.alerts_policy] if self.alerts_policy else [])))
+            # The chart (its Alertmanager pods mount the Secret) waits for the Secret's writer.
+            before_chart.append(k8s.apiextensions.CustomResource(
+                f"{ctx.prefix}-alert-receivers", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
+                metadata=ObjectMetaArgs(name=RECEIVER_SECRET, namespace=ctx.namespace),
+                spec=receiver_external_secret_spec(self.teams, s.environment), opts=ctx.options(store)))
         bootstrap = self.kafka_bootstrap if self.kafka_bootstrap is not None else ""
         scrape = pulumi.Output.from_input(bootstrap).apply(lambda b: msk_scrape_configs(b, f"paved-{s.environment}"))
         return chart(f"{ctx.prefix}-{CHART}", CHART, ctx.namespace,
-                     kube_prometheus_stack_values(s, scrape, self.storage_class), ctx.options(admin, sidecar_role))
+                     kube_prometheus_stack_values(s, scrape, self.storage_class, self.teams), ctx.options(*before_chart))

@@ -405,13 +405,19 @@ def test_dep_006_names_only_third_party_secrets_on_the_platform(planned_stack, s
     """Managed secrets get a generated first value; only the third-party ones need `paved secrets put`."""
     from test_program import effective_catalog
 
+    from paved.naming import alert_secrets
+
     plan, _ = planned_stack(stack_name)
     found = check.run(plan, {}, (dep_006.RULE,))
     named = {v.message.split("Secrets Manager secret ", 1)[1].split(" ", 1)[0] for v in found}
     catalog = effective_catalog(stack_name)
     third_party = {f"{stack_name}/{svc.team}/{svc.name}/{s.name}" for svc in catalog.services for s in svc.secrets
                    if s.rotation == "third-party"}
+    # The alert receivers' credentials (webhook URLs, routing keys, the SMTP password) too.
+    third_party |= {name for _, _, name in alert_secrets(catalog, stack_name)}
     assert named == third_party and third_party
+    alert = next(v.message for v in found if f"{stack_name}/_alerts/checkout/slack" in v.message)
+    assert f"run `paved secrets put --stack {stack_name} _alerts checkout/slack`" in alert
 
 
 def test_dep_006_names_the_command_that_gives_a_value():

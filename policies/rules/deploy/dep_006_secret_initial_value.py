@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paved.naming import SERVICE_LABEL
+from paved.naming import ALERTS_SECRET_OWNER, SERVICE_LABEL
 from paved.resources import SECRET, UNKNOWN, items, labels_at, lookup
 from policies.framework import Rule
 from policies.rules.deploy.graph import Graph, environment, kind, shown_name
@@ -77,10 +77,13 @@ def validate_stack(args, report) -> None:
             secret = by_name.get(key)
             if secret is None or has_value(graph, secret, generated):
                 continue
-            short = key.rsplit("/", 1)[-1]
+            short, owner = key.rsplit("/", 1)[-1], service
+            parts = key.split("/", 2)
+            if len(parts) == 3 and parts[1] == ALERTS_SECRET_OWNER:  # an alert receiver's: `_alerts <team>/<kind>`
+                owner, short = ALERTS_SECRET_OWNER, parts[2]
             report(f"ExternalSecret {shown_name(es)} needs a value before first deploy: Secrets Manager secret {key} "
                    f"is created empty (no SecretVersion, no PushSecret from a generator); run `paved secrets put --stack {env} "
-                   f"{service} {short}`.", es.urn)
+                   f"{owner} {short}`.", es.urn)
 
 
 RULE = Rule(
