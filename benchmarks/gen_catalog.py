@@ -227,6 +227,8 @@ def generate(n: int, seed: int = 0, root: Path = ROOT) -> str:
             "name": t,
             "owner": f"{t}-team@shop.example.com",
             "costCenter": f"cc-{1000 + team_names.index(t)}",
+            # Protected stacks (prod) require a receiver per team (docs/alerting.md).
+            "alerts": {"slack": {"channel": f"#{t}-alerts"}},
             "quota": {
                 "cpu": str(max(1, math.ceil(need_cpu * 1.1 / 1000))),
                 "memory": f"{max(1, math.ceil(need_mem * 1.1 / 1024))}Gi",

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from paved.naming import MONITORING_NAMESPACE, alert_secrets
 from paved.resources import STATEFUL_TYPES
 from components.versions import EKS_ADDONS
 from conftest import ROOT, STACKS, by_type, copy_project, planned
@@ -156,8 +157,10 @@ def test_one_secret_per_declared_secret(stack):
     catalog = effective_catalog(stack)
     secrets = {r["inputs"]["name"]: r["inputs"] for r in by_type(doc, "aws:secretsmanager/secret:Secret")}
     expected = {f"{stack}/{svc.team}/{svc.name}/{sec.name}": sec for svc in catalog.services for sec in svc.secrets}
-    assert set(secrets) == set(expected)
-    for name, inputs in secrets.items():
+    # Plus the alert receivers' secrets (docs/alerting.md), under the _alerts pseudo-owner.
+    receivers = {name for _, _, name in alert_secrets(catalog, stack)}
+    assert receivers and set(secrets) == set(expected) | receivers
+    for name, inputs in ((n, i) for n, i in secrets.items() if n in expected):
         assert inputs["kmsKeyId"].startswith("arn:aws:kms:"), name
         assert inputs["recoveryWindowInDays"] == s.secrets.recovery_window_days
         assert inputs["tags"]["paved.dev/rotation"] == expected[name].rotation
@@ -194,7 +197,8 @@ def test_secret_reads_are_scoped_per_team(stack):
     assert "paved-secrets-eso-policy" not in policies  # no secret, no key of its own
     stores = {r["inputs"]["metadata"]["namespace"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1:SecretStore")}
     teams = {svc.team for svc in catalog.services if svc.secrets}
-    assert set(stores) == {catalog.team(t).namespace_name for t in teams}
+    # The monitoring namespace's store reads the alert receivers' secrets (tests/test_alerting.py).
+    assert set(stores) == {catalog.team(t).namespace_name for t in teams} | {MONITORING_NAMESPACE}
     team_role_arns = []
     for team in teams:
         role = roles[f"paved-secrets-{team}-role"]
@@ -222,8 +226,10 @@ def test_secret_reads_are_scoped_per_team(stack):
             assert statements["EncryptManagedSecrets"]["Action"] == "kms:GenerateDataKey"
         else:
             assert "WriteFirstValueOfManagedSecrets" not in statements
+    alerts_role = stores[MONITORING_NAMESPACE]["inputs"]["spec"]["provider"]["aws"]["role"]
+    assert role_of(alerts_role) == "paved-secrets-alerts-role"
     (assume,) = policies["paved-secrets-eso-assume-team-roles"]["Statement"]
-    assert assume["Action"] == "sts:AssumeRole" and assume["Resource"] == sorted(team_role_arns)
+    assert assume["Action"] == "sts:AssumeRole" and assume["Resource"] == sorted([*team_role_arns, alerts_role])
 
 
 @pytest.mark.parametrize("stack", STACKS)
