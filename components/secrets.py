@@ -87,7 +87,6 @@ class SecretStore(pulumi.ComponentResource):
         self.secret_arns: dict[str, list[pulumi.Output[str]]] = {}
         read: dict[str, list[pulumi.Output[str]]] = {}  # team → its secrets' ARNs
         push: dict[str, list[tuple[Service, str, pulumi.Output[str]]]] = {}  # team → its managed secrets
-        any_rotation = False
         rotated: list[tuple[Service, Any, aws.secretsmanager.Secret]] = []  # managed: rotated once they have a value
         for svc in catalog.services:
             for declared in svc.secrets:
@@ -102,11 +101,10 @@ class SecretStore(pulumi.ComponentResource):
                 self.secret_arns.setdefault(svc.name, []).append(secret.arn)
                 read.setdefault(svc.team, []).append(secret.arn)
                 if declared.rotation == "managed":
-                    any_rotation = True
                     push.setdefault(svc.team, []).append((svc, declared.name, secret.arn))
                     rotated.append((svc, declared, secret))
 
-        if any_rotation and s.secrets.rotation_role_arn is not None:
+        if rotated and s.secrets.rotation_role_arn is not None:
             # The rotation Lambda reads and writes the secret, encrypted with this customer-managed key.
             aws.kms.Grant(f"{name}-rotation-grant", aws.kms.GrantArgs(
                 key_id=key.key_id, grantee_principal=s.secrets.rotation_role_arn,
@@ -125,20 +123,12 @@ class SecretStore(pulumi.ComponentResource):
             team = catalog.team(team_name)
             ns = team.namespace_name
             in_ns = [eso.chart, *([namespaces[team_name]] if team_name in namespaces else [])]
-            role = aws.iam.Role(f"{name}-{team_name}-role", aws.iam.RoleArgs(
-                description=f"paved: External Secrets reads the secrets of team {team_name}",
-                assume_role_policy=eso.identity.role_arn.apply(lambda a: document(external_secrets.team_role_trust(a))),
-                tags={**platform_tags(s, "external-secrets"), "owner": team.owner, "cost-center": team.cost_center,
-                      "team": team_name}),
-                opts=pulumi.ResourceOptions(parent=self))
-            role.paved_team = team_name
             managed = push.get(team_name, [])
-            policy = aws.iam.RolePolicy(f"{name}-{team_name}-policy", aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(pulumi.Output.all(*arns), pulumi.Output.all(*[a for _, _, a in managed]), key.arn)
-                .apply(lambda v: document(*external_secrets.team_statements(list(v[0]), list(v[1]), v[2], s.aws_region)))),
-                opts=pulumi.ResourceOptions(parent=self))
-            policy.paved_team = team_name
+            role, policy = self._reader_role(
+                f"{name}-{team_name}", f"paved: External Secrets reads the secrets of team {team_name}",
+                {**platform_tags(s, "external-secrets"), "owner": team.owner, "cost-center": team.cost_center,
+                 "team": team_name}, eso.identity.role_arn, arns, [a for _, _, a in managed], key.arn, s.aws_region)
+            role.paved_team = policy.paved_team = team_name
             team_roles.append(role.arn)
             store = k8s.apiextensions.CustomResource(
                 f"{name}-{team_name}-store", api_version=EXTERNAL_SECRETS_API, kind="SecretStore",
@@ -196,16 +186,9 @@ class SecretStore(pulumi.ComponentResource):
         if alert_arns:
             # Alertmanager's credentials are read into the monitoring namespace through a role of their
             # own, which reads exactly these secrets (not any team's service secrets).
-            role = aws.iam.Role(f"{name}-alerts-role", aws.iam.RoleArgs(
-                description="paved: External Secrets reads Alertmanager's receiver credentials",
-                assume_role_policy=eso.identity.role_arn.apply(lambda a: document(external_secrets.team_role_trust(a))),
-                tags=platform_tags(s, "alertmanager")),
-                opts=pulumi.ResourceOptions(parent=self))
-            self.alerts_policy = aws.iam.RolePolicy(f"{name}-alerts-policy", aws.iam.RolePolicyArgs(
-                role=role.id,
-                policy=pulumi.Output.all(pulumi.Output.all(*alert_arns), key.arn)
-                .apply(lambda v: document(*external_secrets.team_statements(list(v[0]), [], v[1], s.aws_region)))),
-                opts=pulumi.ResourceOptions(parent=self))
+            role, self.alerts_policy = self._reader_role(
+                f"{name}-alerts", "paved: External Secrets reads Alertmanager's receiver credentials",
+                platform_tags(s, "alertmanager"), eso.identity.role_arn, alert_arns, [], key.arn, s.aws_region)
             team_roles.append(role.arn)
             self.alerts_role_arn = role.arn
         if team_roles:
@@ -218,3 +201,19 @@ class SecretStore(pulumi.ComponentResource):
 
         self.key_arn = key.arn
         self.register_outputs({"key_arn": self.key_arn})
+
+    def _reader_role(self, name: str, description: str, tags: dict[str, str], eso_role_arn: pulumi.Output[str],
+                     arns: list[pulumi.Output[str]], managed_arns: list[pulumi.Output[str]],
+                     key_arn: pulumi.Output[str], region: str) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role ESO's controller assumes to read exactly ``arns`` (and write the first value of
+        ``managed_arns``), decrypting with the secrets key through Secrets Manager only."""
+        role = aws.iam.Role(f"{name}-role", aws.iam.RoleArgs(
+            description=description,
+            assume_role_policy=eso_role_arn.apply(lambda a: document(external_secrets.team_role_trust(a))),
+            tags=tags), opts=pulumi.ResourceOptions(parent=self))
+        policy = aws.iam.RolePolicy(f"{name}-policy", aws.iam.RolePolicyArgs(
+            role=role.id,
+            policy=pulumi.Output.all(pulumi.Output.all(*arns), pulumi.Output.all(*managed_arns), key_arn)
+            .apply(lambda v: document(*external_secrets.team_statements(list(v[0]), list(v[1]), v[2], region)))),
+            opts=pulumi.ResourceOptions(parent=self))
+        return role, policy

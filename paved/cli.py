@@ -7,10 +7,12 @@ a usage error. Errors print as ``FILE:LINE:COL: FIELD: MESSAGE`` with no traceba
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -281,39 +283,19 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_secrets(args: argparse.Namespace) -> int:
-    from paved import secrets_cmd
+def _run_module(module: str) -> Callable[[argparse.Namespace], int]:
+    """A command whose module does all the work: ``paved.<module>.run(args, root, catalog)``,
+    imported only when that command runs."""
 
-    root = _root()
-    return secrets_cmd.run(args, root, _catalog_path(args, root))
+    def command(args: argparse.Namespace) -> int:
+        root = _root()
+        return importlib.import_module(f"paved.{module}").run(args, root, _catalog_path(args, root))
 
-
-def cmd_new_service(args: argparse.Namespace) -> int:
-    from paved import new_service
-
-    root = _root()
-    return new_service.run(args, root, _catalog_path(args, root))
+    return command
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from paved import backstage
-
-    root = _root()
-    return backstage.run(args, root, _catalog_path(args, root))
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from paved import status
-
-    root = _root()
-    return status.run(args, root, _catalog_path(args, root))
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    from paved import verify
-
-    root = _root()
-    return verify.run(args, root, _catalog_path(args, root))
+cmd_secrets, cmd_new_service, cmd_export = _run_module("secrets_cmd"), _run_module("new_service"), _run_module("backstage")
+cmd_status, cmd_verify = _run_module("status"), _run_module("verify")
 
 
 COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "charts": cmd_charts, "secrets": cmd_secrets,

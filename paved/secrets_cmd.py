@@ -198,25 +198,21 @@ def _load(root: Path, stack: str, catalog_path: str | Path) -> tuple[str, str, l
     return settings.aws_region, settings.environment, every_secret(catalog, settings.environment)
 
 
-def _rotation(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> str:
-    _, _, found = _load(root, stack, catalog_path)
-    return next(rot for svc, sec, _, rot in found if (svc, sec) == (service, secret))
-
-
-def _resolve(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> tuple[str, str]:
-    """(Secrets Manager name, region) of a declared secret; PavedError naming the choices."""
+def _resolve(root: Path, stack: str, catalog_path: str | Path, service: str, secret: str) -> tuple[str, str, str]:
+    """(Secrets Manager name, region, rotation) of a declared secret; PavedError naming the choices.
+    The catalog and stack are read once."""
     from paved.engine import load_inputs
-    from paved.naming import ALERTS_SECRET_OWNER
+    from paved.naming import ALERTS_SECRET_OWNER, every_secret
 
-    region, _, found = _load(root, stack, catalog_path)
+    settings, catalog = load_inputs(root, stack, catalog_path)
+    region, found = settings.aws_region, every_secret(catalog, settings.environment)
     if service == ALERTS_SECRET_OWNER:
-        alerts = [(sec, name) for svc, sec, name, _ in found if svc == ALERTS_SECRET_OWNER]
-        for sec, name in alerts:
+        alerts = [(sec, name, rot) for svc, sec, name, rot in found if svc == ALERTS_SECRET_OWNER]
+        for sec, name, rot in alerts:
             if sec == secret:
-                return name, region
-        choices = ", ".join(sec for sec, _ in alerts) or "(no team declares a Slack, PagerDuty or e-mail receiver)"
+                return name, region, rot
+        choices = ", ".join(sec for sec, _, _ in alerts) or "(no team declares a Slack, PagerDuty or e-mail receiver)"
         raise PavedError(f"no alert receiver secret {secret!r}; they are: {choices}")
-    _, catalog = load_inputs(root, stack, catalog_path)
     try:
         svc = catalog.service(service)
     except KeyError:
@@ -226,9 +222,9 @@ def _resolve(root: Path, stack: str, catalog_path: str | Path, service: str, sec
     if secret not in declared:
         choices = ", ".join(declared) if declared else "(none declared)"
         raise PavedError(f"service {service!r} declares no secret {secret!r}; its secrets are: {choices}")
-    for svc_name, sec_name, name, _ in found:
+    for svc_name, sec_name, name, rot in found:
         if (svc_name, sec_name) == (service, secret):
-            return name, region
+            return name, region, rot
     raise AssertionError("every_secret disagrees with the catalog")  # pragma: no cover
 
 
@@ -382,7 +378,7 @@ def put(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    name, region = _resolve(root, stack, catalog_path, service, secret)
+    name, region, rotation = _resolve(root, stack, catalog_path, service, secret)
     client = client if client is not None else make_client(region)
     found = _describe(client, name, region)
     if found is None:
@@ -396,7 +392,7 @@ def put(
             f"`aws secretsmanager restore-secret --secret-id {name}` cancels it; nothing stored"
         )
     value = read_value(stdin, name)
-    if _rotation(root, stack, catalog_path, service, secret) == "managed":
+    if rotation == "managed":
         check_managed_value(value, name)
     try:
         answer = client.put_secret_value(SecretId=name, SecretString=value)

@@ -36,10 +36,10 @@ def zone_spread(settings: StackSettings, match_labels: dict[str, str]) -> list[d
              "labelSelector": {"matchLabels": dict(match_labels)}, "matchLabelKeys": ["pod-template-hash"]}]
 
 
-def disruption_budget(settings: StackSettings) -> dict:
+def disruption_budget(replicas: int) -> dict:
     """A chart's PodDisruptionBudget value (``enabled`` plus ``maxUnavailable``, the key most charts
-    take): on when the operator runs more than one replica, so a node drain keeps one."""
-    return {"enabled": operator_replicas(settings) > 1, "maxUnavailable": 1}
+    take): on when the workload runs more than one replica, so a node drain keeps one."""
+    return {"enabled": replicas > 1, "maxUnavailable": 1}
 
 
 def chart(name: str, key: str, namespace: str, values: dict, opts: pulumi.ResourceOptions) -> k8s.helm.v4.Chart:

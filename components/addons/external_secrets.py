@@ -37,7 +37,7 @@ def values(settings: StackSettings, release: str, sa_annotations: dict | None = 
     ExternalSecrets) and the certificate controller each highly available where the stack asks
     (all three elect a leader or serve statelessly)."""
     def ha(name: str) -> dict:
-        return {"replicaCount": operator_replicas(settings), "podDisruptionBudget": disruption_budget(settings),
+        return {"replicaCount": operator_replicas(settings), "podDisruptionBudget": disruption_budget(operator_replicas(settings)),
                 "topologySpreadConstraints": zone_spread(settings, {
                     "app.kubernetes.io/name": name, "app.kubernetes.io/instance": release})}
 

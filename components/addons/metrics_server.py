@@ -21,7 +21,7 @@ def values(settings: StackSettings, release: str) -> dict:
     while the metrics API is down); the chart's own container security context is already the
     restricted profile (non-root, read-only root, no capabilities, RuntimeDefault seccomp)."""
     return {"resources": SMALL_RESOURCES, "replicas": operator_replicas(settings),
-            "podDisruptionBudget": disruption_budget(settings),
+            "podDisruptionBudget": disruption_budget(operator_replicas(settings)),
             "topologySpreadConstraints": zone_spread(settings, {
                 "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release})}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.addons import AddOnContext
-from components.addons.chart import chart, pinned_image, resources, zone_spread
+from components.addons.chart import chart, disruption_budget, pinned_image, resources, zone_spread
 from components.addons.jaeger import JAEGER_SERVICE
 from components.security import RESTRICTED_CONTAINER, RESTRICTED_POD
 from components.telemetry import (
@@ -59,7 +59,7 @@ def collector_values(settings: StackSettings, release: str) -> dict:
         "fullnameOverride": COLLECTOR_SERVICE,
         "mode": "deployment",
         "replicaCount": replicas,
-        "podDisruptionBudget": {"enabled": replicas > 1, "maxUnavailable": 1},
+        "podDisruptionBudget": disruption_budget(replicas),
         "topologySpreadConstraints": zone_spread(settings, {
             "app.kubernetes.io/name": CHART, "app.kubernetes.io/instance": release, "component": "standalone-collector"}),
         "image": pinned_image(CHART),

@@ -26,7 +26,7 @@ def values(settings: StackSettings, release: str) -> dict:
     return {"reloader": {
         "watchGlobally": True,
         "enableHA": replicas > 1,
-        "podDisruptionBudget": disruption_budget(settings),
+        "podDisruptionBudget": disruption_budget(replicas),
         "deployment": {
             "replicas": replicas,
             "resources": SMALL_RESOURCES, "containerSecurityContext": RESTRICTED_CONTAINER,
