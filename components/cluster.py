@@ -43,6 +43,22 @@ class EksClusterArgs:
     region: str
     kms_deletion_window_days: int
     account_id: pulumi.Input[str]
+    # A team stack's view: the platform stack's cluster, read from its outputs; only the
+    # Kubernetes provider is made here.
+    reference: "ClusterReference | None" = None
+
+
+@dataclass(frozen=True)
+class ClusterReference:
+    """A cluster another stack made, as its outputs describe it (paved.layers.CONTRACT)."""
+
+    name: pulumi.Input[str]
+    arn: pulumi.Input[str]
+    endpoint: pulumi.Input[str]
+    certificate_authority: pulumi.Input[str]
+    oidc_issuer: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str] | None
+    node_security_group_id: pulumi.Input[str]
 
 
 def addon_versions(kubernetes_version: str) -> dict[str, str]:
@@ -120,12 +136,23 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:cluster:EksCluster", name, None, opts)
         s = args.settings
-        if s.mode == "existing":
+        if args.reference is not None:
+            ref = args.reference
+            self.cluster_name = pulumi.Output.from_input(ref.name)
+            self.cluster_arn = pulumi.Output.from_input(ref.arn)
+            self.oidc_issuer = pulumi.Output.from_input(ref.oidc_issuer)
+            self.node_security_group_id = pulumi.Output.from_input(ref.node_security_group_id)
+            self.endpoint = pulumi.Output.from_input(ref.endpoint)
+            self.certificate_authority = pulumi.Output.from_input(ref.certificate_authority)
+            config = kubeconfig(self.cluster_name, self.endpoint, self.certificate_authority, args.region)
+            ready = []
+        elif s.mode == "existing":
             found = aws.eks.get_cluster_output(name=args.name, opts=pulumi.InvokeOutputOptions(parent=self))
             self.cluster_name = found.name
             self.cluster_arn = found.arn
             self.oidc_issuer = found.identities[0].oidcs[0].issuer
             self.node_security_group_id = found.vpc_config.cluster_security_group_id
+            self.endpoint, self.certificate_authority = found.endpoint, found.certificate_authorities[0].data
             config = kubeconfig(found.name, found.endpoint, found.certificate_authorities[0].data, args.region)
             ready = []
         else:
@@ -235,10 +262,14 @@ class EksCluster(pulumi.ComponentResource):
             self.cluster_arn = cluster.arn
             self.oidc_issuer = cluster.identities[0].oidcs[0].issuer
             self.node_security_group_id = cluster.vpc_config.cluster_security_group_id
+            self.endpoint, self.certificate_authority = cluster.endpoint, cluster.certificate_authority.data
             config = kubeconfig(cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.region)
 
         self.oidc_provider_arn = None
-        if s.identity == "irsa":
+        if args.reference is not None:
+            ref_arn = args.reference.oidc_provider_arn
+            self.oidc_provider_arn = pulumi.Output.from_input(ref_arn) if ref_arn is not None else None
+        elif s.identity == "irsa":
             if s.mode == "create":
                 provider = aws.iam.OpenIdConnectProvider(f"{name}-oidc", aws.iam.OpenIdConnectProviderArgs(
                     url=self.oidc_issuer, client_id_lists=["sts.amazonaws.com"]), opts=pulumi.ResourceOptions(parent=self))
@@ -255,7 +286,7 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.storage_class = None
         self.storage_class_resource = None
-        if s.mode == "create":
+        if s.mode == "create" and args.reference is None:
             self.storage_class_resource = k8s.storage.v1.StorageClass(f"{name}-storage-class", k8s.storage.v1.StorageClassInitArgs(
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=STORAGE_CLASS, annotations={
                     "storageclass.kubernetes.io/is-default-class": "true"}),

@@ -30,6 +30,9 @@ class KafkaClusterArgs:
     client_security_group_id: pulumi.Input[str]
     topics: tuple[tuple[Topic, str, str], ...]  # (topic, producing service, its team)
     kms_deletion_window_days: int
+    # A team stack's view: the platform stack made this cluster, and only the topics are made here.
+    cluster_arn: pulumi.Input[str] | None = None
+    bootstrap_brokers: pulumi.Input[str] | None = None
 
 
 def server_properties(settings: KafkaSettings) -> str:
@@ -93,6 +96,28 @@ class KafkaCluster(pulumi.ComponentResource):
         super().__init__("paved:kafka:KafkaCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         s = args.settings
+        if args.cluster_arn is None:
+            self.cluster_arn, self.bootstrap_brokers = self._cluster(name, args, child)
+        else:
+            self.cluster_arn = pulumi.Output.from_input(args.cluster_arn)
+            self.bootstrap_brokers = pulumi.Output.from_input(args.bootstrap_brokers)
+        self._replication_factor = s.replication_factor
+        self.add_topics(name, args.topics)
+        self.register_outputs({"cluster_arn": self.cluster_arn, "bootstrap_brokers": self.bootstrap_brokers})
+
+    def add_topics(self, name: str, topics: tuple[tuple[Topic, str, str], ...]) -> None:
+        """One ``aws.msk.Topic`` per (topic, producing service, team), as children of this component."""
+        for topic, service, team in topics:
+            resource = aws.msk.Topic(f"{name}-topic-{topic.name}", aws.msk.TopicArgs(
+                cluster_arn=self.cluster_arn, name=topic.name, partition_count=topic.partitions,
+                replication_factor=self._replication_factor, configs=topic_configs(topic)),
+                opts=pulumi.ResourceOptions(parent=self))
+            resource.paved_service, resource.paved_team = service, team  # a topic belongs to its producer
+
+    def _cluster(self, name: str, args: KafkaClusterArgs,
+                 child: pulumi.ResourceOptions) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The brokers, their key, security group, logs and configuration: (ARN, bootstrap brokers)."""
+        s = args.settings
         key = customer_key(f"{name}", f"encryption at rest of MSK cluster {args.name}", args.kms_deletion_window_days, self)
         group = aws.ec2.SecurityGroup(f"{name}-sg", aws.ec2.SecurityGroupArgs(
             vpc_id=args.vpc_id, description=f"MSK brokers of {args.name}: IAM/TLS clients from the cluster nodes only"), opts=child)
@@ -113,11 +138,4 @@ class KafkaCluster(pulumi.ComponentResource):
             kafka_versions=[s.version], server_properties=server_properties(s),
             description="paved: no auto-created topics; replication per stack"), opts=child)
         cluster = aws.msk.Cluster(f"{name}-msk", cluster_args(args, key.arn, group.id, configuration, logs.name), opts=child)
-        for topic, service, team in args.topics:
-            resource = aws.msk.Topic(f"{name}-topic-{topic.name}", aws.msk.TopicArgs(
-                cluster_arn=cluster.arn, name=topic.name, partition_count=topic.partitions,
-                replication_factor=s.replication_factor, configs=topic_configs(topic)), opts=child)
-            resource.paved_service, resource.paved_team = service, team  # a topic belongs to its producer
-        self.cluster_arn = cluster.arn
-        self.bootstrap_brokers = cluster.bootstrap_brokers_sasl_iam
-        self.register_outputs({"cluster_arn": self.cluster_arn, "bootstrap_brokers": self.bootstrap_brokers})
+        return cluster.arn, cluster.bootstrap_brokers_sasl_iam

@@ -23,6 +23,7 @@ from components.keys import customer_key, document
 from components.renames import former_aliases
 from components.versions import EXTERNAL_SECRETS_API, PUSH_SECRETS_API
 from paved.catalog import Catalog
+from paved.layers import PlatformFacts
 from paved.model import Service
 from paved.naming import MANAGED_SECRET_KEY, alert_secrets, service_secret_name
 from paved.stack import StackSettings
@@ -52,6 +53,22 @@ class SecretStoreArgs:
     oidc_provider_arn: pulumi.Input[str] | None = None
     oidc_issuer: pulumi.Input[str] | None = None
     namespaces: dict[str, pulumi.Resource] | None = None
+    # Layers (paved.layers): the platform part (the key, External Secrets, Reloader, the alert
+    # receivers' secrets) reads ``facts`` only; the team part (each team's secrets, role, store and
+    # first values) is made for ``teams`` (None: none). A team stack passes the platform stack's
+    # ``reference`` instead of making the platform part.
+    facts: PlatformFacts | None = None
+    teams: tuple[str, ...] | None = None
+    reference: "SecretsReference | None" = None
+
+
+@dataclass(frozen=True)
+class SecretsReference:
+    """The platform part of another stack, as its outputs describe it."""
+
+    key_arn: pulumi.Input[str]
+    eso_role_arn: pulumi.Input[str]
+    eso_role_name: pulumi.Input[str]
 
 
 def team_tags(catalog: Catalog, service: str) -> dict[str, str]:
@@ -81,64 +98,116 @@ class SecretStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecretStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:secrets:SecretStore", name, None, opts)
-        s, catalog = args.settings, args.catalog
-        key = customer_key(f"{name}", f"Secrets Manager secrets of {s.environment}", s.kms_deletion_window_days, self)
-
+        s = args.settings
         self.secret_arns: dict[str, list[pulumi.Output[str]]] = {}
-        read: dict[str, list[pulumi.Output[str]]] = {}  # team → its secrets' ARNs
-        push: dict[str, list[tuple[Service, str, pulumi.Output[str]]]] = {}  # team → its managed secrets
-        rotated: list[tuple[Service, Any, aws.secretsmanager.Secret]] = []  # managed: rotated once they have a value
-        for svc in catalog.services:
-            for declared in svc.secrets:
-                secret = aws.secretsmanager.Secret(f"{name}-{svc.name}-{declared.name}", aws.secretsmanager.SecretArgs(
-                    name=service_secret_name(s.environment, svc, declared.name),
-                    description=declared.description or f"{declared.name} of {svc.name}",
-                    kms_key_id=key.arn,
-                    recovery_window_in_days=s.secrets.recovery_window_days,
-                    tags=secret_tags(catalog, svc, declared.rotation)),
-                    opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, declared.name, f"{name}-")))
-                secret.paved_service, secret.paved_team = svc.name, svc.team  # cost and review per service
-                self.secret_arns.setdefault(svc.name, []).append(secret.arn)
-                read.setdefault(svc.team, []).append(secret.arn)
-                if declared.rotation == "managed":
-                    push.setdefault(svc.team, []).append((svc, declared.name, secret.arn))
-                    rotated.append((svc, declared, secret))
+        self.team_stores: dict[str, pulumi.Resource] = {}
+        self.pushes: dict[str, list[pulumi.Resource]] = {}  # service → its PushSecrets
+        self.alerts_role_arn: pulumi.Output[str] | None = None
+        self.alerts_policy: pulumi.Resource | None = None
+        self.operator: pulumi.Resource | None = None
+        if args.reference is None:
+            self._platform(name, args)
+        else:
+            self.key_arn = pulumi.Output.from_input(args.reference.key_arn)
+            self.eso_role_arn = pulumi.Output.from_input(args.reference.eso_role_arn)
+            self.eso_role_name = pulumi.Output.from_input(args.reference.eso_role_name)
+        for team in args.teams or ():
+            self._team(name, args, team)
+        self.register_outputs({"key_arn": self.key_arn})
 
-        if rotated and s.secrets.rotation_role_arn is not None:
-            # The rotation Lambda reads and writes the secret, encrypted with this customer-managed key.
+    def _platform(self, name: str, args: SecretStoreArgs) -> None:
+        """The secrets key, External Secrets, the alert receivers' secrets and their role, Reloader."""
+        s, facts = args.settings, args.facts
+        key = customer_key(f"{name}", f"Secrets Manager secrets of {s.environment}", s.kms_deletion_window_days, self)
+        self.key_arn = key.arn
+        if facts is not None and facts.rotation and s.secrets.rotation_role_arn is not None:
+            # The rotation Lambda reads and writes the secrets, encrypted with this customer-managed key.
             aws.kms.Grant(f"{name}-rotation-grant", aws.kms.GrantArgs(
                 key_id=key.key_id, grantee_principal=s.secrets.rotation_role_arn,
                 operations=list(ROTATION_KEY_OPERATIONS)), opts=pulumi.ResourceOptions(parent=self))
-
         cluster = ClusterAccess(cluster_name=args.cluster_name, cluster_arn=args.cluster_arn, account_id=args.account_id,
                                 oidc_provider_arn=args.oidc_provider_arn, oidc_issuer=args.oidc_issuer)
         eso = external_secrets.ExternalSecrets(cluster=cluster).install(
             AddOnContext(prefix=name, namespace=external_secrets.NAMESPACE, settings=s, parent=self))
         self.operator = eso.chart
+        self.eso_role_arn = eso.identity.role_arn
+        self.eso_role_name = eso.identity.role_name
+        teams = Catalog(file="", teams=facts.teams if facts else (), services=())
+        alert_arns = []
+        for team_name, kind, secret_id in alert_secrets(teams, s.environment):
+            owner = teams.team(team_name) if team_name else None
+            tags = ({"owner": owner.owner, "cost-center": owner.cost_center, "team": owner.name} if owner
+                    else {"owner": s.platform_owner, "cost-center": s.platform_cost_center})
+            alert = aws.secretsmanager.Secret(f"{name}-alerts-{team_name or 'platform'}-{kind}",
+                aws.secretsmanager.SecretArgs(
+                    name=secret_id, description=f"Alertmanager {kind} credential" + (f" of team {team_name}" if team_name else ""),
+                    kms_key_id=key.arn, recovery_window_in_days=s.secrets.recovery_window_days,
+                    tags={**tags, ROTATION_TAG: "third-party"}),
+                opts=pulumi.ResourceOptions(parent=self))
+            alert.paved_team = team_name
+            alert_arns.append(alert.arn)
+        if alert_arns:
+            # Alertmanager's credentials are read into the monitoring namespace through a role of their
+            # own, which reads exactly these secrets (not any team's service secrets).
+            role, self.alerts_policy = self._reader_role(
+                f"{name}-alerts", "paved: External Secrets reads Alertmanager's receiver credentials",
+                platform_tags(s, "alertmanager"), eso.identity.role_arn, alert_arns, [], key.arn, s.aws_region)
+            self.alerts_role_arn = role.arn
+            # The controller may assume it (each team stack lets it assume its own team's role).
+            aws.iam.RolePolicy(f"{name}-eso-assume-team-roles", aws.iam.RolePolicyArgs(
+                role=eso.identity.role_name,
+                policy=role.arn.apply(lambda arn: document(*external_secrets.assume_team_roles_statements([arn])))),
+                opts=pulumi.ResourceOptions(parent=self))
+        reloader.Reloader().deploy(AddOnContext(prefix=name, namespace=reloader.NAMESPACE, settings=s, parent=self))
+
+    def _team(self, name: str, args: SecretStoreArgs, team_name: str) -> None:
+        """One team's secrets, the role External Secrets reads them with, its SecretStore, and the
+        first values and rotation of its managed secrets."""
+        s, catalog = args.settings, args.catalog
+        team = catalog.team(team_name)
+        arns: list[pulumi.Output[str]] = []
+        managed: list[tuple[Service, str, pulumi.Output[str]]] = []
+        rotated: list[tuple[Service, Any, aws.secretsmanager.Secret]] = []  # rotated once they have a value
+        for svc in catalog.services_of(team_name):
+            for declared in svc.secrets:
+                secret = aws.secretsmanager.Secret(f"{name}-{svc.name}-{declared.name}", aws.secretsmanager.SecretArgs(
+                    name=service_secret_name(s.environment, svc, declared.name),
+                    description=declared.description or f"{declared.name} of {svc.name}",
+                    kms_key_id=self.key_arn,
+                    recovery_window_in_days=s.secrets.recovery_window_days,
+                    tags=secret_tags(catalog, svc, declared.rotation)),
+                    opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(svc, declared.name, f"{name}-")))
+                secret.paved_service, secret.paved_team = svc.name, svc.team  # cost and review per service
+                self.secret_arns.setdefault(svc.name, []).append(secret.arn)
+                arns.append(secret.arn)
+                if declared.rotation == "managed":
+                    managed.append((svc, declared.name, secret.arn))
+                    rotated.append((svc, declared, secret))
+        if not arns:
+            return
+        ns = team.namespace_name
         namespaces = args.namespaces or {}
-        self.team_stores: dict[str, pulumi.Resource] = {}
-        self.pushes: dict[str, list[pulumi.Resource]] = {}  # service → its PushSecrets
-        team_roles = []
-        for team_name, arns in read.items():
-            team = catalog.team(team_name)
-            ns = team.namespace_name
-            in_ns = [eso.chart, *([namespaces[team_name]] if team_name in namespaces else [])]
-            managed = push.get(team_name, [])
-            role, policy = self._reader_role(
-                f"{name}-{team_name}", f"paved: External Secrets reads the secrets of team {team_name}",
-                {**platform_tags(s, "external-secrets"), "owner": team.owner, "cost-center": team.cost_center,
-                 "team": team_name}, eso.identity.role_arn, arns, [a for _, _, a in managed], key.arn, s.aws_region)
-            role.paved_team = policy.paved_team = team_name
-            team_roles.append(role.arn)
-            store = k8s.apiextensions.CustomResource(
-                f"{name}-{team_name}-store", api_version=EXTERNAL_SECRETS_API, kind="SecretStore",
-                metadata=ObjectMetaArgs(name=STORE_NAME, namespace=ns),
-                spec=external_secrets.secret_store_spec(s.aws_region, role.arn),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[*in_ns, policy]))
-            store.paved_team = team_name
-            self.team_stores[team_name] = store
-            if not managed:
-                continue
+        in_ns = [*([self.operator] if self.operator is not None else []),
+                 *([namespaces[team_name]] if team_name in namespaces else [])]
+        role, policy = self._reader_role(
+            f"{name}-{team_name}", f"paved: External Secrets reads the secrets of team {team_name}",
+            {**platform_tags(s, "external-secrets"), "owner": team.owner, "cost-center": team.cost_center,
+             "team": team_name}, self.eso_role_arn, arns, [a for _, _, a in managed], self.key_arn, s.aws_region)
+        role.paved_team = policy.paved_team = team_name
+        # The controller may assume the team's role: granted by the team's own stack.
+        assume = aws.iam.RolePolicy(f"{name}-{team_name}-eso-assume", aws.iam.RolePolicyArgs(
+            role=self.eso_role_name,
+            policy=role.arn.apply(lambda arn: document(*external_secrets.assume_team_roles_statements([arn])))),
+            opts=pulumi.ResourceOptions(parent=self))
+        assume.paved_team = team_name
+        store = k8s.apiextensions.CustomResource(
+            f"{name}-{team_name}-store", api_version=EXTERNAL_SECRETS_API, kind="SecretStore",
+            metadata=ObjectMetaArgs(name=STORE_NAME, namespace=ns),
+            spec=external_secrets.secret_store_spec(s.aws_region, role.arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*in_ns, policy, assume]))
+        store.paved_team = team_name
+        self.team_stores[team_name] = store
+        if managed:
             generator = external_secrets.password_generator(f"{name}-{team_name}-password", PASSWORD_GENERATOR, ns,
                                                             pulumi.ResourceOptions(parent=self, depends_on=in_ns))
             for svc, secret_name, _ in managed:
@@ -168,39 +237,6 @@ class SecretStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=self.pushes.get(svc.name, []),
                                             aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
             rotation.paved_service, rotation.paved_team = svc.name, svc.team
-        self.alerts_role_arn: pulumi.Output[str] | None = None
-        self.alerts_policy: pulumi.Resource | None = None
-        alert_arns = []
-        for team_name, kind, secret_id in alert_secrets(catalog, s.environment):
-            owner = catalog.team(team_name) if team_name else None
-            tags = ({"owner": owner.owner, "cost-center": owner.cost_center, "team": owner.name} if owner
-                    else {"owner": s.platform_owner, "cost-center": s.platform_cost_center})
-            alert = aws.secretsmanager.Secret(f"{name}-alerts-{team_name or 'platform'}-{kind}",
-                aws.secretsmanager.SecretArgs(
-                    name=secret_id, description=f"Alertmanager {kind} credential" + (f" of team {team_name}" if team_name else ""),
-                    kms_key_id=key.arn, recovery_window_in_days=s.secrets.recovery_window_days,
-                    tags={**tags, ROTATION_TAG: "third-party"}),
-                opts=pulumi.ResourceOptions(parent=self))
-            alert.paved_team = team_name
-            alert_arns.append(alert.arn)
-        if alert_arns:
-            # Alertmanager's credentials are read into the monitoring namespace through a role of their
-            # own, which reads exactly these secrets (not any team's service secrets).
-            role, self.alerts_policy = self._reader_role(
-                f"{name}-alerts", "paved: External Secrets reads Alertmanager's receiver credentials",
-                platform_tags(s, "alertmanager"), eso.identity.role_arn, alert_arns, [], key.arn, s.aws_region)
-            team_roles.append(role.arn)
-            self.alerts_role_arn = role.arn
-        if team_roles:
-            aws.iam.RolePolicy(f"{name}-eso-assume-team-roles", aws.iam.RolePolicyArgs(
-                role=eso.identity.role_name,
-                policy=pulumi.Output.all(*team_roles).apply(
-                    lambda arns: document(*external_secrets.assume_team_roles_statements(list(arns))))),
-                opts=pulumi.ResourceOptions(parent=self))
-        reloader.Reloader().deploy(AddOnContext(prefix=name, namespace=reloader.NAMESPACE, settings=s, parent=self))
-
-        self.key_arn = key.arn
-        self.register_outputs({"key_arn": self.key_arn})
 
     def _reader_role(self, name: str, description: str, tags: dict[str, str], eso_role_arn: pulumi.Output[str],
                      arns: list[pulumi.Output[str]], managed_arns: list[pulumi.Output[str]],

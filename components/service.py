@@ -105,6 +105,8 @@ class AwsWiring:
     secret_store: pulumi.Resource | None = None  # the team's SecretStore
     secret_pushes: tuple[pulumi.Resource, ...] = ()  # PushSecrets giving the service's managed secrets a first value
     load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
+    # The controller is installed by the platform stack (a team stack deploys after it).
+    ingress_controller: bool = False
 
 
 @dataclass(frozen=True)
@@ -464,9 +466,10 @@ class Microservice(pulumi.ComponentResource):
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child("pdb"))
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child("netpol"))
-        if args.service.public is not None and args.aws is not None and args.aws.load_balancer is not None:
+        if args.service.public is not None and args.aws is not None and (
+                args.aws.load_balancer is not None or args.aws.ingress_controller):
             k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
-                                      opts=child("ingress", [args.aws.load_balancer]))
+                                      opts=child("ingress", [args.aws.load_balancer] if args.aws.load_balancer else None))
 
         self.deployment_name = deployment.metadata.apply(lambda m: m.name)
         self.service_dns = pulumi.Output.from_input(

@@ -25,11 +25,13 @@ from paved import charts as chart_expansion
 from paved import offline_cloud
 from paved.catalog import Catalog, load_catalog
 from paved.errors import PavedError
-from paved.stack import StackSettings, list_stacks, load_stack, pulumi_config
+from paved.layers import layer_of, split_stack
+from paved.stack import StackSettings, layer_config, list_stacks, load_layer_stack, load_stack
 
 PROJECT = "paved"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker for a secret value
 SECRET_MASK = "[secret]"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 class ProgramError(PavedError):
@@ -86,11 +88,21 @@ def _redact(value: Any) -> Any:
 class _Mocks(pulumi.runtime.Mocks):
     """Answers the engine's calls offline and records what each resource was given."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, references: dict[str, dict[str, Any]] | None = None) -> None:
         self.region = region
         self.pending: dict[tuple[str, str], Recorded] = {}
+        self.references = references or {}  # stack name → its outputs, for StackReferences
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        if args.typ == STACK_REFERENCE:
+            # A team stack reading its platform stack: the outputs of the platform's own plan.
+            name = str(args.inputs.get("name") or args.resource_id or args.name)
+            stack = name.rsplit("/", 1)[-1]
+            if stack not in self.references:
+                raise ProgramError(f"the program reads stack {name!r}, whose outputs this run was not given")
+            self.pending[(args.typ, args.name)] = Recorded(
+                type=args.typ, name=args.name, custom=True, inputs={"name": name}, provider=None)
+            return name, {"name": name, "outputs": self.references[stack], "secretOutputNames": []}
         provider = args.provider.rsplit("::", 1)[0] if args.provider else None
         self.pending[(args.typ, args.name)] = Recorded(
             type=args.typ, name=args.name, custom=bool(args.custom), inputs=args.inputs, provider=provider
@@ -131,6 +143,16 @@ class _Monitor(pulumi_mocks.MockMonitor):
             if request.version:
                 # The provider plugin version the SDK asks for: what this plan was checked against.
                 rec.options["version"] = request.version
+            self.by_urn[response.urn] = rec
+        return response
+
+    def ReadResource(self, request):  # noqa: N802 - a StackReference is read, not registered
+        response = super().ReadResource(request)
+        rec = self.mocks.pending.pop((request.type, request.name), None)
+        if rec is not None:
+            rec.urn = response.urn
+            rec.options = {"protect": False, "retainOnDelete": False, "ignoreChanges": [], "aliases": [],
+                           "dependsOn": [], "read": True}
             self.by_urn[response.urn] = rec
         return response
 
@@ -206,23 +228,31 @@ def root_dir() -> Path:
 
 
 def load_inputs(root: Path, stack: str, catalog_path: str | Path) -> tuple[StackSettings, Catalog]:
-    """Validate the stack file and the catalog before running anything; InputError on problems."""
-    settings = load_stack(root, stack)
-    environments: dict[str, StackSettings | None] = {env: None for env in list_stacks(root)}
-    for env in environments:
+    """Validate the stack file(s) and the catalog before running anything; InputError on problems.
+
+    ``stack`` is an environment (``prod``) or a team stack (``prod.checkout``), whose settings
+    are the environment's with the team stack file's over them.
+    """
+    env, team = split_stack(stack)
+    settings = load_layer_stack(root, env, team)
+    environments: dict[str, StackSettings | None] = {name: None for name in list_stacks(root)}
+    for name in environments:
         try:
-            environments[env] = load_stack(root, env)
+            environments[name] = load_stack(root, name)
         except PavedError:
-            environments[env] = None  # another stack's problems are reported when it is planned
-    environments[stack] = settings
-    return settings, load_catalog(catalog_path, environments)
+            environments[name] = None  # another stack's problems are reported when it is planned
+    environments[env] = settings
+    catalog = load_catalog(catalog_path, environments)
+    layer_of(stack, settings.layout, catalog)  # a team the catalog lacks, or a team stack of a single layout
+    return settings, catalog
 
 
 def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = None,
-        charts: bool | None = None) -> RunResult:
+        charts: bool | None = None, references: dict[str, dict[str, Any]] | None = None) -> RunResult:
     """Run ``platform/__main__.py`` for ``stack`` under mocks and return every resource.
 
-    With ``charts`` every Helm Chart v4 is expanded into the children it would register
+    ``references``: stack name → outputs, what a team stack's ``StackReference`` reads (its
+    platform stack's plan outputs). With ``charts`` every Helm Chart v4 is expanded into the children it would register
     (``paved.charts``, the real helm); without, charts stay childless components. By default
     charts are expanded unless ``PAVED_NO_CHARTS=1`` (``--no-charts``).
     """
@@ -232,13 +262,14 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
     settings, catalog = load_inputs(root, stack, catalog_path)
 
-    mocks = _Mocks(settings.aws_region)
+    mocks = _Mocks(settings.aws_region, references)
     monitor = _Monitor(mocks)
     # A fresh root stack per run: set_mocks reuses an existing one, and with it the
     # previous run's exports and stack transformations.
     pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config({k: v for k, v in pulumi_config(root, stack).items()})
+    env, team = split_stack(stack)
+    pulumi.runtime.set_all_config(layer_config(root, env, team))
     seen: list[tuple[Any, str, str, pulumi.ResourceOptions]] = []
 
     def record(args: pulumi.ResourceTransformationArgs):

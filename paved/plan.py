@@ -52,12 +52,20 @@ def _object_problems(type_token: str, custom: bool, inputs: Any, crds: CrdIndex,
     return k8s_schema.validate_object(inputs, version)
 
 
-def check(result: RunResult) -> None:
-    """Schema-check every Kubernetes object and every input key; ProgramError lists failures."""
+def crd_inputs(result: RunResult) -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions a run installs (what custom resources are checked against)."""
+    return [clean(r.inputs) for r in result.resources if r.type == CRD_TYPE]
+
+
+def check(result: RunResult, lower_crds: list[dict[str, Any]] | None = None) -> None:
+    """Schema-check every Kubernetes object and every input key; ProgramError lists failures.
+
+    ``lower_crds``: the CRDs a lower layer's stack installs (a team stack's custom resources
+    are checked against the platform stack's CRDs)."""
     problems: list[str] = []
     version = result.settings.kubernetes_version
     # Custom resources are checked against the CRDs the plan's charts install.
-    crds = CrdIndex([clean(r.inputs) for r in result.resources if r.type == CRD_TYPE])
+    crds = CrdIndex(crd_inputs(result) + list(lower_crds or []))
     for rec in result.resources:
         inputs = clean(rec.inputs, keep_shape=True)
         custom_resource = isinstance(rec.resource, CustomResource) if rec.resource is not None else None
@@ -72,10 +80,25 @@ def check(result: RunResult) -> None:
 
 
 def build(stack: str, catalog_path: str | None = None, root=None,
-          charts: bool | None = None) -> tuple[dict[str, Any], RunResult]:
-    """Run the program offline, check it, and return the plan document (``charts``: see engine.run)."""
-    result = engine.run(stack, catalog_path, root, charts=charts)
-    check(result)
+          charts: bool | None = None, jobs: int = 1, only: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
+    """Run the program offline, check it, and return the plan document (``charts``: see engine.run).
+
+    In an environment with ``paved:layout: layered`` the document is the environment's view: the
+    platform stack and every team stack (``paved.layered``), planned in ``jobs`` processes;
+    ``only`` (``platform`` or a team) plans one of them. The RunResult is None when other
+    processes made the plan.
+    """
+    from paved import layered
+
+    return layered.build(stack, catalog_path, root, charts=charts, jobs=jobs, only=only)
+
+
+def build_one(stack: str, catalog_path: str | None = None, root=None, charts: bool | None = None,
+              references: dict[str, dict[str, Any]] | None = None,
+              lower_crds: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], RunResult]:
+    """Plan one Pulumi stack: run the program offline for it, check it, and document it."""
+    result = engine.run(stack, catalog_path, root, charts=charts, references=references)
+    check(result, lower_crds)
     return document(result), result
 
 
@@ -92,6 +115,7 @@ def document(result: RunResult) -> dict[str, Any]:
             "custom": rec.custom,
             "service": rec.service,
             "team": rec.team,
+            "stack": result.stack,
             "inputs": clean(rec.inputs),
             "options": rec.options,
         })
@@ -129,6 +153,7 @@ def plan_schema() -> dict[str, Any]:
             "custom": {"type": "boolean"},
             "service": _NULLABLE_STRING,
             "team": _NULLABLE_STRING,
+            "stack": {"type": "string", "description": "The Pulumi stack that holds the resource (ENV or ENV.TEAM)."},
             "inputs": {"type": "object"},
             "options": {
                 "type": "object",
@@ -158,6 +183,14 @@ def plan_schema() -> dict[str, Any]:
             "stack": {"type": "string"},
             "kubernetesVersion": {"type": "string", "pattern": "^1\\.[0-9]+$"},
             "chartContents": {"type": "boolean"},
+            "layout": {"enum": ["single", "layered"]},
+            "stacks": {
+                "type": "array",
+                "description": "With the layered layout: each stack of the environment, the platform first.",
+                "items": {"type": "object", "required": ["name", "layer", "resources", "outputs"],
+                          "properties": {"name": {"type": "string"}, "layer": {"enum": ["platform", "team"]},
+                                         "team": _NULLABLE_STRING, "resources": {"type": "integer"},
+                                         "outputs": {"type": "object"}}}},
             "resources": {"type": "array", "items": resource},
             "outputs": {"type": "object"},
         },

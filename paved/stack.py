@@ -306,6 +306,10 @@ class StackSettings(BaseModel):
     secrets: SecretsSettings
     observability: ObservabilitySettings
     ingress: IngressSettings | None = Field(default=None, description="Needed when a service is public.")
+    layout: Literal["single", "layered"] = Field(
+        default="single",
+        description="single: the environment is one stack; layered: a platform stack (ENV) plus one stack per "
+                    "team (ENV.TEAM) that reads the platform's outputs (docs/layers.md).")
 
     @model_validator(mode="after")
     def _kafka_fits_zones(self) -> "StackSettings":
@@ -377,8 +381,10 @@ def stack_file(root: Path, env: str) -> Path:
 
 
 def list_stacks(root: Path) -> list[str]:
-    """Names of the stacks that have a config file."""
+    """Names of the environments that have a stack file (a team stack's file, ``Pulumi.ENV.TEAM.yaml``,
+    is not an environment)."""
     names = [p.name[len("Pulumi."):-len(".yaml")] for p in (root / "stacks").glob("Pulumi.*.yaml")]
+    names = [n for n in names if "." not in n]
     return sorted(names, key=lambda n: (PROMOTION_ORDER.index(n) if n in PROMOTION_ORDER else len(PROMOTION_ORDER), n))
 
 
@@ -450,3 +456,61 @@ def pulumi_config(root: Path, env: str) -> dict[str, str]:
     """The stack's config as the Pulumi engine hands it to a program: strings, JSON for the rest."""
     config, _ = read_config(root, env)
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+
+
+# What a team stack's own file (stacks/Pulumi.ENV.TEAM.yaml) may set; everything else it inherits
+# from the environment's file, and the platform's settings are the platform stack's alone.
+TEAM_SETTINGS = ("paved:imagePullPolicy", "paved:zoneSpread")
+
+
+def team_stack_file(root: Path, env: str, team: str) -> Path:
+    """Path of a team stack's optional config file."""
+    return root / "stacks" / f"Pulumi.{stack_name(env)}.{stack_name(team)}.yaml"
+
+
+def team_config(root: Path, env: str, team: str) -> dict[str, Any]:
+    """The ``config:`` of a team stack's file (empty when there is none); InputError on a key the
+    team may not set."""
+    path = team_stack_file(root, env, team)
+    if not path.exists():
+        return {}
+    display = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+    doc = load_located(read_source(path, display), display)
+    if doc.issues:
+        raise InputError(doc.issues)
+    if doc.data is None:
+        return {}
+    config = doc.data.get("config") if isinstance(doc.data, dict) else None
+    if not isinstance(config, dict):
+        raise InputError([doc.issue((), "config", "a stack file must be a mapping with a `config:` mapping")])
+    issues = [doc.issue(("config", k), str(k), f"a team stack may set only {', '.join(TEAM_SETTINGS)}; "
+                        f"the rest comes from {stack_file(root, env).name}")
+              for k in config if isinstance(k, str) and k.startswith(("paved:", "aws:")) and k not in TEAM_SETTINGS]
+    if issues:
+        raise InputError(issues)
+    return config
+
+
+def load_layer_stack(root: Path, env: str, team: str | None) -> StackSettings:
+    """The settings of the environment's stack, with a team stack's own settings over them."""
+    settings = load_stack(root, env)
+    if team is None:
+        return settings
+    own = team_config(root, env, team)
+    if not own:
+        return settings
+    by_key = {v: k for k, v in config_keys().items()}
+    try:
+        return settings.model_validate({**settings.model_dump(), **{by_key[k]: v for k, v in own.items() if k in by_key}})
+    except ValidationError as exc:
+        raise InputError([Issue(str(team_stack_file(root, env, team).name), 1, 1, "config",
+                                exc.errors()[0]["msg"])]) from None
+
+
+def layer_config(root: Path, env: str, team: str | None) -> dict[str, str]:
+    """A layer stack's config as the engine hands it to the program: the environment's, then the team's."""
+    config = pulumi_config(root, env)
+    if team is not None:
+        config.update({str(k): v if isinstance(v, str) else json.dumps(v)
+                       for k, v in team_config(root, env, team).items()})
+    return config

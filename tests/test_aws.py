@@ -228,8 +228,17 @@ def test_secret_reads_are_scoped_per_team(stack):
             assert "WriteFirstValueOfManagedSecrets" not in statements
     alerts_role = stores[MONITORING_NAMESPACE]["inputs"]["spec"]["provider"]["aws"]["role"]
     assert role_of(alerts_role) == "paved-secrets-alerts-role"
+    # The controller may assume exactly these roles: the alerts role (granted by the platform) and
+    # each team's (granted by the team's own policy, which its team stack holds in the layered layout).
     (assume,) = policies["paved-secrets-eso-assume-team-roles"]["Statement"]
-    assert assume["Action"] == "sts:AssumeRole" and assume["Resource"] == sorted([*team_role_arns, alerts_role])
+    assert assume["Action"] == "sts:AssumeRole" and assume["Resource"] == [alerts_role]
+    granted = []
+    for name, policy in policies.items():
+        if name.endswith("-eso-assume"):
+            (st,) = policy["Statement"]
+            assert st["Action"] == "sts:AssumeRole" and len(st["Resource"]) == 1
+            granted.append(st["Resource"][0])
+    assert sorted(granted) == sorted(team_role_arns)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -1,0 +1,118 @@
+"""Planning an environment of stacks: the platform stack first, then its team stacks in parallel.
+
+A team stack reads the platform stack's outputs through a ``StackReference``; offline, it
+reads the outputs of the platform's own plan (``engine.run(references=...)``). Team stacks
+are independent of one another, so they are planned in worker processes (``jobs``), each
+planning a share of the teams. The environment's view is every stack's resources in one
+document, each resource naming its stack, plus a ``stacks`` list.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from paved import engine
+from paved.engine import RunResult
+from paved.layers import Layer, LayerError, layer_of, layers, split_stack
+from paved.stack import load_stack
+
+
+def default_jobs() -> int:
+    """One worker per core."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def build(stack: str, catalog_path: str | Path | None = None, root: Path | None = None,
+          charts: bool | None = None, jobs: int = 1, only: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
+    """The plan document of ``stack``: one stack, or an environment's view (see module doc)."""
+    from paved import plan
+
+    root = root or engine.root_dir()
+    env, team = split_stack(stack)
+    layout = load_stack(root, env).layout
+    if team is not None:
+        if only not in (None, team):
+            raise LayerError(f"--team {only} names another team than the stack {stack!r}")
+        only = team
+    if layout == "single":
+        if only is not None:
+            layer_of(f"{env}.{only}" if only != "platform" else f"{env}.platform", layout)  # raises: explains
+        return plan.build_one(env, catalog_path, root, charts)
+    catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
+    _, catalog = engine.load_inputs(root, env, catalog_path)
+    if only not in (None, "platform"):
+        layer_of(f"{env}.{only}", layout, catalog)  # a team the catalog lacks: one clear line
+    platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts)
+    if only == "platform":
+        return platform_doc, platform_run
+    references = {env: platform_run.outputs}
+    crds = plan.crd_inputs(platform_run)
+    teams = [lay for lay in layers(env, layout, catalog) if lay.kind == "team" and only in (None, lay.team)]
+    if jobs <= 1 or len(teams) <= 1:
+        runs = [plan.build_one(lay.stack, catalog_path, root, charts, references, crds) for lay in teams]
+        docs, results = [d for d, _ in runs], [r for _, r in runs]
+    else:
+        docs, results = _in_workers(teams, catalog, str(catalog_path), root, charts, references, crds, jobs), None
+    if only is not None:
+        return docs[0], (results[0] if results else None)
+    doc = environment_document(platform_doc, docs)
+    merged = None
+    if results is not None:
+        merged = RunResult(stack=env, settings=platform_run.settings, catalog=platform_run.catalog,
+                           resources=platform_run.resources + [r for res in results for r in res.resources],
+                           outputs=platform_run.outputs, charts_expanded=platform_run.charts_expanded)
+    return doc, merged
+
+
+def environment_document(platform_doc: dict[str, Any], team_docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One document for the environment: the platform stack's and every team stack's resources."""
+    doc = {k: v for k, v in platform_doc.items() if k != "resources"}
+    doc["layout"] = "layered"
+    doc["resources"] = platform_doc["resources"] + [r for d in team_docs for r in d["resources"]]
+    doc["stacks"] = [_stack_entry(platform_doc, "platform", None)] + [
+        _stack_entry(d, "team", split_stack(d["stack"])[1]) for d in team_docs]
+    return doc
+
+
+def _stack_entry(doc: dict[str, Any], layer: str, team: str | None) -> dict[str, Any]:
+    return {"name": doc["stack"], "layer": layer, "team": team, "resources": len(doc["resources"]),
+            "outputs": doc["outputs"]}
+
+
+def _shares(teams: list[Layer], catalog: Any, jobs: int) -> list[list[Layer]]:
+    """Teams dealt to ``jobs`` workers, the largest first onto the least loaded (by services)."""
+    size = {t.name: len(catalog.services_of(t.name)) + 1 for t in catalog.teams}
+    shares: list[list[Layer]] = [[] for _ in range(min(jobs, len(teams)))]
+    load = [0] * len(shares)
+    for lay in sorted(teams, key=lambda lay: -size[lay.team]):
+        i = load.index(min(load))
+        shares[i].append(lay)
+        load[i] += size[lay.team]
+    return [s for s in shares if s]
+
+
+def _plan_share(stacks: list[str], catalog_path: str, root: str, charts: bool | None,
+                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worker: plan some team stacks one after another; their documents."""
+    from paved import plan
+
+    engine.tune_gc_for_process()
+    return [plan.build_one(s, catalog_path, Path(root), charts, references, crds)[0] for s in stacks]
+
+
+def _in_workers(teams: list[Layer], catalog: Any, catalog_path: str, root: Path, charts: bool | None,
+                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
+    order = {lay.stack: i for i, lay in enumerate(teams)}
+    shares = _shares(teams, catalog, jobs)
+    # spawn, not fork: the parent has run the Pulumi SDK (threads, an event loop, gRPC), which a
+    # forked child would inherit mid-state.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
+        futures = [pool.submit(_plan_share, [lay.stack for lay in share], catalog_path, str(root), charts,
+                               references, crds) for share in shares]
+        docs = [d for f in futures for d in f.result()]
+    return sorted(docs, key=lambda d: order[d["stack"]])

@@ -1,0 +1,159 @@
+"""Stacks per layer: an environment is a platform stack plus one stack per team.
+
+``prod`` is the platform stack (network, cluster, Kafka, shared keys, operators, observability)
+and ``prod.checkout`` the checkout team's (namespace, services, identities, topics, secrets,
+monitors). Team stacks read the platform's outputs through ``pulumi.StackReference``, against
+the contract in :data:`CONTRACT`. An environment whose stack file says ``paved:layout: single``
+keeps everything in one stack (``paved migrate-layout`` moves it to the layered layout).
+
+Bottom layer: no Pulumi resources, imported by components/ and by the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from paved.catalog import Catalog
+from paved.errors import PavedError
+
+SEPARATOR = "."  # prod.checkout: Pulumi allows periods in stack names
+LAYOUTS = ("single", "layered")
+
+# What the platform stack exports for its team stacks: output name → what it is. Documented in
+# docs/layers.md; tests/test_layers.py keeps the two equal and checks the platform exports each.
+CONTRACT: dict[str, str] = {
+    "environment": "the environment name (dev, staging, prod)",
+    "clusterName": "EKS cluster name",
+    "clusterArn": "EKS cluster ARN (Pod Identity associations name it)",
+    "clusterEndpoint": "EKS API endpoint (team stacks build their Kubernetes provider from it)",
+    "clusterCertificateAuthority": "the cluster CA, base64 (for the provider's kubeconfig)",
+    "oidcIssuer": "the cluster's OIDC issuer URL (IRSA trust policies)",
+    "oidcProviderArn": "the IAM OIDC provider ARN, or null with EKS Pod Identity",
+    "nodeSecurityGroupId": "the cluster security group the nodes (and pods) use",
+    "vpcId": "VPC id",
+    "privateSubnetIds": "private subnet ids",
+    "kafkaClusterArn": "MSK cluster ARN, or null when no service uses Kafka",
+    "kafkaBootstrapBrokers": "MSK bootstrap brokers (SASL/IAM over TLS), or null",
+    "secretsKeyArn": "the customer-managed KMS key of the environment's Secrets Manager secrets",
+    "externalSecretsRoleArn": "the External Secrets controller's IAM role (team roles trust it)",
+    "externalSecretsRoleName": "its name (team stacks let it assume their roles)",
+    "ingressController": "true when the AWS Load Balancer Controller is installed (public services)",
+}
+
+
+class LayerError(PavedError):
+    """A stack name or layer request that does not fit the environment."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Which part of an environment one stack holds.
+
+    ``kind`` is ``single`` (everything, today's layout), ``platform`` or ``team``; ``team`` is the
+    team's name for a team stack.
+    """
+
+    kind: str
+    environment: str
+    team: str | None = None
+
+    @property
+    def stack(self) -> str:
+        """The Pulumi stack name of this layer."""
+        return f"{self.environment}{SEPARATOR}{self.team}" if self.kind == "team" else self.environment
+
+    @property
+    def has_platform(self) -> bool:
+        return self.kind in ("single", "platform")
+
+    def has_team(self, team: str) -> bool:
+        return self.kind == "single" or (self.kind == "team" and self.team == team)
+
+
+def split_stack(stack: str) -> tuple[str, str | None]:
+    """``prod.checkout`` → (``prod``, ``checkout``); ``prod`` → (``prod``, None)."""
+    env, sep, team = stack.partition(SEPARATOR)
+    if sep and (not team or SEPARATOR in team):
+        raise LayerError(f"stack {stack!r}: a team stack is named ENV{SEPARATOR}TEAM (for example prod.checkout)")
+    return env, (team if sep else None)
+
+
+def layer_of(stack: str, layout: str, catalog: Catalog | None = None) -> Layer:
+    """The layer a stack name denotes under the environment's layout; a team must exist."""
+    env, team = split_stack(stack)
+    if team is None:
+        return Layer("single" if layout == "single" else "platform", env)
+    if layout == "single":
+        raise LayerError(f"stack {stack!r}: environment {env!r} has paved:layout single, so it has no team "
+                         f"stacks (set paved:layout: layered, after `paved migrate-layout --stack {env}`)")
+    if catalog is not None and team not in {t.name for t in catalog.teams}:
+        known = ", ".join(t.name for t in catalog.teams)
+        raise LayerError(f"stack {stack!r}: the catalog has no team {team!r} (teams: {known})")
+    return Layer("team", env, team)
+
+
+def layers(environment: str, layout: str, catalog: Catalog) -> list[Layer]:
+    """Every stack of an environment: the platform first, then one per team (catalog order)."""
+    if layout == "single":
+        return [Layer("single", environment)]
+    return [Layer("platform", environment)] + [Layer("team", environment, t.name) for t in catalog.teams]
+
+
+@dataclass(frozen=True)
+class PlatformFacts:
+    """All the platform layer reads of the catalog: what it installs depends on these only.
+
+    A change to a service that leaves these equal cannot change the platform stack, which is
+    what lets ``paved diff`` reuse the platform's plan (the cache key includes them).
+    """
+
+    teams: tuple[Any, ...]  # the catalog's Team entries (Alertmanager routes by team)
+    public: bool  # some service is public: the load balancer controller and its endpoints
+    kafka: bool  # some service produces or consumes: the MSK cluster
+    rotation: bool  # some managed secret rotates: the rotation role's grant on the secrets key
+
+    @classmethod
+    def of(cls, catalog: Catalog) -> "PlatformFacts":
+        services = catalog.services
+        return cls(
+            teams=tuple(catalog.teams),
+            public=any(s.public is not None for s in services),
+            kafka=any(s.kafka.produces or s.kafka.consumes for s in services),
+            rotation=any(sec.rotation == "managed" for s in services for sec in s.secrets),
+        )
+
+    def digest(self) -> str:
+        """A stable hash of the facts (part of the platform plan's cache key)."""
+        body = {"teams": [t.model_dump(mode="json") for t in self.teams], "public": self.public,
+                "kafka": self.kafka, "rotation": self.rotation}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def team_catalog(catalog: Catalog, team: str) -> Catalog:
+    """All a team stack reads of the catalog: the team, its services, and the services they call
+    or that call them (network policies and dashboards name their peers), with the peers' teams.
+
+    The team layer of the program is given this and nothing more, so its plan depends on these
+    entries only: that is what lets ``paved diff`` reuse a team's plan when they are equal.
+    """
+    own = [s for s in catalog.services if s.team == team]
+    names = {s.name for s in own}
+    peers: set[str] = set()
+    for s in own:
+        peers.update(s.calls)
+        peers.update(c.name for c in catalog.callers_of(s.name))
+    # Catalog order: callers and callees are listed in it (network policy rules keep that order).
+    services = [s for s in catalog.services if s.name in names or s.name in peers]
+    teams = {s.team for s in services} | {team}
+    return Catalog(file=catalog.file, teams=tuple(t for t in catalog.teams if t.name in teams),
+                   services=tuple(services), environment=catalog.environment)
+
+
+def catalog_digest(catalog: Catalog) -> str:
+    """A stable hash of a (team) catalog's entries."""
+    body = {"teams": [t.model_dump(mode="json") for t in catalog.teams],
+            "services": [s.model_dump(mode="json") for s in catalog.services]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
