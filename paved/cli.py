@@ -26,12 +26,52 @@ def _catalog_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _stack_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-s", "--stack", required=True, metavar="ENV", help="stack name: stacks/Pulumi.<ENV>.yaml")
+    p.add_argument("-s", "--stack", required=True, metavar="ENV",
+                   help="stack name: stacks/Pulumi.<ENV>.yaml (a team stack of a layered environment: ENV.TEAM)")
 
 
 def _charts_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-charts", action="store_true",
                    help="do not expand the Helm charts with helm: their contents are then not checked")
+    _layer_args(p)
+
+
+def _layer_args(p: argparse.ArgumentParser) -> None:
+    """Layered environments (paved:layout: layered): one stack of the environment, and parallelism."""
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--team", metavar="TEAM",
+                       help="layered layout: only the team's stack (ENV.TEAM); the same as --stack ENV.TEAM")
+    which.add_argument("--platform", action="store_true", help="layered layout: only the platform stack (ENV)")
+    p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                   help="layered layout: plan the team stacks in N worker processes (default: one per core)")
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"{n} processes: choose 1 to 64")
+    return n
+
+
+def _build(args: argparse.Namespace, root: Path, with_platform: bool = False) -> dict:
+    """The plan document of ``--stack`` (and ``--team``/``--platform``, ``--jobs``); with
+    ``with_platform``, a team's plan carries its platform stack's resources as context."""
+    from paved import layered, plan
+
+    only = "platform" if getattr(args, "platform", False) else getattr(args, "team", None)
+    jobs = getattr(args, "jobs", None) or layered.default_jobs()
+    return plan.build(args.stack, _catalog_path(args, root), root, jobs=jobs, only=only,
+                      with_platform=with_platform)[0]
+
+
+def _team_of(args: argparse.Namespace) -> str | None:
+    """The one team stack a command is about (``--team T`` or ``--stack ENV.TEAM``), if any."""
+    from paved.layers import split_stack
+
+    return getattr(args, "team", None) or split_stack(args.stack)[1]
 
 
 def _version() -> str:
@@ -104,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("service", help="name of the service in the catalog")
     _catalog_arg(p)
 
-    from paved import backstage, charts_cmd, new_service, secrets_cmd, status, verify
+    from paved import backstage, charts_cmd, new_service, secrets_cmd, migrate, status, verify
 
     charts_cmd.add_parser(sub)
     secrets_cmd.add_parser(sub, _stack_arg, _catalog_arg)
@@ -112,6 +152,7 @@ def _parser() -> argparse.ArgumentParser:
     backstage.add_parser(sub, _catalog_arg)
     status.add_parser(sub, _stack_arg, _catalog_arg)
     verify.add_parser(sub, _stack_arg, _catalog_arg)
+    migrate.add_parser(sub, _stack_arg, _catalog_arg)
     return parser
 
 
@@ -138,7 +179,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from paved import plan
 
     root = _root()
-    doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
+    doc = _build(args, root)
     _emit(json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json" else _noted(plan.text(doc), doc),
           args.output)
     return 0
@@ -148,7 +189,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from paved import plan, render
 
     root = _root()
-    doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
+    doc = _build(args, root)
     written = render.write(doc, Path(args.output))
     print(_noted(f"wrote {len(written)} manifests to {args.output}\n", doc), end="")
     return 0
@@ -161,12 +202,12 @@ def _noted(text: str, doc: dict) -> str:
     return text if doc.get("chartContents", True) else text + f"note: {NOT_CHECKED}\n"
 
 
-def _plan_for(args: argparse.Namespace, root: Path) -> dict:
+def _plan_for(args: argparse.Namespace, root: Path, with_platform: bool = False) -> dict:
     """The plan document: planned now, or read from ``--plan FILE`` (for the same stack)."""
     from paved import plan
 
     if not getattr(args, "plan", None):
-        return plan.build(args.stack, _catalog_path(args, root), root)[0]
+        return _build(args, root, with_platform)
     try:
         data = Path(args.plan).read_bytes()
     except FileNotFoundError:
@@ -191,16 +232,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     from paved.stack import stack_file
     from policies.registry import RULES
 
+    from paved.layers import split_stack
+
     root = _root()
-    config = check.load_config(root, args.stack, RULES)
-    doc = _plan_for(args, root)
+    env = split_stack(args.stack)[0]
+    config = check.load_config(root, env, RULES)
+    # One team's stack is checked with its platform stack beside it, as it is deployed: rules see
+    # the controllers and CRDs a lower layer installs; only the team's findings are reported.
+    team = _team_of(args)
+    doc = _plan_for(args, root, with_platform=team is not None)
     violations = check.run(doc, config, RULES)
+    if team is not None and doc.get("layout") == "layered":
+        team_stack = f"{env}.{team}"
+        violations = [v for v in violations if v.urn is None or v.urn.startswith(f"urn:pulumi:{team_stack}::")]
+        doc = {**doc, "resources": [r for r in doc["resources"] if r.get("stack") == team_stack]}
     active = sum(check.settings_for(r, config)[0] != "disabled" for r in RULES)
     summ = check.summary(violations, active, sum(1 for r in doc["resources"] if r.get("custom", True)))
     if args.format == "json":
         out = json.dumps({"violations": [v.as_json() for v in violations], "summary": summ}, indent=2) + "\n"
     elif args.format == "sarif":
-        log = sarif.report(violations, RULES, _catalog_path(args, root), stack_file(root, args.stack), root, version("paved"))
+        log = sarif.report(violations, RULES, _catalog_path(args, root), stack_file(root, env), root, version("paved"))
         out = json.dumps(log, indent=2) + "\n"
     else:
         out = _noted(check.text(violations, summ, args.stack), doc)
@@ -296,11 +347,12 @@ def _run_module(module: str) -> Callable[[argparse.Namespace], int]:
 
 cmd_secrets, cmd_new_service, cmd_export = _run_module("secrets_cmd"), _run_module("new_service"), _run_module("backstage")
 cmd_status, cmd_verify = _run_module("status"), _run_module("verify")
+cmd_migrate = _run_module("migrate")
 
 
 COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "charts": cmd_charts, "secrets": cmd_secrets,
             "new-service": cmd_new_service, "export": cmd_export,
-            "status": cmd_status, "verify": cmd_verify}
+            "status": cmd_status, "verify": cmd_verify, "migrate-layout": cmd_migrate}
 
 
 # Options that name a folder to write into (created when missing); every other --output and

@@ -227,7 +227,8 @@ def root_dir() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def load_inputs(root: Path, stack: str, catalog_path: str | Path) -> tuple[StackSettings, Catalog]:
+def load_inputs(root: Path, stack: str, catalog_path: str | Path,
+                layout: str | None = None) -> tuple[StackSettings, Catalog]:
     """Validate the stack file(s) and the catalog before running anything; InputError on problems.
 
     ``stack`` is an environment (``prod``) or a team stack (``prod.checkout``), whose settings
@@ -235,6 +236,8 @@ def load_inputs(root: Path, stack: str, catalog_path: str | Path) -> tuple[Stack
     """
     env, team = split_stack(stack)
     settings = load_layer_stack(root, env, team)
+    if layout is not None:  # planning the environment as it would be in another layout (migrate-layout)
+        settings = settings.model_copy(update={"layout": layout})
     environments: dict[str, StackSettings | None] = {name: None for name in list_stacks(root)}
     for name in environments:
         try:
@@ -248,11 +251,12 @@ def load_inputs(root: Path, stack: str, catalog_path: str | Path) -> tuple[Stack
 
 
 def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = None,
-        charts: bool | None = None, references: dict[str, dict[str, Any]] | None = None) -> RunResult:
+        charts: bool | None = None, references: dict[str, dict[str, Any]] | None = None,
+        layout: str | None = None) -> RunResult:
     """Run ``platform/__main__.py`` for ``stack`` under mocks and return every resource.
 
     ``references``: stack name → outputs, what a team stack's ``StackReference`` reads (its
-    platform stack's plan outputs). With ``charts`` every Helm Chart v4 is expanded into the children it would register
+    platform stack's plan outputs). ``layout`` overrides the stack's ``paved:layout``. With ``charts`` every Helm Chart v4 is expanded into the children it would register
     (``paved.charts``, the real helm); without, charts stay childless components. By default
     charts are expanded unless ``PAVED_NO_CHARTS=1`` (``--no-charts``).
     """
@@ -260,7 +264,7 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
         charts = os.environ.get("PAVED_NO_CHARTS") != "1"
     root = root or root_dir()
     catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
-    settings, catalog = load_inputs(root, stack, catalog_path)
+    settings, catalog = load_inputs(root, stack, catalog_path, layout)
 
     mocks = _Mocks(settings.aws_region, references)
     monitor = _Monitor(mocks)
@@ -269,7 +273,10 @@ def run(stack: str, catalog_path: str | Path | None = None, root: Path | None = 
     pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     env, team = split_stack(stack)
-    pulumi.runtime.set_all_config(layer_config(root, env, team))
+    config = layer_config(root, env, team)
+    if layout is not None:
+        config["paved:layout"] = layout
+    pulumi.runtime.set_all_config(config)
     seen: list[tuple[Any, str, str, pulumi.ResourceOptions]] = []
 
     def record(args: pulumi.ResourceTransformationArgs):

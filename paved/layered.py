@@ -27,13 +27,18 @@ def default_jobs() -> int:
 
 
 def build(stack: str, catalog_path: str | Path | None = None, root: Path | None = None,
-          charts: bool | None = None, jobs: int = 1, only: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
-    """The plan document of ``stack``: one stack, or an environment's view (see module doc)."""
+          charts: bool | None = None, jobs: int = 1, only: str | None = None,
+          with_platform: bool = False, layout: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
+    """The plan document of ``stack``: one stack, or an environment's view (see module doc).
+
+    ``with_platform``: for one team's stack, the document holds the platform stack's resources
+    too (as context: what the team's rules may rely on being deployed first). ``layout``
+    overrides the environment's ``paved:layout`` (``paved migrate-layout`` plans both)."""
     from paved import plan
 
     root = root or engine.root_dir()
     env, team = split_stack(stack)
-    layout = load_stack(root, env).layout
+    layout = layout or load_stack(root, env).layout
     if team is not None:
         if only not in (None, team):
             raise LayerError(f"--team {only} names another team than the stack {stack!r}")
@@ -41,23 +46,24 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
     if layout == "single":
         if only is not None:
             layer_of(f"{env}.{only}" if only != "platform" else f"{env}.platform", layout)  # raises: explains
-        return plan.build_one(env, catalog_path, root, charts)
+        return plan.build_one(env, catalog_path, root, charts, layout=layout)
     catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
-    _, catalog = engine.load_inputs(root, env, catalog_path)
+    _, catalog = engine.load_inputs(root, env, catalog_path, layout)
     if only not in (None, "platform"):
         layer_of(f"{env}.{only}", layout, catalog)  # a team the catalog lacks: one clear line
-    platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts)
+    platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts, layout=layout)
     if only == "platform":
         return platform_doc, platform_run
     references = {env: platform_run.outputs}
     crds = plan.crd_inputs(platform_run)
     teams = [lay for lay in layers(env, layout, catalog) if lay.kind == "team" and only in (None, lay.team)]
     if jobs <= 1 or len(teams) <= 1:
-        runs = [plan.build_one(lay.stack, catalog_path, root, charts, references, crds) for lay in teams]
+        runs = [plan.build_one(lay.stack, catalog_path, root, charts, references, crds, layout) for lay in teams]
         docs, results = [d for d, _ in runs], [r for _, r in runs]
     else:
-        docs, results = _in_workers(teams, catalog, str(catalog_path), root, charts, references, crds, jobs), None
-    if only is not None:
+        docs, results = _in_workers(teams, catalog, str(catalog_path), root, charts, references, crds, jobs,
+                                    layout), None
+    if only is not None and not with_platform:
         return docs[0], (results[0] if results else None)
     doc = environment_document(platform_doc, docs)
     merged = None
@@ -96,16 +102,18 @@ def _shares(teams: list[Layer], catalog: Any, jobs: int) -> list[list[Layer]]:
 
 
 def _plan_share(stacks: list[str], catalog_path: str, root: str, charts: bool | None,
-                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]],
+                layout: str | None) -> list[dict[str, Any]]:
     """Worker: plan some team stacks one after another; their documents."""
     from paved import plan
 
     engine.tune_gc_for_process()
-    return [plan.build_one(s, catalog_path, Path(root), charts, references, crds)[0] for s in stacks]
+    return [plan.build_one(s, catalog_path, Path(root), charts, references, crds, layout)[0] for s in stacks]
 
 
 def _in_workers(teams: list[Layer], catalog: Any, catalog_path: str, root: Path, charts: bool | None,
-                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]], jobs: int) -> list[dict[str, Any]]:
+                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]], jobs: int,
+                layout: str | None) -> list[dict[str, Any]]:
     order = {lay.stack: i for i, lay in enumerate(teams)}
     shares = _shares(teams, catalog, jobs)
     # spawn, not fork: the parent has run the Pulumi SDK (threads, an event loop, gRPC), which a
@@ -113,6 +121,6 @@ def _in_workers(teams: list[Layer], catalog: Any, catalog_path: str, root: Path,
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
         futures = [pool.submit(_plan_share, [lay.stack for lay in share], catalog_path, str(root), charts,
-                               references, crds) for share in shares]
+                               references, crds, layout) for share in shares]
         docs = [d for f in futures for d in f.result()]
     return sorted(docs, key=lambda d: order[d["stack"]])

@@ -73,6 +73,18 @@ class Layer:
         return self.kind == "single" or (self.kind == "team" and self.team == team)
 
 
+def stack_of_urn(urn: str) -> str:
+    """The stack part of a URN (``urn:pulumi:STACK::PROJECT::...``)."""
+    return urn.removeprefix("urn:pulumi:").split("::", 1)[0]
+
+
+def deployed_before(lower: str, upper: str) -> bool:
+    """Whether stack ``lower`` is always deployed before stack ``upper``: an environment's platform
+    stack (``prod``) comes before its team stacks (``prod.checkout``), which the deploy workflow
+    runs only once the platform stack's update has succeeded."""
+    return upper.startswith(lower + SEPARATOR) and SEPARATOR not in lower
+
+
 def split_stack(stack: str) -> tuple[str, str | None]:
     """``prod.checkout`` → (``prod``, ``checkout``); ``prod`` → (``prod``, None)."""
     env, sep, team = stack.partition(SEPARATOR)

@@ -80,7 +80,8 @@ def check(result: RunResult, lower_crds: list[dict[str, Any]] | None = None) -> 
 
 
 def build(stack: str, catalog_path: str | None = None, root=None,
-          charts: bool | None = None, jobs: int = 1, only: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
+          charts: bool | None = None, jobs: int = 1, only: str | None = None,
+          with_platform: bool = False, layout: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
     """Run the program offline, check it, and return the plan document (``charts``: see engine.run).
 
     In an environment with ``paved:layout: layered`` the document is the environment's view: the
@@ -90,14 +91,16 @@ def build(stack: str, catalog_path: str | None = None, root=None,
     """
     from paved import layered
 
-    return layered.build(stack, catalog_path, root, charts=charts, jobs=jobs, only=only)
+    return layered.build(stack, catalog_path, root, charts=charts, jobs=jobs, only=only, with_platform=with_platform,
+                         layout=layout)
 
 
 def build_one(stack: str, catalog_path: str | None = None, root=None, charts: bool | None = None,
               references: dict[str, dict[str, Any]] | None = None,
-              lower_crds: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], RunResult]:
+              lower_crds: list[dict[str, Any]] | None = None,
+              layout: str | None = None) -> tuple[dict[str, Any], RunResult]:
     """Plan one Pulumi stack: run the program offline for it, check it, and document it."""
-    result = engine.run(stack, catalog_path, root, charts=charts, references=references)
+    result = engine.run(stack, catalog_path, root, charts=charts, references=references, layout=layout)
     check(result, lower_crds)
     return document(result), result
 

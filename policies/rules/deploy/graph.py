@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from paved.layers import deployed_before, stack_of_urn
 from paved.resources import UNKNOWN, items, kind_of, labels_at, lookup, namespace_of
 
 # Components a provider implements (multi-language components). Their children are created
@@ -105,8 +106,9 @@ class Graph:
         return result
 
     def ordered_after(self, r: Any, target: Any) -> bool:
-        """Whether ``r`` is created only once ``target`` (or the component holding it) is done."""
-        return target.urn in self.after(r)
+        """Whether ``r`` is created only once ``target`` (or the component holding it) is done; a
+        resource of a team stack is created after everything of its platform stack (a lower layer)."""
+        return deployed_before(stack_of_urn(target.urn), stack_of_urn(r.urn)) or target.urn in self.after(r)
 
     def holder(self, target: Any, dependent: Any | None = None) -> Any:
         """What ``dependent`` should name in its dependsOn to wait for ``target``: the nearest component
