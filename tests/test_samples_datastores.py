@@ -456,3 +456,15 @@ def test_full_saga_on_real_datastores(db_env, redis_server, inventory_env, tmp_p
         assert shop.http("orders", "GET", f"/orders/{rare}")[1]["status"] == "cancelled"
     finally:
         shop.close()
+
+
+def test_refuses_to_start_without_its_database_in_one_line(tmp_path):
+    """An unreachable database: exit 1, the address in one log line, no traceback."""
+    env = service_env("payments", tmp_path, {"PGHOST": "127.0.0.1", "PGPORT": str(free_port()), "PGDATABASE": "payments",
+                                             "PGUSER": "payments", "PGPASSWORD": "x", "PGSSLMODE": "disable",
+                                             "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "PAVED_ENVIRONMENT": ""})
+    proc = subprocess.run([sys.executable, str(SAMPLES / "payments" / "app.py")], env={"PATH": "/usr/bin:/bin", **env},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"cannot connect to PostgreSQL at 127.0.0.1:{env['PGPORT']}" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -51,6 +51,8 @@ def _totals(items: list[tuple[str, int]]) -> dict[str, int]:
 class MemoryStock:
     """Stock and reservations in memory (a laptop without the tables)."""
 
+    durable = False
+
     def __init__(self) -> None:
         self.available = dict(INITIAL_STOCK)
         self.reservations: dict[str, dict] = {}  # order id → {"state", "items", ...}
@@ -109,6 +111,8 @@ class MemoryStock:
 
 class DynamoStock:
     """Stock and reservations in the platform's DynamoDB tables, with conditional writes."""
+
+    durable = True
 
     def __init__(self, env) -> None:
         self.stock_name = tables.table_name(env, STOCK_TABLE)

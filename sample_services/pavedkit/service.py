@@ -172,6 +172,9 @@ class Service:
             self.events.producer, self.events.consumer = make_clients(
                 self.settings.kafka, self.settings.service, bool(self.produces), bool(self.consumes))
         for resource in self._resources:
+            if getattr(resource, "durable", True) is False and not self.settings.local:
+                log.warning("state is kept in memory and lost on restart: the platform gave this service no "
+                            "datastore", extra={"store": type(resource).__name__})
             if hasattr(resource, "check"):
                 resource.check()
         for resource in self._resources:

@@ -194,6 +194,8 @@ class _MemoryTx(Tx):
 class MemoryStore(_Store):
     """The store's semantics in memory: one transaction at a time, gone on restart."""
 
+    durable = False
+
     def __init__(self, bus: EventBus, tables: Sequence[str]) -> None:
         super().__init__(bus, tables)
         self.data: dict[str, dict[str, dict]] = {t: {} for t in self.tables}
@@ -292,6 +294,8 @@ class _PgTx(Tx):
 
 class PgStore(_Store):
     """The store in the service's PostgreSQL database: one connection per thread."""
+
+    durable = True
 
     def __init__(self, bus: EventBus, tables: Sequence[str], env: Mapping[str, str],
                  migrations: Sequence[db.Migration]) -> None:
