@@ -38,9 +38,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def postgres_bin(tool: str) -> str | None:
+def postgres_bin(tool: str, path: str | None = None) -> str | None:
     """``tool`` (initdb, pg_ctl) on PATH, else in the newest /usr/lib/postgresql/<v>/bin."""
-    found = shutil.which(tool)
+    found = shutil.which(tool, path=path)
     if found:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"),

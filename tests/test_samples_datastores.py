@@ -468,3 +468,17 @@ def test_refuses_to_start_without_its_database_in_one_line(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"cannot connect to PostgreSQL at 127.0.0.1:{env['PGPORT']}" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_the_fixture_finds_debians_binaries_off_path_and_runs_them_unprivileged(postgres):  # noqa: F811
+    import glob
+    import os
+    import pwd
+
+    from datastores import postgres_bin
+
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if debian:  # Debian's package puts them here, off PATH
+        assert postgres_bin("initdb", path="/nonexistent") in debian
+    if os.geteuid() == 0:  # initdb and postgres refuse root: the cluster is nobody's
+        assert postgres.datadir.stat().st_uid == pwd.getpwnam("nobody").pw_uid

@@ -125,9 +125,9 @@ class _Store:
         if emitted:
             try:
                 self.relay_once()
-            except Exception:
-                log.exception("outbox relay failed; the background relay retries")
-            self._kick.set()
+            except Exception as exc:
+                log.warning("outbox relay failed; the background relay retries", extra={"reason": str(exc)})
+                self._kick.set()
 
     def relay_once(self) -> int:
         """Publish unsent outbox rows in order, marking each sent; how many were sent."""
@@ -146,8 +146,8 @@ class _Store:
                 return
             try:
                 self.relay_once()
-            except Exception:
-                log.exception("outbox relay failed")
+            except Exception as exc:  # the database is away: the next round tries again
+                log.warning("outbox relay failed", extra={"reason": str(exc)})
 
     def close(self) -> None:
         """Stop the relay (what is unsent stays in the outbox for the next process)."""
