@@ -482,3 +482,36 @@ def test_the_fixture_finds_debians_binaries_off_path_and_runs_them_unprivileged(
         assert postgres_bin("initdb", path="/nonexistent") in debian
     if os.geteuid() == 0:  # initdb and postgres refuse root: the cluster is nobody's
         assert postgres.datadir.stat().st_uid == pwd.getpwnam("nobody").pw_uid
+
+
+def test_concurrent_requests_share_a_bounded_pool_of_connections(db_env, tmp_path):
+    """One thread per HTTP request must not mean one database connection per request."""
+    env = service_env("orders", tmp_path, migrated("orders", db_env))
+    svc = load_app("orders").create(env=env, kafka_clients=(FakeBroker().producer(), None))
+    errors: list[str] = []
+
+    def work():
+        try:
+            place(svc)
+        except Exception as exc:
+            errors.append(repr(exc))
+
+    try:
+        threads = [threading.Thread(target=work) for _ in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert psql(env, "SELECT count(*) FROM orders") == [(40,)]
+        assert psql(env, "SELECT count(*) FROM outbox WHERE sent_at IS NULL") == [(0,)]
+        (opened,) = psql(env, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+                         (env["PGDATABASE"], "orders"))
+        assert 1 <= opened[0] <= svc.store.pool.size
+    finally:
+        svc.close_resources()
+    deadline = time.monotonic() + 10  # a backend exits a moment after its client closed
+    while psql(env, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s",
+               (env["PGDATABASE"], "orders")) != [(0,)]:
+        assert time.monotonic() < deadline, "connections left open after close"
+        time.sleep(0.05)

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +90,84 @@ def connect(env: Mapping[str, str]) -> Any:
     except psycopg.OperationalError as exc:
         raise ConfigError(f"cannot connect to PostgreSQL at {env.get('PGHOST')}:{env.get('PGPORT') or 5432}: "
                           f"{str(exc).strip()}") from None
+
+
+class PoolTimeout(Exception):
+    """Every connection of the pool stayed busy for the whole wait."""
+
+
+class Pool:
+    """A few connections shared by the service's threads (one HTTP thread per request).
+
+    Bounded, so a burst of requests waits for a connection instead of exhausting the
+    server's ``max_connections``; a connection that broke, or was left inside a
+    transaction, is closed instead of reused. Each new connection gets a fresh IAM token.
+    """
+
+    def __init__(self, env: Mapping[str, str], size: int = 5, timeout_seconds: float = 5.0) -> None:
+        self.env = env
+        self.size = size
+        self.timeout_seconds = timeout_seconds
+        self._idle: list[Any] = []
+        self._open = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        """A connection for the block, returned to the pool afterwards."""
+        conn = self._acquire()
+        try:
+            yield conn
+        finally:
+            self._release(conn)
+
+    def _acquire(self) -> Any:
+        deadline = time.monotonic() + self.timeout_seconds
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise PoolTimeout("the connection pool is closed")
+                while self._idle:
+                    conn = self._idle.pop()
+                    if not conn.closed and not conn.broken:
+                        return conn
+                    self._open -= 1
+                if self._open < self.size:
+                    self._open += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolTimeout(f"all {self.size} database connections busy for {self.timeout_seconds:g}s")
+                self._cond.wait(remaining)
+        try:
+            return connect(self.env)
+        except BaseException:
+            with self._cond:
+                self._open -= 1
+                self._cond.notify()
+            raise
+
+    def _release(self, conn: Any) -> None:
+        from psycopg.pq import TransactionStatus
+
+        with self._cond:
+            if self._closed or conn.closed or conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.close()
+                self._open -= 1
+            else:
+                self._idle.append(conn)
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Close the idle connections; those in use close when they come back."""
+        with self._cond:
+            self._closed = True
+            for conn in self._idle:
+                conn.close()
+            self._open -= len(self._idle)
+            self._idle.clear()
+            self._cond.notify_all()
 
 
 _LEDGER = """

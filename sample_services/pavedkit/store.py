@@ -293,7 +293,7 @@ class _PgTx(Tx):
 
 
 class PgStore(_Store):
-    """The store in the service's PostgreSQL database: one connection per thread."""
+    """The store in the service's PostgreSQL database, through a small connection pool."""
 
     durable = True
 
@@ -302,30 +302,12 @@ class PgStore(_Store):
         super().__init__(bus, tables)
         self.env = env
         self.migrations = tuple(migrations)
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._all_lock = threading.Lock()
-
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            conn = db.connect(self.env)
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
+        self.pool = db.Pool(env)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        import psycopg
-
-        conn = self._conn()
-        try:
-            with conn.transaction():
-                yield conn
-        except psycopg.OperationalError:
-            conn.close()  # a broken connection is replaced on the next transaction
-            raise
+        with self.pool.connection() as conn, conn.transaction():
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -365,14 +347,12 @@ class PgStore(_Store):
 
     def check(self) -> None:
         """Refuse to start on an unreachable or unmigrated database."""
-        db.require_migrated(self._conn(), self.migrations)
+        with self.pool.connection() as conn:
+            db.require_migrated(conn, self.migrations)
 
     def close(self) -> None:
         super().close()
-        with self._all_lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+        self.pool.close()
 
 
 def open_store(bus: EventBus, env: Mapping[str, str], tables: Sequence[str],
