@@ -515,3 +515,21 @@ def test_concurrent_requests_share_a_bounded_pool_of_connections(db_env, tmp_pat
                (env["PGDATABASE"], "orders")) != [(0,)]:
         assert time.monotonic() < deadline, "connections left open after close"
         time.sleep(0.05)
+
+
+def test_a_request_while_the_database_is_away_answers_503(tmp_path):
+    env = service_env("payments", tmp_path, {"PGHOST": "127.0.0.1", "PGPORT": str(free_port()), "PGDATABASE": "p",
+                                             "PGUSER": "p", "PGPASSWORD": "x", "PGSSLMODE": "disable"})
+    svc = load_app("payments").create(env=env, kafka_clients=(FakeBroker().producer(), None))
+
+    class Handler:
+        command = "GET"
+        headers: dict = {}
+        path = "/payments/o-1"
+
+        def read_body(self):
+            return b""
+
+    status, body, _, _ = svc.handle_http(Handler(), "/payments/o-1")
+    assert status == 503 and b"cannot connect to PostgreSQL" in body
+    svc.close_resources()

@@ -47,6 +47,10 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
+class Unavailable(ConfigError):
+    """The database cannot be reached now (a request answers 503; a start stops, exit 1)."""
+
+
 def enabled(env: Mapping[str, str]) -> bool:
     """Whether the platform gave this service a database (``PGHOST`` is set)."""
     return bool(env.get("PGHOST"))
@@ -88,11 +92,11 @@ def connect(env: Mapping[str, str]) -> Any:
     try:
         return psycopg.connect(autocommit=True, **connect_kwargs(env))
     except psycopg.OperationalError as exc:
-        raise ConfigError(f"cannot connect to PostgreSQL at {env.get('PGHOST')}:{env.get('PGPORT') or 5432}: "
+        raise Unavailable(f"cannot connect to PostgreSQL at {env.get('PGHOST')}:{env.get('PGPORT') or 5432}: "
                           f"{str(exc).strip()}") from None
 
 
-class PoolTimeout(Exception):
+class PoolTimeout(Unavailable):
     """Every connection of the pool stayed busy for the whole wait."""
 
 

@@ -15,6 +15,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from pavedkit import config, logs, tracing
+from pavedkit.db import Unavailable
 from pavedkit.events import Event, EventBus, EventError
 from pavedkit.metrics import Metrics
 from pavedkit.web import HttpError, Request, Response, Router, Server, elapsed
@@ -276,7 +277,7 @@ class Service:
                 resp = result if isinstance(result, Response) else Response(200, result)
             except HttpError as exc:
                 resp = Response(exc.status, {"error": exc.message})
-            except EventError as exc:
+            except (EventError, Unavailable) as exc:
                 resp = Response(503, {"error": str(exc)})
             except Exception as exc:
                 span.record_exception(exc)
