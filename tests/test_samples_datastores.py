@@ -526,3 +526,24 @@ def test_a_request_while_the_database_is_away_answers_503(tmp_path):
     status, body, _, _ = svc.handle_http(Handler(), "/payments/o-1")
     assert status == 503 and b"cannot connect to PostgreSQL" in body
     svc.close_resources()
+
+
+def test_two_replicas_relaying_at_once_publish_each_event_once_in_commit_order(db_env, tmp_path):
+    env = service_env("orders", tmp_path, migrated("orders", db_env))
+    dead = FakeBroker()
+    dead.refuse["order-placed"] = 10**6
+    a = load_app("orders").create(env=env, kafka_clients=(dead.producer(), None))
+    placed = [place(a)["order_id"] for _ in range(20)]
+    a.close_resources()
+    broker = FakeBroker()
+    replicas = [load_app("orders").create(env=env, kafka_clients=(broker.producer(), None)) for _ in range(2)]
+    try:
+        threads = [threading.Thread(target=r.store.relay_once) for r in replicas for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert [json.loads(m.value())["order_id"] for m in broker.log["order-placed"]] == placed
+    finally:
+        for r in replicas:
+            r.close_resources()
