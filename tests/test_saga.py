@@ -202,7 +202,7 @@ def spans():
 class Shop:
     """The six services on one fake broker, each started on 127.0.0.1 without consumer threads."""
 
-    def __init__(self, tmp: Path, threaded: bool = False) -> None:
+    def __init__(self, tmp: Path, threaded: bool = False, extra_env: dict[str, dict[str, str]] | None = None) -> None:
         from paved.catalog import load_catalog
 
         self.broker = FakeBroker()
@@ -223,6 +223,7 @@ class Shop:
                 path = tmp / f"{name}-{secret.name}"
                 path.write_text(f"value-of-{secret.name}\n")
                 env[f"{secret.env_name}_FILE"] = str(path)
+            env.update((extra_env or {}).get(name, {}))  # datastores (test_samples_datastores.py)
             clients = (self.broker.producer(), self.broker.consumer(name))
             self.svc[name] = load_app(name).create(env=env, kafka_clients=clients).start(consume=threaded)
 
@@ -420,13 +421,18 @@ def test_publish_failure_is_retried_before_the_offset_moves(shop):
     assert shop.counter("inventory", "kafka_consumer_events_total", topic="order-placed", outcome="processed") == 1
 
 
-def test_order_not_accepted_when_its_event_cannot_be_published(shop):
+def test_order_accepted_and_its_event_published_once_the_broker_recovers(shop):
+    """The order and its event commit together (outbox): a broker failure delays the event."""
     shop.broker.refuse["order-placed"] = 1
-    status, body = shop.http("orders", "POST", "/orders",
-                             {"customer_id": "c", "items": [{"sku": "sku-1", "quantity": 1, "unit_price": 1}]})
-    assert status == 503 and "not published" in body["error"]
-    assert shop.svc["orders"].state == {}
+    order_id = shop.place(customer="c", items=[{"sku": "sku-1", "quantity": 1, "unit_price": 1}])
+    assert shop.svc["orders"].state[order_id]["status"] == "pending"
+    deadline = time.monotonic() + 10
+    while not shop.broker.log["order-placed"] and time.monotonic() < deadline:
+        time.sleep(0.05)  # the background relay retries
+    assert [json.loads(m.value())["order_id"] for m in shop.broker.log["order-placed"]] == [order_id]
     assert shop.counter("orders", "kafka_producer_events_total", topic="order-placed", outcome="failed") == 1
+    shop.settle()
+    assert order(shop, order_id)["status"] == "confirmed"
 
 
 def test_idempotency_key_places_one_order(shop):

@@ -312,10 +312,10 @@ def load_app(name: str):
 
 
 def published_topics(path: Path) -> set[str]:
-    """Topics named in the code's ``svc.publish("<topic>", ...)`` calls."""
+    """Topics named in the code's ``svc.publish("<topic>", ...)`` and ``svc.event(...)`` (outbox) calls."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "publish":
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("publish", "event"):
             arg = node.args[0]
             assert isinstance(arg, ast.Constant), f"{path}:{node.lineno}: publish a literal topic"
             found.add(arg.value)
@@ -722,11 +722,12 @@ def test_image_requirements_are_pinned_and_cover_the_imports():
             assert version and re.fullmatch(r"[\w.]+", version), f"not pinned: {line}"
             reqs[name.lower().replace("_", "-")] = version
     for needed in ("prometheus-client", "opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http",
-                   "confluent-kafka", "aws-msk-iam-sasl-signer-python"):
+                   "confluent-kafka", "aws-msk-iam-sasl-signer-python", "psycopg", "psycopg-binary", "redis"):
         assert needed in reqs
     # The library's third-party imports are all installed in the image.
     modules = {"prometheus_client": "prometheus-client", "opentelemetry": "opentelemetry-api",
-               "confluent_kafka": "confluent-kafka", "aws_msk_iam_sasl_signer": "aws-msk-iam-sasl-signer-python"}
+               "confluent_kafka": "confluent-kafka", "aws_msk_iam_sasl_signer": "aws-msk-iam-sasl-signer-python",
+               "psycopg": "psycopg", "redis": "redis", "boto3": "boto3", "botocore": "botocore"}
     for path in (SAMPLES / "pavedkit").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, (ast.Import, ast.ImportFrom)):

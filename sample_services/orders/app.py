@@ -4,12 +4,17 @@ POST /orders publishes ``order-placed``. A ``payment-completed`` confirms the or
 ``payment-failed`` or ``stock-rejected`` cancels it and publishes ``order-cancelled``
 (the compensation: inventory releases the stock it reserved). Every transition happens
 once, whatever the order and number of deliveries.
+
+State lives in the service's PostgreSQL database when the platform gives one (``PGHOST``),
+each change committed with its event in the outbox and the handled event's id
+(pavedkit.store); ``python app.py migrate`` creates the schema. GET /orders/{id} reads
+through the cache when the platform gives one (``PAVED_CACHE_HOST``), and every change to
+an order deletes its cached copy once committed.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -17,6 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pavedkit import Event, HttpError, Request, Response, Service, run  # noqa: E402
+from pavedkit.cache import Cache  # noqa: E402
+from pavedkit.db import Migration  # noqa: E402
+from pavedkit.store import OUTBOX_SQL, PROCESSED_EVENTS_SQL, document_table_sql  # noqa: E402
 
 NAME = "orders"
 PORT = 8080
@@ -26,6 +34,16 @@ CONSUMES: tuple[str, ...] = ("payment-completed", "payment-failed", "stock-rejec
 SECRETS: tuple[str, ...] = ("db-password",)
 
 PENDING, CONFIRMED, CANCELLED = "pending", "confirmed", "cancelled"
+TABLES = ("orders", "idempotency_keys")
+# Versioned, append-only: a shipped migration is never edited (its checksum is recorded).
+MIGRATIONS = (
+    Migration(1, "orders", document_table_sql("orders") + document_table_sql("idempotency_keys")),
+    Migration(2, "outbox", OUTBOX_SQL),
+    Migration(3, "processed-events", PROCESSED_EVENTS_SQL),
+    # Expand only: an index the running code does not need, safe under the previous release.
+    Migration(4, "orders-by-status", "CREATE INDEX orders_by_status ON orders ((doc->>'status'));"),
+)
+CACHE_TTL_SECONDS = 60
 
 
 def parse_order(body: object) -> tuple[str, list[dict]]:
@@ -57,68 +75,72 @@ def create(env=None, kafka_clients=None) -> Service:
     """The service, not yet started."""
     svc = Service(NAME, port=PORT, metrics_port=METRICS_PORT, produces=PRODUCES, consumes=CONSUMES,
                   secrets=SECRETS, env=env, kafka_clients=kafka_clients)
-    # Stands in for the orders database (whose password is the db-password secret).
-    orders: dict[str, dict] = {}
-    by_idempotency_key: dict[str, str] = {}
-    lock = threading.RLock()
-    svc.state = orders
+    store = svc.use_store(TABLES, MIGRATIONS)
+    cache = Cache.from_env(svc.settings.env, NAME)
+    if cache is not None:
+        svc.attach(cache)
+    svc.state = getattr(store, "data", {}).get("orders")  # the orders, in memory mode
+
+    def invalidate(tx, order_id: str) -> None:
+        if cache is not None:
+            tx.after_commit(lambda: cache.invalidate(f"order:{order_id}"))
 
     @svc.route("POST", "/orders")
     def place(req: Request) -> Response:
         customer, items = parse_order(req.json())
         key = req.headers.get("idempotency-key")
-        with lock:
-            if key and key in by_idempotency_key:
-                return Response(200, orders[by_idempotency_key[key]])
-            order_id = str(uuid.uuid4())
+        order_id = str(uuid.uuid4())
+        with store.transaction() as tx:
+            if key and not tx.add("idempotency_keys", key, {"order_id": order_id}):
+                return Response(200, tx.get("orders", tx.get("idempotency_keys", key)["order_id"]))
             total = round(sum(i["quantity"] * i["unit_price"] for i in items), 2)
             order = {"order_id": order_id, "customer_id": customer, "items": items, "total": total,
                      "currency": "EUR", "status": PENDING, "cancel_reason": None, "refund_due": False}
-            orders[order_id] = order
-            try:
-                svc.publish("order-placed", order_id, {"customer_id": customer, "items": items, "total": total,
-                                                       "currency": "EUR"})
-            except Exception:
-                del orders[order_id]  # not placed: nobody heard of it
-                raise
-            if key:
-                by_idempotency_key[key] = order_id
-            return Response(201, order, {"Location": f"/orders/{order_id}"})
+            tx.put("orders", order_id, order)
+            # In the outbox, committed with the order: published after the commit, even if
+            # the broker is down now or the process dies first.
+            tx.emit(svc.event("order-placed", order_id, {"customer_id": customer, "items": items, "total": total,
+                                                         "currency": "EUR"}))
+        return Response(201, order, {"Location": f"/orders/{order_id}"})
 
     @svc.route("GET", "/orders/{order_id}")
     def get(req: Request) -> dict:
-        with lock:
-            order = orders.get(req.params["order_id"])
-            if order is None:
-                raise HttpError(404, f"no order {req.params['order_id']}")
-            return dict(order)
+        order_id = req.params["order_id"]
 
-    def known(event: Event) -> dict | None:
-        order = orders.get(event.order_id)
+        def load() -> dict | None:
+            with store.transaction() as tx:
+                return tx.get("orders", order_id, lock=False)
+
+        order = cache.get_or_load(f"order:{order_id}", load, CACHE_TTL_SECONDS) if cache else load()
+        if order is None:
+            raise HttpError(404, f"no order {order_id}")
+        return order
+
+    def known(tx, event: Event) -> dict | None:
+        order = tx.get("orders", event.order_id)
         if order is None:
             svc.log.warning("event for an unknown order ignored", extra={"order_id": event.order_id,
                                                                         "event_type": event.type})
         return order
 
     def cancel(event: Event, reason: str) -> None:
-        with lock:
-            order = known(event)
+        with store.transaction() as tx:
+            tx.claim(event)  # a redelivered event ends here (outcome duplicate)
+            order = known(tx, event)
             if order is None or order["status"] == CANCELLED:
                 return
             if order["status"] == CONFIRMED:
                 order["refund_due"] = True  # paid, then stock was refused
-            previous = order["status"]
             order["status"], order["cancel_reason"] = CANCELLED, reason
-            try:
-                svc.publish("order-cancelled", order["order_id"], {"reason": reason})
-            except Exception:
-                order["status"], order["cancel_reason"] = previous, None  # redelivery retries it
-                raise
+            tx.put("orders", order["order_id"], order)
+            tx.emit(svc.event("order-cancelled", order["order_id"], {"reason": reason}))
+            invalidate(tx, order["order_id"])
 
     @svc.on("payment-completed")
     def paid(event: Event) -> None:
-        with lock:
-            order = known(event)
+        with store.transaction() as tx:
+            tx.claim(event)  # a redelivered event ends here (outcome duplicate)
+            order = known(tx, event)
             if order is None:
                 return
             if order["status"] == PENDING:
@@ -128,6 +150,10 @@ def create(env=None, kafka_clients=None) -> Service:
                 order["refund_due"] = True
                 svc.log.warning("payment completed for a cancelled order: refund due",
                                 extra={"order_id": event.order_id})
+            else:
+                return
+            tx.put("orders", order["order_id"], order)
+            invalidate(tx, order["order_id"])
 
     @svc.on("payment-failed")
     def payment_failed(event: Event) -> None:

@@ -41,6 +41,10 @@ class EventError(Exception):
     """An event could not be read, or published."""
 
 
+class AlreadyHandled(Exception):
+    """Raised by a handler for an event its durable store has handled (outcome ``duplicate``)."""
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -244,6 +248,10 @@ class EventBus:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 handler(event)
+            except AlreadyHandled:
+                self.seen.add(event.event_id)
+                log.info("duplicate event skipped (already in the store)", extra=fields)
+                return "duplicate"
             except Exception as exc:
                 span.record_exception(exc)
                 if attempt == MAX_ATTEMPTS:

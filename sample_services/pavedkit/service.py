@@ -15,6 +15,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from pavedkit import config, logs, tracing
+from pavedkit.db import Unavailable
 from pavedkit.events import Event, EventBus, EventError
 from pavedkit.metrics import Metrics
 from pavedkit.web import HttpError, Request, Response, Router, Server, elapsed
@@ -61,6 +62,10 @@ class Service:
         self.ports: dict[str, int] = {}
         # The service's in-memory state, set by the service for tests and debugging.
         self.state: Any = None
+        # Datastores the service opened (pavedkit.store, pavedkit.cache): started after the
+        # configuration check, closed after the consumer stops.
+        self.store: Any = None
+        self._resources: list[Any] = []
 
     # --- declarations -----------------------------------------------------------------
 
@@ -80,6 +85,12 @@ class Service:
 
     # --- using the platform ---------------------------------------------------------------
 
+    def event(self, type: str, order_id: str, data: dict[str, Any] | None = None) -> Event:  # noqa: A002
+        """A new event of ``type``, which must be a produced topic (for ``tx.emit``)."""
+        if type not in self.produces:
+            raise EventError(f"{self.name} does not produce {type!r}; it produces {', '.join(self.produces) or 'nothing'}")
+        return Event(type=type, order_id=order_id, data=data or {}, producer=self.settings.service)
+
     def publish(self, type: str, order_id: str, data: dict[str, Any] | None = None) -> Event:  # noqa: A002
         """Publish an event of ``type`` (a produced topic) and wait for its ack."""
         event = Event(type=type, order_id=order_id, data=data or {}, producer=self.settings.service)
@@ -91,6 +102,25 @@ class Service:
         if name not in self.secrets:
             raise KeyError(f"{self.name} does not declare secret {name!r}")
         return self.settings.secret_path(name).read_text(encoding="utf-8").rstrip("\n")
+
+    def use_store(self, tables: Iterable[str], migrations: Iterable[Any] = ()) -> Any:
+        """The service's state store: its PostgreSQL database when the platform gave one."""
+        from pavedkit.store import open_store
+
+        self.store = open_store(self.events, self.settings.env, tuple(tables), tuple(migrations))
+        self._resources.append(self.store)
+        return self.store
+
+    def attach(self, resource: Any) -> Any:
+        """Close ``resource`` (anything with ``close()``) when the service stops."""
+        self._resources.append(resource)
+        return resource
+
+    def migrate(self) -> list[int]:
+        """Apply the store's migrations (``python app.py migrate``, the platform's Job)."""
+        if self.store is None:
+            raise config.ConfigError(f"{self.name} keeps no state in a database: nothing to migrate")
+        return self.store.migrate()
 
     @property
     def events_enabled(self) -> bool:
@@ -142,6 +172,15 @@ class Service:
 
             self.events.producer, self.events.consumer = make_clients(
                 self.settings.kafka, self.settings.service, bool(self.produces), bool(self.consumes))
+        for resource in self._resources:
+            if getattr(resource, "durable", True) is False and not self.settings.local:
+                log.warning("state is kept in memory and lost on restart: the platform gave this service no "
+                            "datastore", extra={"store": type(resource).__name__})
+            if hasattr(resource, "check"):
+                resource.check()
+        for resource in self._resources:
+            if hasattr(resource, "start"):
+                resource.start()
         s = self.settings
         main = Server((s.bind_address, s.port), self)
         self._servers.append(main)
@@ -193,8 +232,17 @@ class Service:
             drained = self._idle.wait_for(lambda: self._in_flight == 0, timeout=s.drain_timeout_seconds)
         if not drained:
             log.warning("drain timeout: requests still in flight", extra={"in_flight": self._in_flight})
+        self.close_resources()
         self.events.close(s.drain_timeout_seconds)
         log.info("service stopped")
+
+    def close_resources(self) -> None:
+        """Stop the outbox relay and close the datastores' connections."""
+        for resource in reversed(self._resources):
+            try:
+                resource.close()
+            except Exception:
+                log.exception("closing a datastore failed")
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -229,7 +277,7 @@ class Service:
                 resp = result if isinstance(result, Response) else Response(200, result)
             except HttpError as exc:
                 resp = Response(exc.status, {"error": exc.message})
-            except EventError as exc:
+            except (EventError, Unavailable) as exc:
                 resp = Response(503, {"error": str(exc)})
             except Exception as exc:
                 span.record_exception(exc)
@@ -250,8 +298,18 @@ def _query(raw_path: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(raw_path).query)
 
 
-def run(create: Callable[[], Service]) -> int:
-    """Build a service, run it until SIGTERM or SIGINT, stop it gracefully; the exit code."""
+def run(create: Callable[[], Service], argv: list[str] | None = None) -> int:
+    """Build a service, run it until SIGTERM or SIGINT, stop it gracefully; the exit code.
+
+    ``app.py migrate`` instead applies the service's database migrations and exits (0 when
+    the schema is current): the command the platform's migration Job runs before rollout.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        if args != ["migrate"]:
+            print(f"usage: app.py [migrate] (got {' '.join(args)})", file=sys.stderr)
+            return 2
+        return _migrate(create)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -265,6 +323,7 @@ def run(create: Callable[[], Service]) -> int:
     try:
         svc.start()
     except (config.ConfigError, OSError, ValueError) as exc:
+        svc.close_resources()
         log.error("cannot start: %s", exc)
         return 1
     while not stop.wait(0.5):
@@ -272,4 +331,19 @@ def run(create: Callable[[], Service]) -> int:
     svc.shutdown()
     if provider is not None:
         provider.shutdown()  # exports the spans still buffered
+    return 0
+
+
+def _migrate(create: Callable[[], Service]) -> int:
+    try:
+        svc = create()
+        logs.setup(svc.settings.service, svc.settings.environment, svc.settings.log_level)
+        done = svc.migrate()
+    except config.ConfigError as exc:
+        print(f"migration failed: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a failing migration: its SQL error, for the Job's log
+        print(f"migration failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    log.info("schema is current", extra={"applied_now": done})
     return 0

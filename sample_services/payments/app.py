@@ -3,12 +3,15 @@
 ``order-placed`` → one charge per order at the payment provider → ``payment-completed``
 or ``payment-failed``. The sandbox rule is deterministic: an order above
 ``PAYMENT_LIMIT`` (default 1000) or from a customer id starting with ``declined`` fails.
+
+The payment, the handled event's id and the outcome event commit in one transaction
+(pavedkit.store: PostgreSQL when the platform gives ``PGHOST``, with ``python app.py
+migrate`` creating the schema), so a redelivered ``order-placed`` charges nothing.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -16,6 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pavedkit import Event, HttpError, Request, Service, run  # noqa: E402
+from pavedkit.db import Migration  # noqa: E402
+from pavedkit.store import OUTBOX_SQL, PROCESSED_EVENTS_SQL, document_table_sql  # noqa: E402
 
 NAME = "payments"
 PORT = 8080
@@ -23,6 +28,13 @@ METRICS_PORT: int | None = None
 PRODUCES: tuple[str, ...] = ("payment-completed", "payment-failed")
 CONSUMES: tuple[str, ...] = ("order-placed",)
 SECRETS: tuple[str, ...] = ("provider-api-key", "db-password")
+TABLES = ("payments",)
+# Versioned, append-only: a shipped migration is never edited (its checksum is recorded).
+MIGRATIONS = (
+    Migration(1, "payments", document_table_sql("payments")),
+    Migration(2, "outbox", OUTBOX_SQL),
+    Migration(3, "processed-events", PROCESSED_EVENTS_SQL),
+)
 
 
 def create(env=None, kafka_clients=None) -> Service:
@@ -31,9 +43,8 @@ def create(env=None, kafka_clients=None) -> Service:
                   secrets=SECRETS, env=env, kafka_clients=kafka_clients)
     limit = float(svc.settings.get("PAYMENT_LIMIT", "1000"))
     provider = svc.settings.get("PAYMENT_PROVIDER_URL", "https://sandbox.payments.example.net/v2")
-    payments: dict[str, dict] = {}  # order id → the one charge for it
-    lock = threading.Lock()
-    svc.state = payments
+    store = svc.use_store(TABLES, MIGRATIONS)
+    svc.state = getattr(store, "data", {}).get("payments")  # order id → the one charge for it, in memory mode
 
     def charge(order_id: str, customer: str, amount: float) -> dict:
         # The provider call, simulated: the key is read when used, so a rotated key is picked up.
@@ -47,31 +58,30 @@ def create(env=None, kafka_clients=None) -> Service:
 
     @svc.on("order-placed")
     def order_placed(event: Event) -> None:
-        with lock:
-            payment = payments.get(event.order_id)
-            if payment is None:
-                # One charge per order, even if the order's event is delivered again.
-                amount = float(event.data.get("total", 0))
-                payment = {"order_id": event.order_id, "amount": amount, "published": False,
-                           **charge(event.order_id, str(event.data.get("customer_id", "")), amount)}
-                payments[event.order_id] = payment
-            if payment["published"]:
-                return
+        with store.transaction() as tx:
+            tx.claim(event)  # a redelivered event ends here (outcome duplicate)
+            if tx.get("payments", event.order_id) is not None:
+                return  # one charge per order, even for a second event about it
+            # The provider call is inside the transaction: should the commit fail, the
+            # redelivery charges again, so a real provider gets the order id as its
+            # idempotency key.
+            amount = float(event.data.get("total", 0))
+            payment = {"order_id": event.order_id, "amount": amount,
+                       **charge(event.order_id, str(event.data.get("customer_id", "")), amount)}
+            tx.put("payments", event.order_id, payment)
             if payment["status"] == "completed":
-                svc.publish("payment-completed", event.order_id, {"amount": payment["amount"], "currency": "EUR",
-                                                                  "payment_id": payment["payment_id"]})
+                tx.emit(svc.event("payment-completed", event.order_id,
+                                  {"amount": amount, "currency": "EUR", "payment_id": payment["payment_id"]}))
             else:
-                svc.publish("payment-failed", event.order_id, {"amount": payment["amount"],
-                                                               "reason": payment["reason"]})
-            payment["published"] = True
+                tx.emit(svc.event("payment-failed", event.order_id, {"amount": amount, "reason": payment["reason"]}))
 
     @svc.route("GET", "/payments/{order_id}")
     def get(req: Request) -> dict:
-        with lock:
-            payment = payments.get(req.params["order_id"])
-            if payment is None:
-                raise HttpError(404, f"no payment for order {req.params['order_id']}")
-            return {k: v for k, v in payment.items() if k != "published"}
+        with store.transaction() as tx:
+            payment = tx.get("payments", req.params["order_id"], lock=False)
+        if payment is None:
+            raise HttpError(404, f"no payment for order {req.params['order_id']}")
+        return payment
 
     return svc
 
