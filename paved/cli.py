@@ -64,7 +64,7 @@ def _build(args: argparse.Namespace, root: Path, with_platform: bool = False) ->
     only = "platform" if getattr(args, "platform", False) else getattr(args, "team", None)
     jobs = getattr(args, "jobs", None) or layered.default_jobs()
     return plan.build(args.stack, _catalog_path(args, root), root, jobs=jobs, only=only,
-                      with_platform=with_platform)[0]
+                      with_platform=with_platform, teams=getattr(args, "only_teams", None))[0]
 
 
 def _team_of(args: argparse.Namespace) -> str | None:
@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     _charts_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
     p.add_argument("-o", "--output", metavar="FILE", help="write the plan here instead of standard output")
+    p.add_argument("--only-teams", metavar="T1,T2", type=lambda v: {t for t in v.split(",") if t},
+                   help="layered layout: the platform stack and only these team stacks (what paved diff plans "
+                        "when the other stacks' inputs are unchanged)")
 
     p = sub.add_parser("render", help="write the Kubernetes objects as YAML manifests")
     _stack_arg(p)
@@ -127,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text",
                    help="text for people (default), markdown for a pull-request comment, json for tools")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--full", action="store_true",
+                   help="layered layout: plan every stack on both sides, not only those whose inputs changed")
     p.add_argument("--fail-on-destroy", action="store_true",
                    help="exit 1 when a stateful or protected resource would be deleted or replaced")
     p.add_argument("--max-chars", type=int, default=65000, metavar="N",

@@ -9,6 +9,8 @@ document, each resource naming its stack, plus a ``stacks`` list.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -17,8 +19,12 @@ from typing import Any
 
 from paved import engine
 from paved.engine import RunResult
-from paved.layers import Layer, LayerError, layer_of, layers, split_stack
-from paved.stack import load_stack
+from paved.layers import Layer, LayerError, PlatformFacts, catalog_digest, layer_of, layers, split_stack, team_catalog
+from paved.stack import layer_config, load_stack
+
+# What the program's plan depends on besides its inputs: its code, and the SDKs it runs on.
+CODE_FOLDERS = ("paved", "components", "platform")
+SDKS = ("pulumi", "pulumi-aws", "pulumi-kubernetes")
 
 
 def default_jobs() -> int:
@@ -28,12 +34,15 @@ def default_jobs() -> int:
 
 def build(stack: str, catalog_path: str | Path | None = None, root: Path | None = None,
           charts: bool | None = None, jobs: int = 1, only: str | None = None,
-          with_platform: bool = False, layout: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
+          with_platform: bool = False, layout: str | None = None,
+          teams: set[str] | None = None) -> tuple[dict[str, Any], RunResult | None]:
     """The plan document of ``stack``: one stack, or an environment's view (see module doc).
 
     ``with_platform``: for one team's stack, the document holds the platform stack's resources
     too (as context: what the team's rules may rely on being deployed first). ``layout``
-    overrides the environment's ``paved:layout`` (``paved migrate-layout`` plans both)."""
+    overrides the environment's ``paved:layout`` (``paved migrate-layout`` plans both).
+    ``teams``: plan only these team stacks (with the platform stack): ``paved diff`` plans only
+    the stacks whose inputs changed (:func:`stack_keys`); the document says ``partial``."""
     from paved import plan
 
     root = root or engine.root_dir()
@@ -56,7 +65,9 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
         return platform_doc, platform_run
     references = {env: platform_run.outputs}
     crds = plan.crd_inputs(platform_run)
-    teams = [lay for lay in layers(env, layout, catalog) if lay.kind == "team" and only in (None, lay.team)]
+    wanted = teams
+    teams = [lay for lay in layers(env, layout, catalog) if lay.kind == "team" and only in (None, lay.team)
+             and (wanted is None or lay.team in wanted)]
     if jobs <= 1 or len(teams) <= 1:
         runs = [plan.build_one(lay.stack, catalog_path, root, charts, references, crds, layout) for lay in teams]
         docs, results = [d for d, _ in runs], [r for _, r in runs]
@@ -66,6 +77,8 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
     if only is not None and not with_platform:
         return docs[0], (results[0] if results else None)
     doc = environment_document(platform_doc, docs)
+    if wanted is not None:
+        doc["partial"] = sorted(lay.stack for lay in teams)
     merged = None
     if results is not None:
         merged = RunResult(stack=env, settings=platform_run.settings, catalog=platform_run.catalog,
@@ -124,3 +137,56 @@ def _in_workers(teams: list[Layer], catalog: Any, catalog_path: str, root: Path,
                                references, crds, layout) for share in shares]
         docs = [d for f in futures for d in f.result()]
     return sorted(docs, key=lambda d: order[d["stack"]])
+
+
+def tree_digest(folder: Path) -> str:
+    """A hash of every file under ``folder`` (names and contents), bytecode caches aside."""
+    h = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts:
+            h.update(f.relative_to(folder).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def code_digest(root: Path) -> str:
+    """The program's code (paved, components, platform) and the Pulumi SDK versions installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    h = hashlib.sha256()
+    for name in CODE_FOLDERS:
+        h.update(name.encode() + b"=" + tree_digest(root / name).encode())
+    for sdk in SDKS:
+        try:
+            h.update(f"{sdk}={version(sdk)}".encode())
+        except PackageNotFoundError:
+            h.update(f"{sdk}=none".encode())
+    h.update(os.environ.get("PAVED_NO_CHARTS", "").encode())
+    return h.hexdigest()
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def stack_keys(root: Path, env: str, catalog_path: str | Path | None = None,
+               code: str | None = None) -> dict[str, str]:
+    """Each stack of a layered environment → the hash of everything its plan depends on.
+
+    The platform stack: the code, the environment's settings and the catalog's platform facts.
+    A team stack: the code, its settings (the environment's and its own file's), its entries of
+    the catalog with their peers (:func:`~paved.layers.team_catalog`), and the platform's key
+    (its outputs feed the team). Equal keys mean equal plans: that is what ``paved diff`` relies
+    on to plan only the stacks a change touches (tests/test_layers.py compares with a full run).
+    """
+    root = Path(root)
+    catalog_path = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
+    settings, catalog = engine.load_inputs(root, env, catalog_path)
+    catalog = catalog.for_environment(env)
+    code = code or code_digest(root)
+    platform = _hash("platform", code, layer_config(root, env, None), PlatformFacts.of(catalog).digest())
+    keys = {env: platform}
+    if settings.layout == "layered":
+        for lay in layers(env, settings.layout, catalog)[1:]:
+            keys[lay.stack] = _hash("team", code, layer_config(root, env, lay.team), platform,
+                                    catalog_digest(team_catalog(catalog, lay.team)))
+    return keys

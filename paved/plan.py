@@ -81,7 +81,8 @@ def check(result: RunResult, lower_crds: list[dict[str, Any]] | None = None) -> 
 
 def build(stack: str, catalog_path: str | None = None, root=None,
           charts: bool | None = None, jobs: int = 1, only: str | None = None,
-          with_platform: bool = False, layout: str | None = None) -> tuple[dict[str, Any], RunResult | None]:
+          with_platform: bool = False, layout: str | None = None,
+          teams: set[str] | None = None) -> tuple[dict[str, Any], RunResult | None]:
     """Run the program offline, check it, and return the plan document (``charts``: see engine.run).
 
     In an environment with ``paved:layout: layered`` the document is the environment's view: the
@@ -92,7 +93,7 @@ def build(stack: str, catalog_path: str | None = None, root=None,
     from paved import layered
 
     return layered.build(stack, catalog_path, root, charts=charts, jobs=jobs, only=only, with_platform=with_platform,
-                         layout=layout)
+                         layout=layout, teams=teams)
 
 
 def build_one(stack: str, catalog_path: str | None = None, root=None, charts: bool | None = None,
@@ -169,6 +170,7 @@ def plan_schema() -> dict[str, Any]:
                     "aliases": {"type": "array"},
                     "dependsOn": _STRINGS,
                     "version": {"type": "string", "description": "Provider plugin version the plan was checked against."},
+                    "read": {"type": "boolean", "description": "Read, not managed (a StackReference)."},
                 },
             },
         },
@@ -187,6 +189,8 @@ def plan_schema() -> dict[str, Any]:
             "kubernetesVersion": {"type": "string", "pattern": "^1\\.[0-9]+$"},
             "chartContents": {"type": "boolean"},
             "layout": {"enum": ["single", "layered"]},
+            "partial": {"type": "array", "items": {"type": "string"},
+                        "description": "Planned only these team stacks (with the platform): paved diff's incremental plan."},
             "stacks": {
                 "type": "array",
                 "description": "With the layered layout: each stack of the environment, the platform first.",

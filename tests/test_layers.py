@@ -216,3 +216,55 @@ def test_migrate_layout_prints_the_state_moves(capsys, monkeypatch):
 
 def test_default_jobs_is_one_per_core():
     assert layered.default_jobs() >= 1
+
+
+def test_incremental_diff_equals_the_full_one(tmp_path):
+    """paved diff of a one-service change in a layered environment plans only the team stacks whose
+    input hashes differ, and reports what a full run of every stack reports."""
+    from test_diff import PROJECT, git
+
+    from paved import diff
+    from paved.diff import render_json
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    import shutil
+
+    for name in PROJECT:
+        src = ROOT / name
+        (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
+         else shutil.copy(src, root / name))
+    stack = root / "stacks" / "Pulumi.dev.yaml"
+    stack.write_text(stack.read_text() + "  paved:layout: layered\n")
+    git(root, "init", "--quiet")
+    git(root, "add", "-A")
+    git(root, "commit", "--quiet", "-m", "base")
+    git(root, "tag", "base")
+    path = root / "services_catalog.yaml"
+    text = path.read_text()
+    limits = text.index("limits: {cpu: ", text.index("  - name: analytics"))
+    end = text.index(",", limits)
+    path.write_text(text[:limits] + "limits: {cpu: 900m" + text[end:])
+    incremental = diff.build(root, "dev", "base", root / "services_catalog.yaml")
+    full = diff.build(root, "dev", "base", root / "services_catalog.yaml", full=True)
+    inc, whole = render_json.as_json(incremental), render_json.as_json(full)
+    # Planned: analytics' team, and the teams whose services call it or are called by it (their
+    # network policies name it): every team whose team_catalog holds it. Not the others.
+    catalog = load_catalog(ROOT / "services_catalog.yaml", {e: None for e in list_stacks(ROOT)}).for_environment("dev")
+    touched = sorted(t.name for t in catalog.teams if "analytics" in {s.name for s in team_catalog(catalog, t.name).services})
+    assert len(touched) < len(catalog.teams)
+    assert f"incremental: {len(touched)} team stack(s) changed and were planned on both sides ({', '.join(touched)})" \
+        in " ".join(inc["notes"]), inc["notes"]
+    assert not any(n.startswith("incremental:") for n in whole["notes"])
+
+    def changes(report):  # caBundle: the load balancer chart makes a new CA on every render
+        return sorted((g["name"], r["type"], r["name"], r["op"]) for g in report["groups"] for r in g["resources"]
+                      if "WebhookConfiguration" not in r["type"])
+
+    assert changes(inc) == changes(whole)
+    assert [("analytics", "kubernetes:apps/v1:Deployment", "analytics-deployment", "update")] == \
+        [c for c in changes(inc) if c[1] == "kubernetes:apps/v1:Deployment"]
+    for key in ("policyIntroduced", "policyFixed", "dataLossRisks", "create", "delete", "replace"):
+        assert inc["summary"][key] == whole["summary"][key], key
+    assert inc["summary"]["cost"]["delta"] == whole["summary"]["cost"]["delta"]
+    assert inc["summary"]["cost"]["podsAtMax"]["delta"] == whole["summary"]["cost"]["podsAtMax"]["delta"]

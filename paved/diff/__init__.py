@@ -38,15 +38,62 @@ from paved.diff.sides import complete, plan_base, plan_head
 __all__ = ["build", "run"]
 
 
-def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None = None) -> Report:
-    """Plan ``base_ref`` and the working tree for ``stack`` and compare them."""
+class Incremental:
+    """Which team stacks a change touches, from both sides' input hashes (``paved.layered.stack_keys``).
+
+    Only when both sides are layered and run the same code: then equal keys mean equal plans, and
+    the unchanged team stacks are not planned on either side (their diff, violations and cost
+    would cancel out). The platform stack is always planned: its plan is every team's context.
+    """
+
+    def __init__(self, root: Path, stack: str, catalog: Path, catalog_rel: str | None) -> None:
+        self.root, self.stack, self.catalog, self.catalog_rel = root, stack, catalog, catalog_rel
+        self.teams: set[str] | None = None
+        self.notes: list[str] = []
+
+    def choose(self, base_root: Path) -> set[str] | None:
+        from paved.errors import PavedError
+        from paved.layered import code_digest, stack_keys
+        from paved.layers import split_stack
+
+        try:
+            from paved.stack import load_stack
+
+            if load_stack(self.root, split_stack(self.stack)[0]).layout != "layered":
+                return None  # the working tree's environment is one stack
+            code = code_digest(self.root)
+            if code_digest(base_root) != code or self.catalog_rel is None:
+                return None  # other code plans differently: every stack is planned
+            head = stack_keys(self.root, self.stack, self.catalog, code)
+            base = stack_keys(base_root, self.stack, base_root / self.catalog_rel, code)
+        except (PavedError, OSError, ValueError):
+            return None  # a side that does not load plans in full, and reports its own error
+        if len(head) == 1 or len(base) == 1:
+            return None  # a single-stack side
+        changed = {s for s in head.keys() | base.keys() if head.get(s) != base.get(s)}
+        self.teams = {split_stack(s)[1] for s in changed if split_stack(s)[1] is not None}
+        if self.stack in changed:
+            self.teams = None  # the platform changed: its outputs feed every team
+            return None
+        unchanged = len((head.keys() & base.keys()) - changed)
+        self.notes.append(f"incremental: {len(self.teams)} team stack(s) changed and were planned on both sides "
+                          f"({', '.join(sorted(self.teams)) or 'none'}); {unchanged - 1} unchanged team stack(s) "
+                          f"have the same input hashes on both sides and were not planned")
+        return self.teams
+
+
+def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None = None,
+          full: bool = False) -> Report:
+    """Plan ``base_ref`` and the working tree for ``stack`` and compare them (``full``: every
+    stack of a layered environment, not only those whose inputs changed)."""
     root = Path(root).resolve()
     catalog = Path(catalog_path) if catalog_path else root / "services_catalog.yaml"
     absolute = catalog if catalog.is_absolute() else Path.cwd() / catalog
     catalog_rel = absolute.resolve().relative_to(root).as_posix() if absolute.resolve().is_relative_to(root) else None
-    base = plan_base(root, base_ref, stack, catalog_rel)
-    head = plan_head(root, stack, catalog)
-    notes = [*base.notes, *head.notes]
+    incremental = Incremental(root, stack, catalog, catalog_rel)
+    base = plan_base(root, base_ref, stack, catalog_rel, choose=None if full else incremental.choose)
+    head = plan_head(root, stack, catalog, teams=incremental.teams)
+    notes = [*base.notes, *head.notes, *incremental.notes]
     if catalog_rel is None:
         notes.append(f"the catalog {catalog} is outside the project: the base was planned with its own services_catalog.yaml")
     for side in (base, head):
@@ -56,7 +103,7 @@ def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None
 
 def run(args: Any, root: Path, catalog_path: str | Path) -> int:
     """``paved diff``: print or write the report; 1 when ``--fail-on-destroy`` finds data at risk."""
-    report = build(root, args.stack, args.base, catalog_path)
+    report = build(root, args.stack, args.base, catalog_path, full=getattr(args, "full", False))
     fmt = getattr(args, "format", "text")
     data = json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
     json_output = getattr(args, "json_output", None)

@@ -13,7 +13,6 @@ may import every layer.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -88,6 +87,8 @@ _BOOTSTRAP = r"""
 import json, sys
 from pathlib import Path
 root, out, stack, catalog = Path(sys.argv[1]).resolve(), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+# "-": plan every stack; else the team stacks to plan (comma-separated), with the platform.
+only = [f"--only-teams={sys.argv[5]}"] if len(sys.argv) > 5 and sys.argv[5] != "-" else []
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__name__", type(f).__name__).lower()]
 sys.path.insert(0, str(root))
 try:
@@ -106,7 +107,7 @@ def call(argv):
         return exc.code if isinstance(exc.code, int) else 2
 
 cat = ["--catalog", catalog] if catalog else []
-codes = {"plan": call(["plan", "--stack", stack, *cat, "--format", "json", "--output", str(out / "plan.json")])}
+codes = {"plan": call(["plan", "--stack", stack, *cat, *only, "--format", "json", "--output", str(out / "plan.json")])}
 if codes["plan"] == 0:
     for cmd in ("check", "cost"):
         codes[cmd] = call([cmd, "--stack", stack, *cat, "--plan", str(out / "plan.json"), "--format", "json",
@@ -117,10 +118,12 @@ if codes["plan"] == 0:
 _BASE_CACHE: dict[tuple[str, str, str, str], Side] = {}
 
 
-def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None) -> Side:
+def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None,
+              choose: Any = None) -> Side:
     """Plan ``ref`` for ``stack`` with the base's own code, in a temporary worktree.
 
-    A commit is immutable, so the result is kept for the life of the process. PavedError
+    ``choose(base_root)``, when given, returns the team stacks to plan (None: all): the
+    incremental diff. A commit is immutable, so the result is kept for the life of the process. PavedError
     when the checkout is not clean (a checkout filter or hook changed files), when the base
     holds no paved project, or when it does not plan.
     """
@@ -128,8 +131,8 @@ def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None) 
     top = repository(root)
     commit = resolve_commit(root, ref)
     rel = root.relative_to(top).as_posix() if root != top else "."
-    key = (commit, stack, rel, catalog_rel or "")
-    if key in _BASE_CACHE:
+    key = (commit, stack, rel, catalog_rel or "", None)  # None: every stack planned
+    if choose is None and key in _BASE_CACHE:
         cached = _BASE_CACHE[key]
         return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
     short = commit[:12]
@@ -146,6 +149,11 @@ def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None) 
                              f"(first: {dirty[0]}); a checkout filter or .gitattributes rewrites them, so what would be "
                              "planned is not what was committed")
         base_root = worktree / rel
+        teams = choose(base_root) if choose is not None else None
+        key = (commit, stack, rel, catalog_rel or "", None if teams is None else frozenset(teams))
+        if key in _BASE_CACHE:
+            cached = _BASE_CACHE[key]
+            return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
         if not (base_root / "Pulumi.yaml").is_file() or not (base_root / "platform" / "__main__.py").is_file():
             raise PavedError(f"--base {ref} ({short}) holds no paved project at {rel}: "
                              "Pulumi.yaml or platform/__main__.py is missing")
@@ -154,7 +162,7 @@ def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None) 
             side = Side(ref, commit, doc, [], None, notes=[f"stack {stack} does not exist at the base: every resource is new"])
         else:
             catalog = str(base_root / catalog_rel) if catalog_rel else ""
-            side = _run_side(base_root, tmp, f"--base {ref} ({short})", stack, catalog)
+            side = _run_side(base_root, tmp, f"--base {ref} ({short})", stack, catalog, teams)
             side.ref, side.commit = ref, commit
     finally:
         _git(top, "worktree", "remove", "--force", str(worktree))
@@ -174,12 +182,13 @@ def _dirty_paths(worktree: Path, rel: str) -> list[str]:
     return [*changed, *(line[3:] for line in status if line.startswith("??"))]
 
 
-def _run_side(project: Path, out: Path, who: str, stack: str, catalog: str) -> Side:
+def _run_side(project: Path, out: Path, who: str, stack: str, catalog: str, teams: set[str] | None = None) -> Side:
     """Plan, check and cost ``project`` with its own code, in a subprocess; ``who`` names it in errors."""
     env = {k: v for k, v in os.environ.items() if k not in ("PAVED_CATALOG", "PYTHONPATH")}
     env.update(PAVED_ROOT=str(project), PYTHONPATH=str(project), PYTHONDONTWRITEBYTECODE="1")
     try:
-        proc = subprocess.run([sys.executable, "-c", _BOOTSTRAP, str(project), str(out), stack, catalog],
+        only = "-" if teams is None else ",".join(sorted(teams))
+        proc = subprocess.run([sys.executable, "-c", _BOOTSTRAP, str(project), str(out), stack, catalog, only],
                               cwd=project, env=env, capture_output=True, text=True, timeout=1800)
     except subprocess.TimeoutExpired:
         raise PavedError(f"{who}: planning stack {stack} took over 30 minutes; stopped") from None
@@ -221,11 +230,9 @@ _CODE = ("paved", "components", "policies")
 
 
 def _digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for f in sorted(folder.rglob("*")):
-        if f.is_file() and "__pycache__" not in f.parts:
-            h.update(f.relative_to(folder).as_posix().encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()
+    from paved.layered import tree_digest
+
+    return tree_digest(folder)
 
 
 def runs_own_code(root: Path) -> bool:
@@ -245,18 +252,18 @@ def runs_own_code(root: Path) -> bool:
     return True
 
 
-def plan_head(root: Path, stack: str, catalog_path: str | Path) -> Side:
+def plan_head(root: Path, stack: str, catalog_path: str | Path, teams: set[str] | None = None) -> Side:
     """Plan the working tree with its own code, policy pack and price file: in this process
     when this process runs that code (the usual case), else in a subprocess like the base."""
     commit, dirty = head_state(root)
     if not runs_own_code(root):
         with tempfile.TemporaryDirectory(prefix="paved-diff-") as tmp:
-            side = _run_side(root, Path(tmp), "the working tree", stack, str(Path(catalog_path).resolve()))
+            side = _run_side(root, Path(tmp), "the working tree", stack, str(Path(catalog_path).resolve()), teams)
         side.ref, side.commit, side.dirty = "working tree", commit, dirty
         return side
     from paved import plan
 
-    doc, _ = plan.build(stack, catalog_path, root)
+    doc, _ = plan.build(stack, catalog_path, root, teams=teams)
     violations = _violations(doc, root, stack)
     est, problem = _estimate(doc, stack)
     return Side("working tree", commit, doc, violations, est, dirty=dirty, notes=[problem] if problem else [])
