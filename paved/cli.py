@@ -68,8 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="check a saved plan document instead of planning")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text",
-                   help="text for people (default), json for tools, sarif for code scanning")
+                   help="text for people (default: one line per rule, the first findings), json for tools, "
+                   "sarif for code scanning (json and sarif list every finding)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--min-enforcement", choices=["advisory", "mandatory"], default="advisory",
+                   help="report only findings at this enforcement or above (default: advisory, i.e. all); "
+                   "the exit code still counts every mandatory one")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="text: list every finding of each rule with its resource URN")
 
     p = sub.add_parser("cost", help="monthly cost estimate of the plan")
     _stack_arg(p)
@@ -197,13 +203,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     violations = check.run(doc, config, RULES)
     active = sum(check.settings_for(r, config)[0] != "disabled" for r in RULES)
     summ = check.summary(violations, active, sum(1 for r in doc["resources"] if r.get("custom", True)))
+    reported = check.at_least(violations, args.min_enforcement)
     if args.format == "json":
-        out = json.dumps({"violations": [v.as_json() for v in violations], "summary": summ}, indent=2) + "\n"
+        out = json.dumps({"violations": [v.as_json() for v in reported], "summary": summ}, indent=2) + "\n"
     elif args.format == "sarif":
-        log = sarif.report(violations, RULES, _catalog_path(args, root), stack_file(root, args.stack), root, version("paved"))
+        log = sarif.report(reported, RULES, _catalog_path(args, root), stack_file(root, args.stack), root, version("paved"))
         out = json.dumps(log, indent=2) + "\n"
     else:
-        out = _noted(check.text(violations, summ, args.stack), doc)
+        out = _noted(check.text(violations, summ, args.stack, verbose=args.verbose,
+                                min_enforcement=args.min_enforcement), doc)
     _emit(out, args.output)
     return 0 if summ["passed"] else 1
 
