@@ -178,6 +178,7 @@ def summary(violations: list[Violation], rules_run: int, resources: int) -> dict
     }
 
 
+JSON_VERSION = 1  # of the `paved check --format json` document (docs/schemas/check.schema.json)
 ENFORCEMENTS = ("advisory", "mandatory")  # in rising order: --min-enforcement keeps this one and above
 SHOWN_PER_RULE = 3
 
@@ -225,3 +226,10 @@ def text(violations: list[Violation], summ: dict[str, Any], stack: str, *, verbo
         f"from {summ['rules']} rules over {summ['resources']} resources{tail}"
     )
     return "\n".join(out) + "\n"
+
+
+def as_json(violations: list[Violation], summ: dict[str, Any], stack: str, min_enforcement: str) -> dict[str, Any]:
+    """``--format json`` (docs/schemas/check.schema.json): the findings at ``min_enforcement`` or
+    above, and the counts of all of them."""
+    return {"version": JSON_VERSION, "stack": stack, "minEnforcement": min_enforcement,
+            "violations": [v.as_json() for v in at_least(violations, min_enforcement)], "summary": summ}

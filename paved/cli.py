@@ -109,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="a service's effective settings in every environment")
     p.add_argument("service", help="name of the service in the catalog")
     _catalog_arg(p)
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
 
     from paved import backstage, charts_cmd, new_service, secrets_cmd, status, verify
 
@@ -205,7 +206,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     summ = check.summary(violations, active, sum(1 for r in doc["resources"] if r.get("custom", True)))
     reported = check.at_least(violations, args.min_enforcement)
     if args.format == "json":
-        out = json.dumps({"violations": [v.as_json() for v in reported], "summary": summ}, indent=2) + "\n"
+        out = json.dumps(check.as_json(violations, summ, args.stack, args.min_enforcement), indent=2) + "\n"
     elif args.format == "sarif":
         log = sarif.report(reported, RULES, _catalog_path(args, root), stack_file(root, args.stack), root, version("paved"))
         out = json.dumps(log, indent=2) + "\n"
@@ -287,7 +288,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not stacks:
         raise UsageError(f"no stacks: {root / 'stacks'} holds no Pulumi.<env>.yaml file to explain the service in")
     _, catalog = load_inputs(root, stacks[0], _catalog_path(args, root))
-    print(explain.table(catalog, args.service, stacks), end="")
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps(explain.as_json(catalog, args.service, stacks), indent=2))
+    else:
+        print(explain.table(catalog, args.service, stacks), end="")
     return 0
 
 

@@ -210,12 +210,13 @@ def test_text_prints_quantity_times_unit_price_per_line():
 def test_json_totals_recompute_from_the_printed_lines():
     doc = json.loads(json.dumps(cost.as_json(cost.estimate(STACK), "prod")))
     assert doc["stack"] == "prod" and doc["priceFile"] == "paved/data/prices.json"
-    infra = sum(Decimal(ln["quantity"]) * Decimal(ln["unitPrice"]) for ln in doc["infrastructure"])
-    assert doc["totals"]["infrastructure"] == doc["budgetedTotal"] == str(cents(infra)) == "1354.98"
-    at_max = sum(Decimal(ln["quantity"]) * Decimal(ln["unitPrice"]) for s in doc["services"] for ln in s["max"]["lines"])
-    assert doc["totals"]["podsAtMax"] == str(cents(at_max))
+    assert doc["version"] == 1 and doc["currency"] == "USD"
+    infra = sum(Decimal(str(ln["quantity"])) * Decimal(str(ln["unitPrice"])) for ln in doc["infrastructure"])
+    assert doc["totals"]["infrastructure"] == doc["budgetedTotal"] == float(cents(infra)) == 1354.98
+    at_max = sum(Decimal(str(ln["quantity"])) * Decimal(str(ln["unitPrice"])) for s in doc["services"] for ln in s["max"]["lines"])
+    assert doc["totals"]["podsAtMax"] == float(cents(at_max))
     api = next(s for s in doc["services"] if s["name"] == "api")
-    assert (api["cpuPerReplica"], api["memoryGiBPerReplica"], api["min"]["replicas"], api["max"]["replicas"]) == ("0.25", "0.5", 2, 5)
+    assert (api["cpuPerReplica"], api["memoryGiBPerReplica"], api["min"]["replicas"], api["max"]["replicas"]) == (0.25, 0.5, 2, 5)
 
 
 # --- the repo's own plan -----------------------------------------------------------------------
