@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
-                   help="folder to write the manifests into (created when missing)")
+                   help="folder to write the manifests into: new or empty, or one an earlier render wrote "
+                   "(the files it no longer produces are removed)")
 
     p = sub.add_parser("check", help="run the policy pack's rules over the offline plan")
     _stack_arg(p)
@@ -155,6 +156,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from paved import plan, render
 
     root = _root()
+    render.previous_files(Path(args.output))  # a folder it may not fill is refused before planning
     doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
     written = render.write(doc, Path(args.output))
     print(_noted(f"wrote {len(written)} manifests to {args.output}\n", doc), end="")
