@@ -22,7 +22,7 @@ DEFAULT_CATALOG = "services_catalog.yaml"
 
 
 def _catalog_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--catalog", default=None, metavar="FILE", help=f"catalog file (default: {DEFAULT_CATALOG})")
+    p.add_argument("-c", "--catalog", default=None, metavar="FILE", help=f"catalog file (default: {DEFAULT_CATALOG})")
 
 
 def _stack_arg(p: argparse.ArgumentParser) -> None:
@@ -142,22 +142,32 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _build(args: argparse.Namespace, root: Path) -> dict:
+    """The plan of ``--stack``, with a progress line on a terminal (planning takes seconds)."""
+    from paved import plan
+    from paved.term import progress
+
+    with progress(f"planning stack {args.stack}"):
+        return plan.build(args.stack, _catalog_path(args, root), root)[0]
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from paved import plan
+    from paved.term import width
 
-    root = _root()
-    doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
-    _emit(json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json" else _noted(plan.text(doc), doc),
-          args.output)
+    doc = _build(args, _root())
+    text = (json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json"
+            else _noted(plan.text(doc, None if args.output else width()), doc))
+    _emit(text, args.output)
     return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from paved import plan, render
+    from paved import render
 
     root = _root()
     render.previous_files(Path(args.output))  # a folder it may not fill is refused before planning
-    doc, _ = plan.build(args.stack, _catalog_path(args, root), root)
+    doc = _build(args, root)
     written = render.write(doc, Path(args.output))
     print(_noted(f"wrote {len(written)} manifests to {args.output}\n", doc), end="")
     return 0
@@ -175,7 +185,7 @@ def _plan_for(args: argparse.Namespace, root: Path) -> dict:
     from paved import plan
 
     if not getattr(args, "plan", None):
-        return plan.build(args.stack, _catalog_path(args, root), root)[0]
+        return _build(args, root)
     try:
         data = Path(args.plan).read_bytes()
     except FileNotFoundError:
@@ -293,7 +303,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if getattr(args, "format", "text") == "json":
         print(json.dumps(explain.as_json(catalog, args.service, stacks), indent=2))
     else:
-        print(explain.table(catalog, args.service, stacks), end="")
+        from paved.term import width
+
+        print(explain.table(catalog, args.service, stacks, width()), end="")
     return 0
 
 

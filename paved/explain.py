@@ -62,9 +62,11 @@ def as_json(catalog: Catalog, name: str, environments: list[str]) -> dict[str, A
     }
 
 
-def table(catalog: Catalog, name: str, environments: list[str]) -> str:
-    """A text table: one row per setting, one column per environment; ``*`` marks overrides."""
+def table(catalog: Catalog, name: str, environments: list[str], term_width: int | None = None) -> str:
+    """A text table: one row per setting, one column per environment; ``*`` marks overrides.
+    With ``term_width`` long cells are cut so that each row fits it."""
     base, columns, overridden = _settings(catalog, name, environments)
+    cap = 44 if term_width is None else max(12, min(44, (term_width - 2 * len(environments)) // (len(environments) + 1)))
     keys = list(dict.fromkeys(k for env in environments for k in columns[env]))
 
     def cell(env: str, key: str) -> str:
@@ -73,7 +75,7 @@ def table(catalog: Catalog, name: str, environments: list[str]) -> str:
 
     head = ["setting", *environments]
     rows = [[k, *[cell(env, k) for env in environments]] for k in keys]
-    widths = [min(44, max(len(r[i]) for r in [head, *rows])) for i in range(len(head))]
+    widths = [min(cap, max(len(r[i]) for r in [head, *rows])) for i in range(len(head))]
 
     def line(row: list[str]) -> str:
         # Long values keep their end: an image's tag matters more than its registry.
