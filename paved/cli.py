@@ -233,7 +233,9 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from paved import cost
 
     doc = _plan_for(args, _root())
-    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)])
+    # An unlisted instance type is "not priced" here (the budget rules still refuse it).
+    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)],
+                        strict=False)
     out = (json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json"
            else _noted(cost.text(est, args.stack), doc))
     _emit(out, args.output)

@@ -81,6 +81,8 @@ def text(estimate: Estimate, stack: str | None = None) -> str:
     title = f"paved cost --stack {stack}" if stack else "paved cost"
     out = [f"{title}: monthly estimate, {p.currency}, {p.region}, {quantity_text(p.hours_per_month)} h/month, "
            f"on-demand list prices from {p.path}", ""]
+    if estimate.warnings:
+        out += [*estimate.warnings, ""]
     out.append("Infrastructure")
     if not estimate.infrastructure:
         out.append("  (no priced AWS resources in this plan)")
@@ -159,5 +161,6 @@ def as_json(estimate: Estimate, stack: str | None = None) -> dict[str, Any]:
         },
         "budgetedTotal": cents(estimate.total),
         "notPriced": list(estimate.unpriced),
+        "warnings": list(estimate.warnings),
         "note": NOTE,
     }
