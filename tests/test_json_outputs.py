@@ -18,6 +18,7 @@ import pytest
 from referencing import Registry, Resource
 
 from conftest import ROOT, STACKS, planned
+from test_diff import REVIEWS  # the service test_diff adds
 from paved.cli import main
 
 SCHEMAS = ROOT / "docs" / "schemas"
@@ -86,21 +87,6 @@ def test_secrets_json_matches_its_schema():
             SecretStatus("payments", "key", "dev/checkout/payments/key", "us-east-1", False, False, None, None, "managed")]
     for statuses in (rows, []):
         _validate(json.loads(as_json(statuses, "dev")), "secrets")
-
-
-REVIEWS = """
-  - name: reviews
-    team: engagement
-    description: Stores and serves product reviews.
-    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/reviews:1.0.0
-    port: 8080
-    resources:
-      requests: {cpu: 100m, memory: 128Mi}
-      limits: {cpu: 200m, memory: 256Mi}
-    scaling: {min: 2, max: 4}
-    overrides:
-      dev: {scaling: {min: 1, max: 2}}
-"""
 
 
 def _git(repo: Path, *args: str) -> None:
