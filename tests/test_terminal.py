@@ -82,3 +82,13 @@ def test_catalog_has_a_short_flag_on_every_command_that_reads_it():
         flags = {f for a in p._actions for f in a.option_strings}
         if "--catalog" in flags:
             assert "-c" in flags, name
+
+
+def test_the_newcomer_items_are_in_the_readme():
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    for needle in ("Commands at a glance", "`-c` for `--catalog`", "--min-enforcement", "paved --version",
+                   "docs/schemas/", "spinner", "requirements.lock", "make lock", "LICENSE", ".paved-render.json",
+                   "not priced", "--repository URL"):
+        assert needle in readme, needle
