@@ -90,3 +90,15 @@ def test_deleting_both_probes_from_a_prod_plan_fails_paved_check(tmp_path, capsy
     hits = [v for v in json.loads(capsys.readouterr().out)["violations"] if v["ruleId"] == "PAVED-REL-011"]
     assert [(v["service"], v["enforcement"]) for v in hits] == [("payments", "mandatory")]
     assert "Deployment payments container payments must set readinessProbe and livenessProbe." == hits[0]["message"]
+
+
+def test_every_recorded_exception_names_a_planned_container():
+    planned_containers = set()
+    for stack in STACKS:
+        for r in planned(stack)[0]["resources"]:
+            if r["type"] in rel_011.LONG_RUNNING_TYPES:
+                meta = r["inputs"]["metadata"]
+                for c in r["inputs"]["spec"]["template"]["spec"]["containers"]:
+                    planned_containers.add(f"{meta.get('namespace', 'default')}/{meta['name']}/{c['name']}")
+    stale = set(rel_011.CHART_EXCEPTIONS) - planned_containers
+    assert not stale, stale
