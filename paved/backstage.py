@@ -36,11 +36,10 @@ if TYPE_CHECKING:
 
 API_VERSION = "backstage.io/v1alpha1"
 DEFAULT_SYSTEM = "shop"
-DEFAULT_GRAFANA_URL = "https://grafana.shop.example.com"
-# Where docs/runbooks/ of this repository is browsed (the alerts' runbook_url points there too).
-DEFAULT_RUNBOOKS_URL = "https://git.shop.example.com/platform/paved/-/blob/main/docs/runbooks"
 PLATFORM_GROUP = "platform"
+# Backstage's lifecycle values: a catalog deployed to a protected stack (prod) is in production.
 LIFECYCLE = "production"
+LIFECYCLE_UNPROTECTED = "experimental"
 OUTPUT_FILE = "catalog-info.yaml"
 EVENTS_API = "{service}-events"
 
@@ -123,14 +122,20 @@ def _declared_api(service: Any, root: Path) -> tuple[str, str] | None:
 
 
 def entities(catalog: Catalog, *, root: Path, platform_owner: str, system: str = DEFAULT_SYSTEM,
-             grafana_url: str = DEFAULT_GRAFANA_URL, runbooks_url: str = DEFAULT_RUNBOOKS_URL) -> list[dict]:
-    """Every Backstage entity of the catalog, in a stable order."""
+             grafana_url: str | None = None, runbooks_url: str | None = None, source_url: str | None = None,
+             lifecycle: str = LIFECYCLE, catalog_file: str = "services_catalog.yaml") -> list[dict]:
+    """Every Backstage entity of the catalog, in a stable order.
+
+    Links and locations come from what is known, never from a made-up host: the dashboard link
+    only with ``grafana_url``, the runbooks link with ``runbooks_url``, the source location
+    (``backstage.io/source-location``) with ``source_url`` (the repository: a service's folder
+    under sample_services/ when it has one, else the catalog file)."""
     from paved.naming import (  # the uid the generated dashboard has
         SERVICE_LABEL,
         dashboard_uid,
     )
 
-    grafana_url, runbooks_url = grafana_url.rstrip("/"), runbooks_url.rstrip("/")
+    grafana_url, runbooks_url, source_url = (u.rstrip("/") if u else None for u in (grafana_url, runbooks_url, source_url))
     out: list[dict] = []
     team_names = {t.name for t in catalog.teams}
     if PLATFORM_GROUP not in team_names:
@@ -149,7 +154,7 @@ def entities(catalog: Catalog, *, root: Path, platform_owner: str, system: str =
         if svc.kafka.produces:
             name = EVENTS_API.format(service=svc.name)
             provides.append(f"api:{name}")
-            apis.append(_entity("API", name, {"type": "asyncapi", "lifecycle": LIFECYCLE, "owner": f"group:{svc.team}",
+            apis.append(_entity("API", name, {"type": "asyncapi", "lifecycle": lifecycle, "owner": f"group:{svc.team}",
                                               "system": system, "definition": asyncapi(svc)},
                                 f"Kafka events of {svc.name}: {', '.join(t.name for t in svc.kafka.produces)}.",
                                 tags=["kafka", "events"]))
@@ -157,22 +162,23 @@ def entities(catalog: Catalog, *, root: Path, platform_owner: str, system: str =
         if declared is not None:
             name = f"{svc.name}-api"
             provides.append(f"api:{name}")
-            apis.append(_entity("API", name, {"type": declared[0], "lifecycle": LIFECYCLE, "owner": f"group:{svc.team}",
+            apis.append(_entity("API", name, {"type": declared[0], "lifecycle": lifecycle, "owner": f"group:{svc.team}",
                                               "system": system, "definition": declared[1]},
                                 f"The {svc.name} service's API."))
         for topic in svc.kafka.consumes:
             ref = f"api:{EVENTS_API.format(service=producers[topic])}"
             if ref not in consumes:
                 consumes.append(ref)
-        links = [
-            {"url": f"{grafana_url}/d/{dashboard_uid(svc)}", "title": "Dashboard (Grafana)", "icon": "dashboard",
-             "type": "dashboard"},
-            {"url": f"{runbooks_url}/README.md", "title": "Runbooks", "icon": "docs", "type": "runbook"},
-        ]
+        links = []
+        if grafana_url:
+            links.append({"url": f"{grafana_url}/d/{dashboard_uid(svc)}", "title": "Dashboard (Grafana)",
+                          "icon": "dashboard", "type": "dashboard"})
+        if runbooks_url:
+            links.append({"url": f"{runbooks_url}/README.md", "title": "Runbooks", "icon": "docs", "type": "runbook"})
         if svc.public is not None:
             links.append({"url": f"https://{svc.public.host}{svc.public.path}", "title": "Public endpoint",
                           "icon": "web", "type": "website"})
-        spec: dict[str, Any] = {"type": "service", "lifecycle": LIFECYCLE, "owner": f"group:{svc.team}", "system": system}
+        spec: dict[str, Any] = {"type": "service", "lifecycle": lifecycle, "owner": f"group:{svc.team}", "system": system}
         if provides:
             spec["providesApis"] = provides
         if consumes:
@@ -185,11 +191,15 @@ def entities(catalog: Catalog, *, root: Path, platform_owner: str, system: str =
             "backstage.io/kubernetes-label-selector": f"{SERVICE_LABEL}={svc.name}",
             "paved.dev/image": svc.image,
         }
+        if source_url:
+            folder = f"sample_services/{svc.name}"
+            where = f"tree/HEAD/{folder}/" if (root / folder).is_dir() else f"blob/HEAD/{catalog_file}"
+            annotations["backstage.io/source-location"] = f"url:{source_url}/{where}"
         if svc.slo is not None:
             annotations["paved.dev/slo-availability"] = f"{svc.slo.availability:g}"
             annotations["paved.dev/slo-latency-p99-ms"] = str(svc.slo.latency_p99_ms)
-        out.append(_entity("Component", svc.name, spec, svc.description, annotations=annotations, links=links,
-                           tags=tags))
+        extra = {"links": links} if links else {}
+        out.append(_entity("Component", svc.name, spec, svc.description, annotations=annotations, tags=tags, **extra))
     return out + apis
 
 
@@ -355,11 +365,24 @@ def add_parser(sub: Any, catalog_arg: Any) -> None:
                                        "service and its APIs, validated against Backstage's schemas.")
     b.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write catalog-info.yaml into (created when missing)")
     b.add_argument("--system", default=DEFAULT_SYSTEM, metavar="NAME", help=f"System entity name (default {DEFAULT_SYSTEM})")
-    b.add_argument("--grafana-url", default=DEFAULT_GRAFANA_URL, metavar="URL",
-                   help=f"Grafana base URL for dashboard links (default {DEFAULT_GRAFANA_URL})")
-    b.add_argument("--runbooks-url", default=DEFAULT_RUNBOOKS_URL, metavar="URL",
-                   help=f"where docs/runbooks/ is browsed (default {DEFAULT_RUNBOOKS_URL})")
+    b.add_argument("--grafana-url", default=None, metavar="URL",
+                   help="Grafana base URL for dashboard links (Grafana has no public address in the stack settings: "
+                        "without this option there is no dashboard link)")
+    b.add_argument("--repository", default=None, metavar="URL",
+                   help="the repository's web URL, for source locations and the runbooks link (default: the "
+                        "paved:cluster.deployRunner.repository of the stack files)")
+    b.add_argument("--runbooks-url", default=None, metavar="URL",
+                   help="where docs/runbooks/ is browsed (default: <repository>/blob/HEAD/docs/runbooks)")
     catalog_arg(b)
+
+
+def repository_of(environments: Any) -> str | None:
+    """The repository's URL from the stack settings (the deploy runner's), or None."""
+    for settings in environments:
+        runner = getattr(getattr(settings, "cluster", None), "deploy_runner", None)
+        if runner is not None and getattr(runner, "repository", None):
+            return runner.repository
+    return None
 
 
 def run(args: argparse.Namespace, root: Path, catalog_path: Path) -> int:
@@ -369,14 +392,21 @@ def run(args: argparse.Namespace, root: Path, catalog_path: Path) -> int:
 
     if not _OBJECT_NAME.fullmatch(args.system) or len(args.system) > 63:
         raise UsageError(f"--system {args.system!r} is not a valid Backstage entity name")
-    for opt in ("grafana_url", "runbooks_url"):
-        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", getattr(args, opt)):
-            raise UsageError(f"--{opt.replace('_', '-')} {getattr(args, opt)!r} is not an http(s) URL")
+    for opt in ("grafana_url", "runbooks_url", "repository"):
+        value = getattr(args, opt, None)
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise UsageError(f"--{opt.replace('_', '-')} {value!r} is not an http(s) URL")
     environments = {env: load_stack(root, env) for env in list_stacks(root)}
     catalog = load_catalog(catalog_path, environments)
     owner = next(iter(environments.values())).platform_owner if environments else "platform"
+    repository = getattr(args, "repository", None) or repository_of(environments.values())
+    runbooks = args.runbooks_url or (f"{repository.rstrip('/')}/blob/HEAD/docs/runbooks" if repository else None)
+    lifecycle = LIFECYCLE if any(s.protect_stateful for s in environments.values()) else LIFECYCLE_UNPROTECTED
+    absolute = Path(catalog_path).resolve()
+    catalog_file = absolute.relative_to(root.resolve()).as_posix() if absolute.is_relative_to(root.resolve()) else None
     target = export(catalog, Path(args.output), root=root, platform_owner=owner, system=args.system,
-                    grafana_url=args.grafana_url, runbooks_url=args.runbooks_url)
+                    grafana_url=args.grafana_url, runbooks_url=runbooks, source_url=repository, lifecycle=lifecycle,
+                    catalog_file=catalog_file or "services_catalog.yaml")
     kinds: dict[str, int] = {}
     for doc in yaml.safe_load_all(target.read_text(encoding="utf-8")):
         kinds[doc["kind"]] = kinds.get(doc["kind"], 0) + 1

@@ -178,26 +178,58 @@ def summary(violations: list[Violation], rules_run: int, resources: int) -> dict
     }
 
 
-def text(violations: list[Violation], summ: dict[str, Any], stack: str) -> str:
-    """Violations grouped by service, mandatory first."""
-    if not violations:
-        return f"paved check --stack {stack}: {summ['rules']} rules over {summ['resources']} resources, no violations\n"
-    groups: dict[str, list[Violation]] = {}
-    for v in violations:
-        key = f"service {v.service} (team {v.team})" if v.service else (f"team {v.team}" if v.team else "platform")
-        groups.setdefault(key, []).append(v)
+JSON_VERSION = 1  # of the `paved check --format json` document (docs/schemas/check.schema.json)
+ENFORCEMENTS = ("advisory", "mandatory")  # in rising order: --min-enforcement keeps this one and above
+SHOWN_PER_RULE = 3
+
+
+def at_least(violations: list[Violation], minimum: str) -> list[Violation]:
+    """The violations at ``minimum`` enforcement or above (``advisory`` keeps all)."""
+    floor = ENFORCEMENTS.index(minimum)
+    return [v for v in violations if v.enforcement in ENFORCEMENTS and ENFORCEMENTS.index(v.enforcement) >= floor]
+
+
+def _owner(v: Violation) -> str:
+    return f"service {v.service}, team {v.team}" if v.service else (f"team {v.team}" if v.team else "platform")
+
+
+def text(violations: list[Violation], summ: dict[str, Any], stack: str, *, verbose: bool = False,
+         min_enforcement: str = "advisory") -> str:
+    """Violations rolled up per rule, mandatory first: one line per rule with its count, then the
+    first few findings (every finding, each with its resource URN, when ``verbose``)."""
+    shown = at_least(violations, min_enforcement)
+    hidden = len(violations) - len(shown)
+    tail = f" ({hidden} advisory not shown: --min-enforcement {min_enforcement})" if hidden else ""
+    if not shown:
+        found = "no violations" if not violations else "no violations at or above " + min_enforcement
+        return f"paved check --stack {stack}: {summ['rules']} rules over {summ['resources']} resources, {found}{tail}\n"
+    by_rule: dict[tuple[str, str], list[Violation]] = {}
+    for v in shown:
+        by_rule.setdefault((v.enforcement, v.rule_id), []).append(v)
     out = []
-    for key in sorted(groups, key=lambda k: (not k.startswith("service"), k)):
-        out.append(key)
-        for v in sorted(groups[key], key=lambda v: (v.enforcement != "mandatory", v.rule_id, v.urn or "")):
-            out.append(f"  {v.enforcement.upper():9} {v.rule_id} {v.policy}")
-            out.append(f"            {v.message}")
-            if v.urn:
-                out.append(f"            resource: {v.urn}")
-            out.append(f"            fix: {v.remediation}")
+    for (level, rule_id) in sorted(by_rule, key=lambda k: (k[0] != "mandatory", k[1])):
+        group = sorted(by_rule[(level, rule_id)], key=lambda v: (v.service or "~", v.urn or "", v.message))
+        first = group[0]
+        count = f"{len(group)} finding{'s' if len(group) != 1 else ''}"
+        out.append(f"{level.upper():9} {rule_id} {first.policy} ({first.severity}): {count}")
+        listed = group if verbose else group[:SHOWN_PER_RULE]
+        for v in listed:
+            out.append(f"  - {v.message} [{_owner(v)}]")
+            if verbose and v.urn:
+                out.append(f"    resource: {v.urn}")
+        if len(group) > len(listed):
+            out.append(f"  ... and {len(group) - len(listed)} more (--verbose lists every one, with its resource URN)")
+        out.append(f"  fix: {first.remediation}")
         out.append("")
     out.append(
         f"paved check --stack {stack}: {summ['mandatory']} mandatory and {summ['advisory']} advisory violation(s) "
-        f"from {summ['rules']} rules over {summ['resources']} resources"
+        f"from {summ['rules']} rules over {summ['resources']} resources{tail}"
     )
     return "\n".join(out) + "\n"
+
+
+def as_json(violations: list[Violation], summ: dict[str, Any], stack: str, min_enforcement: str) -> dict[str, Any]:
+    """``--format json`` (docs/schemas/check.schema.json): the findings at ``min_enforcement`` or
+    above, and the counts of all of them."""
+    return {"version": JSON_VERSION, "stack": stack, "minEnforcement": min_enforcement,
+            "violations": [v.as_json() for v in at_least(violations, min_enforcement)], "summary": summ}

@@ -22,7 +22,7 @@ DEFAULT_CATALOG = "services_catalog.yaml"
 
 
 def _catalog_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--catalog", default=None, metavar="FILE", help=f"catalog file (default: {DEFAULT_CATALOG})")
+    p.add_argument("-c", "--catalog", default=None, metavar="FILE", help=f"catalog file (default: {DEFAULT_CATALOG})")
 
 
 def _stack_arg(p: argparse.ArgumentParser) -> None:
@@ -57,14 +57,17 @@ def _jobs(text: str) -> int:
 
 
 def _build(args: argparse.Namespace, root: Path, with_platform: bool = False) -> dict:
-    """The plan document of ``--stack`` (and ``--team``/``--platform``, ``--jobs``); with
-    ``with_platform``, a team's plan carries its platform stack's resources as context."""
+    """The plan document of ``--stack`` (and ``--team``/``--platform``, ``--jobs``), with a progress
+    line on a terminal (planning takes seconds); with ``with_platform``, a team's plan carries its
+    platform stack's resources as context."""
     from paved import layered, plan
+    from paved.term import progress
 
     only = "platform" if getattr(args, "platform", False) else getattr(args, "team", None)
     jobs = getattr(args, "jobs", None) or layered.default_jobs()
-    return plan.build(args.stack, _catalog_path(args, root), root, jobs=jobs, only=only,
-                      with_platform=with_platform, teams=getattr(args, "only_teams", None))[0]
+    with progress(f"planning stack {args.stack}"):
+        return plan.build(args.stack, _catalog_path(args, root), root, jobs=jobs, only=only,
+                          with_platform=with_platform, teams=getattr(args, "only_teams", None))[0]
 
 
 def _team_of(args: argparse.Namespace) -> str | None:
@@ -103,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     _catalog_arg(p)
     _charts_arg(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR",
-                   help="folder to write the manifests into (created when missing)")
+                   help="folder to write the manifests into: new or empty, or one an earlier render wrote "
+                   "(the files it no longer produces are removed)")
 
     p = sub.add_parser("check", help="run the policy pack's rules over the offline plan")
     _stack_arg(p)
@@ -111,8 +115,14 @@ def _parser() -> argparse.ArgumentParser:
     _charts_arg(p)
     p.add_argument("--plan", metavar="FILE", help="check a saved plan document instead of planning")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text",
-                   help="text for people (default), json for tools, sarif for code scanning")
+                   help="text for people (default: one line per rule, the first findings), json for tools, "
+                   "sarif for code scanning (json and sarif list every finding)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
+    p.add_argument("--min-enforcement", choices=["advisory", "mandatory"], default="advisory",
+                   help="report only findings at this enforcement or above (default: advisory, i.e. all); "
+                   "the exit code still counts every mandatory one")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="text: list every finding of each rule with its resource URN")
 
     p = sub.add_parser("cost", help="monthly cost estimate of the plan")
     _stack_arg(p)
@@ -148,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="a service's effective settings in every environment")
     p.add_argument("service", help="name of the service in the catalog")
     _catalog_arg(p)
+    p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
 
     from paved import backstage, charts_cmd, new_service, secrets_cmd, migrate, status, verify
 
@@ -182,18 +193,20 @@ def _emit(text: str, output: str | None) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from paved import plan
+    from paved.term import width
 
-    root = _root()
-    doc = _build(args, root)
-    _emit(json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json" else _noted(plan.text(doc), doc),
-          args.output)
+    doc = _build(args, _root())
+    text = (json.dumps(doc, indent=2, sort_keys=False) + "\n" if args.format == "json"
+            else _noted(plan.text(doc, None if args.output else width()), doc))
+    _emit(text, args.output)
     return 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from paved import plan, render
+    from paved import render
 
     root = _root()
+    render.previous_files(Path(args.output))  # a folder it may not fill is refused before planning
     doc = _build(args, root)
     written = render.write(doc, Path(args.output))
     print(_noted(f"wrote {len(written)} manifests to {args.output}\n", doc), end="")
@@ -253,13 +266,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         doc = {**doc, "resources": [r for r in doc["resources"] if r.get("stack") == team_stack]}
     active = sum(check.settings_for(r, config)[0] != "disabled" for r in RULES)
     summ = check.summary(violations, active, sum(1 for r in doc["resources"] if r.get("custom", True)))
+    reported = check.at_least(violations, args.min_enforcement)
     if args.format == "json":
-        out = json.dumps({"violations": [v.as_json() for v in violations], "summary": summ}, indent=2) + "\n"
+        out = json.dumps(check.as_json(violations, summ, args.stack, args.min_enforcement), indent=2) + "\n"
     elif args.format == "sarif":
-        log = sarif.report(violations, RULES, _catalog_path(args, root), stack_file(root, env), root, version("paved"))
+        log = sarif.report(reported, RULES, _catalog_path(args, root), stack_file(root, env), root, version("paved"))
         out = json.dumps(log, indent=2) + "\n"
     else:
-        out = _noted(check.text(violations, summ, args.stack), doc)
+        out = _noted(check.text(violations, summ, args.stack, verbose=args.verbose,
+                                min_enforcement=args.min_enforcement), doc)
     _emit(out, args.output)
     return 0 if summ["passed"] else 1
 
@@ -268,7 +283,9 @@ def cmd_cost(args: argparse.Namespace) -> int:
     from paved import cost
 
     doc = _plan_for(args, _root())
-    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)])
+    # An unlisted instance type is "not priced" here (the budget rules still refuse it).
+    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)],
+                        strict=False)
     out = (json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json"
            else _noted(cost.text(est, args.stack), doc))
     _emit(out, args.output)
@@ -335,7 +352,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if not stacks:
         raise UsageError(f"no stacks: {root / 'stacks'} holds no Pulumi.<env>.yaml file to explain the service in")
     _, catalog = load_inputs(root, stacks[0], _catalog_path(args, root))
-    print(explain.table(catalog, args.service, stacks), end="")
+    if getattr(args, "format", "text") == "json":
+        print(json.dumps(explain.as_json(catalog, args.service, stacks), indent=2))
+    else:
+        from paved.term import width
+
+        print(explain.table(catalog, args.service, stacks, width()), end="")
     return 0
 
 

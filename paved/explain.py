@@ -25,8 +25,11 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
     return {prefix: str(value)}
 
 
-def table(catalog: Catalog, name: str, environments: list[str]) -> str:
-    """A text table: one row per setting, one column per environment; ``*`` marks overrides."""
+JSON_VERSION = 1  # of the `paved explain --format json` document (docs/schemas/explain.schema.json)
+
+
+def _settings(catalog: Catalog, name: str, environments: list[str]):
+    """(service, flattened effective settings per env, override keys per env)."""
     try:
         base = catalog.service(name)
     except KeyError:
@@ -39,16 +42,40 @@ def table(catalog: Catalog, name: str, environments: list[str]) -> str:
         columns[env] = _flatten(eff)
         override = base.overrides.get(env)
         overridden[env] = set(_flatten(override.model_dump(mode="json", by_alias=True, exclude_none=True))) if override else set()
+    return base, columns, overridden
+
+
+def _marked(key: str, overrides: set[str]) -> bool:
+    return any(key == o or key.startswith(o + ".") or key.startswith(o + "[") for o in overrides)
+
+
+def as_json(catalog: Catalog, name: str, environments: list[str]) -> dict[str, Any]:
+    """``--format json``: per environment, each setting's effective value and whether the
+    environment's override set it."""
+    base, columns, overridden = _settings(catalog, name, environments)
+    team = catalog.team(base.team)
+    return {
+        "version": JSON_VERSION, "service": base.name, "team": team.name, "namespace": team.namespace_name,
+        "description": base.description,
+        "environments": {env: {k: {"value": v, "overridden": _marked(k, overridden[env])} for k, v in columns[env].items()}
+                         for env in environments},
+    }
+
+
+def table(catalog: Catalog, name: str, environments: list[str], term_width: int | None = None) -> str:
+    """A text table: one row per setting, one column per environment; ``*`` marks overrides.
+    With ``term_width`` long cells are cut so that each row fits it."""
+    base, columns, overridden = _settings(catalog, name, environments)
+    cap = 44 if term_width is None else max(12, min(44, (term_width - 2 * len(environments)) // (len(environments) + 1)))
     keys = list(dict.fromkeys(k for env in environments for k in columns[env]))
 
     def cell(env: str, key: str) -> str:
         value = columns[env].get(key, "-")
-        marked = any(key == o or key.startswith(o + ".") or key.startswith(o + "[") for o in overridden[env])
-        return f"{value} *" if marked else value
+        return f"{value} *" if _marked(key, overridden[env]) else value
 
     head = ["setting", *environments]
     rows = [[k, *[cell(env, k) for env in environments]] for k in keys]
-    widths = [min(44, max(len(r[i]) for r in [head, *rows])) for i in range(len(head))]
+    widths = [min(cap, max(len(r[i]) for r in [head, *rows])) for i in range(len(head))]
 
     def line(row: list[str]) -> str:
         # Long values keep their end: an image's tag matters more than its registry.

@@ -276,8 +276,13 @@ def _wrap(prefix: str, parts: list[str], width: int = 100) -> list[str]:
     return lines
 
 
-def text(plan: dict[str, Any]) -> str:
-    """Per team and service, the resources by kind with totals; then the platform's by provider."""
+def text(plan: dict[str, Any], term_width: int | None = None) -> str:
+    """Per team and service, the resources by kind with totals; then the platform's by provider.
+    With ``term_width`` the table is cut into blocks of columns that fit it."""
+    from paved.term import fit_columns
+
+    wrap = min(100, term_width or 100)
+
     custom = [r for r in plan["resources"] if r.get("custom", True)]
     owned = [r for r in custom if r["team"]]
     platform = [r for r in custom if not r["team"]]
@@ -296,19 +301,23 @@ def text(plan: dict[str, Any]) -> str:
     rows.append(["total", f"{services} services", *[str(totals[k]) for k in kinds], str(sum(totals.values()))])
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
 
-    def line(row: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+    def block(cols: list[int]) -> list[str]:
+        def line(row: list[str]) -> str:
+            return "  ".join(row[i].ljust(widths[i]) if i < 2 else row[i].rjust(widths[i]) for i in cols).rstrip()
 
-    sep = "  ".join("-" * w for w in widths)
+        sep = "  ".join("-" * widths[i] for i in cols)
+        return [line(head), sep, *[line(r) for r in rows[:-1]], sep, line(rows[-1])]
+
     out = [
         f"Plan for stack {plan['stack']} (project {plan['project']}, Kubernetes {plan['kubernetesVersion']}): "
         f"{len(custom)} resources, {len(plan['resources']) - len(custom)} components",
-        "",
-        line(head), sep, *[line(r) for r in rows[:-1]], sep, line(rows[-1]),
     ]
+    # Wider than the terminal: the kinds in several blocks, each with the team and service columns.
+    for cols in fit_columns(head, rows, 2, term_width, block):
+        out += ["", *block(cols)]
     named = [f"{abbrev[k]} = {k}" for k in kinds if abbrev[k] != k]
     if named:
-        out += _wrap("kinds: ", named)
+        out += _wrap("kinds: ", named, wrap)
     by_provider: dict[str, Counter] = defaultdict(Counter)
     for r in platform:
         package = "providers" if r["type"].startswith("pulumi:providers:") else r["type"].split(":")[0]
@@ -318,8 +327,8 @@ def text(plan: dict[str, Any]) -> str:
         by_provider[package][label] += 1
     out += ["", f"Platform resources (no team): {len(platform)}"]
     for package in sorted(by_provider):
-        out += _wrap(f"  {package}: ", [f"{k} {n}" for k, n in sorted(by_provider[package].items())])
+        out += _wrap(f"  {package}: ", [f"{k} {n}" for k, n in sorted(by_provider[package].items())], wrap)
     charts = [r for r in plan["resources"] if r["type"].startswith("kubernetes:helm.sh/")]
     if charts:
-        out += _wrap("  charts: ", [f"{r['inputs'].get('chart')} {r['inputs'].get('version')}" for r in charts])
+        out += _wrap("  charts: ", [f"{r['inputs'].get('chart')} {r['inputs'].get('version')}" for r in charts], wrap)
     return "\n".join(out) + "\n"

@@ -307,8 +307,9 @@ def text(statuses: list[SecretStatus], stack: str) -> str:
 
 
 def as_json(statuses: list[SecretStatus], stack: str) -> str:
-    """``--format json``: ``{"stack", "region", "secrets": [...]}``."""
+    """``--format json`` (docs/schemas/secrets.schema.json): ``{"version", "stack", "region", "secrets": [...]}``."""
     doc = {
+        "version": 1,
         "stack": stack,
         "region": statuses[0].region if statuses else None,
         "secrets": [s.as_json() for s in statuses],

@@ -347,7 +347,7 @@ def collect(cluster: Any, exp: dict[str, Any], stack: str, platform: bool = True
     services = [service_status(cluster, e) for e in exp["services"].values()]
     plat = platform_status(cluster, exp) if platform else {"charts": [], "crds": [], "problems": []}
     healthy = all(s["healthy"] for s in services) and not plat["problems"]
-    return {"schemaVersion": SCHEMA_VERSION, "stack": stack, "context": cluster.context,
+    return {"version": SCHEMA_VERSION, "schemaVersion": SCHEMA_VERSION, "stack": stack, "context": cluster.context,
             "healthy": healthy, "services": services, "platform": plat}
 
 

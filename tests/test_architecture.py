@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT
 
 BOTTOM = {"catalog", "model", "stack", "naming", "quantity", "errors", "yamlsrc", "resources", "cidr",
-          "metrics_contract", "cost"}
+          "metrics_contract", "cost", "term"}
 ENGINE = {"engine", "offline_cloud", "sdk_inputs", "k8s_schema", "crd_schema", "plan", "charts"}
 LAYER_OF_PAVED = {**{m: "bottom" for m in BOTTOM}, **{m: "engine" for m in ENGINE}}
 # What each kind of module may import from this repository (top-level package, paved layer).

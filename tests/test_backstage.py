@@ -90,8 +90,12 @@ def test_a_component_per_service_with_owner_lifecycle_and_links(exported):
                              "owner": f"group:{svc.team}", "system": "shop"}
         links = {link["type"]: link["url"] for link in c["metadata"]["links"]}
         ns = cat.team(svc.team).namespace_name
-        assert links["dashboard"] == f"https://grafana.shop.example.com/d/{dashboard_uid(svc)}"
-        assert links["runbook"] == f"{backstage.DEFAULT_RUNBOOKS_URL}/README.md"
+        # Issue 17: no made-up hosts. No Grafana address is configured, so no dashboard link; the
+        # runbooks and the source location come from the stack files' repository.
+        assert "dashboard" not in links
+        assert links["runbook"] == "https://github.com/example-shop/paved/blob/HEAD/docs/runbooks/README.md"
+        assert c["metadata"]["annotations"]["backstage.io/source-location"] == \
+            f"url:https://github.com/example-shop/paved/tree/HEAD/sample_services/{svc.name}/"
         annotations = c["metadata"]["annotations"]
         assert annotations["backstage.io/kubernetes-label-selector"] == f"app.kubernetes.io/name={svc.name}"
         assert annotations["backstage.io/kubernetes-namespace"] == ns
@@ -149,13 +153,16 @@ def test_an_api_the_entry_declares_is_exported(tmp_path):
 def test_options_and_usage_errors(tmp_path, capsys):
     out = tmp_path / "bs"
     assert main(["export", "backstage", "--output", str(out), "--system", "webshop",
-                 "--grafana-url", "https://grafana.internal/", "--runbooks-url", "https://wiki.internal/runbooks"]) == 0
+                 "--grafana-url", "https://grafana.internal/", "--runbooks-url", "https://wiki.internal/runbooks",
+                 "--repository", "https://git.internal/shop/paved"]) == 0
     items = list(yaml.safe_load_all((out / "catalog-info.yaml").read_text()))
     assert set(by_kind(items, "System")) == {"webshop"}
     orders = by_kind(items, "Component")["orders"]
     assert orders["spec"]["system"] == "webshop"
     assert orders["metadata"]["links"][0]["url"] == "https://grafana.internal/d/paved-orders"
     assert orders["metadata"]["links"][1]["url"] == "https://wiki.internal/runbooks/README.md"
+    assert orders["metadata"]["annotations"]["backstage.io/source-location"] == \
+        "url:https://git.internal/shop/paved/tree/HEAD/sample_services/orders/"
     assert "wrote" in capsys.readouterr().out
     assert main(["export", "backstage", "--output", str(out), "--grafana-url", "grafana"]) == 2
     assert "--grafana-url 'grafana' is not an http(s) URL" in capsys.readouterr().err
@@ -176,3 +183,41 @@ def test_schemas_are_backstages_own_unmodified():
     component = doc["schemas"]["Component.v1alpha1.schema.json"]
     assert component["$id"] == "ComponentV1alpha1"
     assert component["allOf"][1]["properties"]["spec"]["required"] == ["type", "lifecycle", "owner"]
+
+
+def test_lifecycle_and_locations_follow_the_settings(tmp_path):
+    """Issue 17: links, lifecycle and source location from the catalog and stack settings."""
+    cat = catalog()
+    bare = backstage.entities(cat, root=ROOT, platform_owner="p@example.com", lifecycle="experimental")
+    assert backstage.problems(bare) == []
+    components = by_kind(bare, "Component")
+    assert all(c["spec"]["lifecycle"] == "experimental" for c in components.values())
+    assert all(a["spec"]["lifecycle"] == "experimental" for a in by_kind(bare, "API").values())
+    # Nothing known, nothing invented: only the catalog's own public endpoint is linked.
+    assert [link["type"] for link in components["orders"]["metadata"].get("links", [])] == ["website"]
+    assert "links" not in components["inventory"]["metadata"]
+    assert all("backstage.io/source-location" not in c["metadata"]["annotations"] for c in components.values())
+    # A service without a folder of its own points at the catalog file.
+    (tmp_path / "sample_services" / "orders").mkdir(parents=True)
+    (tmp_path / "sample_services" / "orders" / "openapi.yaml").write_text((ROOT / "sample_services" / "orders" /
+                                                                          "openapi.yaml").read_text())
+    located = backstage.entities(cat, root=tmp_path, platform_owner="p@example.com", source_url="https://git.x/a/b/",
+                                 catalog_file="catalogs/shop.yaml")
+    annotations = {n: c["metadata"]["annotations"] for n, c in by_kind(located, "Component").items()}
+    assert annotations["orders"]["backstage.io/source-location"] == "url:https://git.x/a/b/tree/HEAD/sample_services/orders/"
+    assert annotations["inventory"]["backstage.io/source-location"] == "url:https://git.x/a/b/blob/HEAD/catalogs/shop.yaml"
+
+
+def test_no_protected_stack_means_experimental(tmp_path, monkeypatch, capsys):
+    from paved import stack as stack_module
+
+    real = stack_module.load_stack
+    monkeypatch.setattr(stack_module, "load_stack", lambda root, env: _unprotected(real(root, env)))
+    out = tmp_path / "bs"
+    assert main(["export", "backstage", "--output", str(out)]) == 0
+    items = list(yaml.safe_load_all((out / "catalog-info.yaml").read_text()))
+    assert {c["spec"]["lifecycle"] for c in by_kind(items, "Component").values()} == {"experimental"}
+
+
+def _unprotected(settings):
+    return settings.model_copy(update={"protect_stateful": False})

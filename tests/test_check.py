@@ -47,13 +47,14 @@ def test_a_mandatory_violation_in_a_saved_plan_exits_1(tmp_path, capsys):
     assert "must not run privileged" in hits[0]["message"]
 
 
-def test_text_groups_by_service(tmp_path, capsys):
+def test_text_rolls_findings_up_per_rule(tmp_path, capsys):
     path = _saved(tmp_path, "prod", _privileged)
     assert main(["check", "--stack", "prod", "--plan", str(path)]) == 1
     out = capsys.readouterr().out
-    section = out.split("service payments (team checkout)")[1]
-    assert "MANDATORY PAVED-SEC-001" in section.split("\nservice ")[0]
+    section = out.split("MANDATORY PAVED-SEC-001 ")[1].split("\n\n")[0]
+    assert "1 finding" in section and "[service payments, team checkout]" in section
     assert "fix: " in section
+    assert out.index("MANDATORY") < out.index("ADVISORY")  # mandatory rules first
 
 
 def test_advisory_violations_alone_exit_0(tmp_path, capsys):

@@ -128,6 +128,7 @@ INFRASTRUCTURE = (
     + 3 * H * p("ec2Instance", "m6i.large") + 3 * 50 * p("ebsGp3")
     + 2 * H * p("ec2Instance", "t3.medium") + 2 * 20 * p("ebsGp3")
     + 2 * H * p("natGateway")
+    + 2 * p("assumption", "natDataGBPerGatewayMonth") * p("natDataProcessed")  # issue 17: data processed, assumed
     + 3 * H * p("mskBroker", "kafka.m5.large") + 3 * 100 * p("mskStorage")
     + 3 * p("secretsManagerSecret")  # s2 has one replica region, billed as a secret of its own
     + 1 * p("kmsKey")
@@ -141,7 +142,7 @@ WORKER_REPLICA = Decimal("0.6") * p("podVcpu") + Decimal("1.25") * p("podMemory"
 def test_hand_built_stack_totals():
     est = cost.estimate(STACK)
     assert est.infrastructure_total == INFRASTRUCTURE
-    assert cents(est.infrastructure_total) == Decimal("1354.98")
+    assert cents(est.infrastructure_total) == Decimal("1363.98")
     assert est.total == est.infrastructure_total
     assert est.node_compute_total == 3 * H * p("ec2Instance", "m6i.large") + 2 * H * p("ec2Instance", "t3.medium")
     assert est.pods_min_total == (2 * API + 3 * WORKER_REPLICA) * H
@@ -171,9 +172,15 @@ def test_unpriced_instance_type_names_the_type_and_the_price_file():
     with pytest.raises(cost.CostError, match=r"node group big instance type 'x9.huge': no price for 'x9.huge' in "
                                              r"paved/data/prices.json \(ec2Instance\); it lists .*m6i.large"):
         cost.estimate(stack)
+    msk = [("aws:msk/cluster:Cluster", {"numberOfBrokerNodes": 3.0, "brokerNodeGroupInfo": {"instanceType": "kafka.m7g.large"}},
+            "k")]
     with pytest.raises(cost.CostError, match="broker type 'kafka.m7g.large'.*paved/data/prices.json"):
-        cost.estimate([("aws:msk/cluster:Cluster", {"numberOfBrokerNodes": 3.0,
-                                                    "brokerNodeGroupInfo": {"instanceType": "kafka.m7g.large"}}, "k")])
+        cost.estimate(msk)
+    # Issue 17: for `paved cost` (strict=False) an unlisted type is "not priced", not a failure.
+    est = cost.estimate(stack, strict=False)
+    assert est.infrastructure == ()
+    assert any(u.startswith("not priced: node group big instance type 'x9.huge'") for u in est.unpriced), est.unpriced
+    assert any("broker type 'kafka.m7g.large'" in u for u in cost.estimate(msk, strict=False).unpriced)
 
 
 def test_policy_resources_with_unknowns_are_estimated_without_raising():
@@ -200,7 +207,7 @@ def test_text_prints_quantity_times_unit_price_per_line():
         "150 GB-month x $0.08/GB-month = $12.00",
         "40 GB-month x $0.08/GB-month = $3.20",
         "3 secret-month x $0.40/secret-month = $1.20",
-        "Infrastructure total: $1,354.98",
+        "Infrastructure total: $1,363.98",
         "min 2 replica(s): 365 vCPU-h x $0.03125/vCPU-h = $11.41 + 730 GiB-h x $0.00419/GiB-h = $3.06 = $14.46",
         "they are not added to the infrastructure total",
     ):
@@ -210,12 +217,13 @@ def test_text_prints_quantity_times_unit_price_per_line():
 def test_json_totals_recompute_from_the_printed_lines():
     doc = json.loads(json.dumps(cost.as_json(cost.estimate(STACK), "prod")))
     assert doc["stack"] == "prod" and doc["priceFile"] == "paved/data/prices.json"
-    infra = sum(Decimal(ln["quantity"]) * Decimal(ln["unitPrice"]) for ln in doc["infrastructure"])
-    assert doc["totals"]["infrastructure"] == doc["budgetedTotal"] == str(cents(infra)) == "1354.98"
-    at_max = sum(Decimal(ln["quantity"]) * Decimal(ln["unitPrice"]) for s in doc["services"] for ln in s["max"]["lines"])
-    assert doc["totals"]["podsAtMax"] == str(cents(at_max))
+    assert doc["version"] == 1 and doc["currency"] == "USD"
+    infra = sum(Decimal(str(ln["quantity"])) * Decimal(str(ln["unitPrice"])) for ln in doc["infrastructure"])
+    assert doc["totals"]["infrastructure"] == doc["budgetedTotal"] == float(cents(infra)) == 1363.98
+    at_max = sum(Decimal(str(ln["quantity"])) * Decimal(str(ln["unitPrice"])) for s in doc["services"] for ln in s["max"]["lines"])
+    assert doc["totals"]["podsAtMax"] == float(cents(at_max))
     api = next(s for s in doc["services"] if s["name"] == "api")
-    assert (api["cpuPerReplica"], api["memoryGiBPerReplica"], api["min"]["replicas"], api["max"]["replicas"]) == ("0.25", "0.5", 2, 5)
+    assert (api["cpuPerReplica"], api["memoryGiBPerReplica"], api["min"]["replicas"], api["max"]["replicas"]) == (0.25, 0.5, 2, 5)
 
 
 # --- the repo's own plan -----------------------------------------------------------------------

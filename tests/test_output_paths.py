@@ -58,6 +58,7 @@ def test_bad_folder_output_is_one_line(places, capsys, command, target, message)
 
 def test_a_file_in_the_way_inside_the_folder_is_one_line(places, capsys):
     out = places / "a-folder"
+    (out / ".paved-render.json").write_text('{"version": 1, "files": []}')  # a folder render wrote (else refused)
     (out / "_cluster").write_text("in the way")
     assert main(["render", "--stack", "dev", "--no-charts", "--output", str(out)]) == 1
     err = capsys.readouterr().err

@@ -29,7 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 from paved.cost.output import quantity_text
-from paved.cost.prices import Price, Prices, load_prices
+from paved.cost import extras
+from paved.cost.prices import CostError, Price, Prices, load_prices
 from paved.resources import (
     EKS_CLUSTER, KMS_KEY, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET, UNKNOWN, VPC_ENDPOINT, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
@@ -89,6 +90,7 @@ class Estimate:
     services: tuple[Share, ...]
     teams: tuple[Share, ...]
     unpriced: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # said loudly: a region without prices, pods the nodes cannot hold
 
     @property
     def infrastructure_total(self) -> Decimal:
@@ -198,7 +200,8 @@ def _simple(label: str, key: str, quantity_of=None):
 
 # Printing order; a node group's instances and disks (and an MSK cluster's brokers and
 # storage) share a rank so they stay together.
-RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "vpcInterfaceEndpoint": 2,
+RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "natDataProcessed": 2,
+        "vpcInterfaceEndpoint": 2, "albHour": 2, "albLcu": 2, "publicIpv4": 2,
         "mskBroker": 3, "mskStorage": 3,
         "secretsManagerSecret": 4, "kmsKey": 5}
 MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
@@ -271,10 +274,12 @@ def _team_share(team: str, shares: list[Share], prices: Prices) -> Share:
                  sum(s.max_replicas for s in shares), summed("at_min"), summed("at_max"))
 
 
-def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate:
+def estimate(resources: Iterable[Any], prices: Prices | None = None, strict: bool = True) -> Estimate:
     """The monthly estimate of ``resources`` (see the module docstring for the accepted forms).
 
-    Raises CostError for an instance or broker type the price file does not list.
+    A resource the price file cannot price (an instance or broker type it does not list) raises
+    CostError, which the budget rules turn into a violation; with ``strict`` False (``paved
+    cost``) it is listed under "not priced" instead.
     """
     prices = prices or load_prices()
     normalized = normalize(resources)
@@ -283,7 +288,13 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate
     for it in normalized:
         pricer = PRICERS.get(it.type)
         if pricer is not None:
-            pricer(it, prices, lines, unpriced, normalized)
+            try:
+                pricer(it, prices, lines, unpriced, normalized)
+            except CostError as exc:
+                if strict:
+                    raise
+                unpriced.append(f"not priced: {exc}")
+    extras.add(normalized, prices, lines, unpriced, strict)
 
     lines = sorted(_merge(lines, prices), key=lambda ln: RANK.get(ln.price.key.partition(".")[0], len(RANK)))
     services: list[Share] = []
@@ -305,4 +316,5 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate
     for s in services:
         by_team.setdefault(s.team, []).append(s)
     teams = [_team_share(team, shares, prices) for team, shares in sorted(by_team.items())]
-    return Estimate(prices, tuple(lines), tuple(services), tuple(teams), tuple(unpriced))
+    warnings = extras.region_warnings(normalized, prices) + extras.capacity_warnings(normalized, services)
+    return Estimate(prices, tuple(lines), tuple(services), tuple(teams), tuple(unpriced), tuple(warnings))

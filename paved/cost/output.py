@@ -29,9 +29,18 @@ def money(amount: Decimal) -> str:
     return f"${amount.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
-def cents(amount: Decimal) -> str:
-    """The JSON form of money: a string with two decimals (never a float)."""
-    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+JSON_VERSION = 1  # of the `paved cost --format json` document (docs/schemas/cost.schema.json)
+
+
+def cents(amount: Decimal) -> float:
+    """The JSON form of money: a number rounded half-up to cents (the document's ``currency`` beside it)."""
+    return float(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def number(value: Decimal | int) -> int | float:
+    """A quantity or unit price as a JSON number: an integer where integral."""
+    d = Decimal(value)
+    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def quantity_text(value: Decimal | int) -> str:
@@ -72,6 +81,8 @@ def text(estimate: Estimate, stack: str | None = None) -> str:
     title = f"paved cost --stack {stack}" if stack else "paved cost"
     out = [f"{title}: monthly estimate, {p.currency}, {p.region}, {quantity_text(p.hours_per_month)} h/month, "
            f"on-demand list prices from {p.path}", ""]
+    if estimate.warnings:
+        out += [*estimate.warnings, ""]
     out.append("Infrastructure")
     if not estimate.infrastructure:
         out.append("  (no priced AWS resources in this plan)")
@@ -112,16 +123,16 @@ def text(estimate: Estimate, stack: str | None = None) -> str:
 
 def _line_json(line: Line) -> dict[str, Any]:
     return {
-        "item": line.item, "resource": line.resource, "quantity": str(line.quantity), "unit": line.unit,
-        "unitPrice": str(line.price.value), "priceKey": line.price.key, "amount": cents(line.amount),
+        "item": line.item, "resource": line.resource, "quantity": number(line.quantity), "unit": line.unit,
+        "unitPrice": number(line.price.value), "priceKey": line.price.key, "amount": cents(line.amount),
     }
 
 
 def _share_json(s: Share) -> dict[str, Any]:
     d: dict[str, Any] = {"name": s.name, "team": s.team, "namespace": s.namespace}
     if s.cpu_per_replica is not None:
-        d["cpuPerReplica"] = str(s.cpu_per_replica)
-        d["memoryGiBPerReplica"] = str(s.memory_gib_per_replica)
+        d["cpuPerReplica"] = number(s.cpu_per_replica)
+        d["memoryGiBPerReplica"] = number(s.memory_gib_per_replica)
     for key, count, pair, amount in (("min", s.min_replicas, s.at_min, s.min_amount),
                                      ("max", s.max_replicas, s.at_max, s.max_amount)):
         d[key] = {"replicas": count, "lines": [_line_json(ln) for ln in pair], "amount": cents(amount)}
@@ -129,13 +140,15 @@ def _share_json(s: Share) -> dict[str, Any]:
 
 
 def as_json(estimate: Estimate, stack: str | None = None) -> dict[str, Any]:
-    """The estimate as JSON-ready data; money and quantities are strings (exact decimals)."""
+    """The estimate as JSON-ready data (docs/schemas/cost.schema.json): money and quantities are
+    numbers, money rounded to cents in ``currency``."""
     p = estimate.prices
     return {
+        "version": JSON_VERSION,
         "stack": stack,
         "currency": p.currency,
         "region": p.region,
-        "hoursPerMonth": str(p.hours_per_month),
+        "hoursPerMonth": number(p.hours_per_month),
         "priceFile": p.path,
         "infrastructure": [_line_json(ln) for ln in estimate.infrastructure],
         "services": [_share_json(s) for s in estimate.services],
@@ -148,5 +161,6 @@ def as_json(estimate: Estimate, stack: str | None = None) -> dict[str, Any]:
         },
         "budgetedTotal": cents(estimate.total),
         "notPriced": list(estimate.unpriced),
+        "warnings": list(estimate.warnings),
         "note": NOTE,
     }

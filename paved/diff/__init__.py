@@ -103,7 +103,10 @@ def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None
 
 def run(args: Any, root: Path, catalog_path: str | Path) -> int:
     """``paved diff``: print or write the report; 1 when ``--fail-on-destroy`` finds data at risk."""
-    report = build(root, args.stack, args.base, catalog_path, full=getattr(args, "full", False))
+    from paved.term import progress
+
+    with progress(f"planning stack {args.stack} at {args.base} and in the working tree"):
+        report = build(root, args.stack, args.base, catalog_path, full=getattr(args, "full", False))
     fmt = getattr(args, "format", "text")
     data = json.dumps(as_json(report), indent=2, ensure_ascii=False) + "\n"
     json_output = getattr(args, "json_output", None)

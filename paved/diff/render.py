@@ -45,14 +45,14 @@ def shown_pair(before: Any, after: Any, limit: int = 80) -> tuple[str, str]:
 
 
 
-def _money(amount: str) -> str:
-    value = Decimal(amount)
+def _money(amount: str | float) -> str:
+    value = Decimal(str(amount))
     sign = "-" if value < 0 else ""
     return f"{sign}${abs(value):,.2f}"
 
 
-def before_after(d: dict[str, str]) -> str:
+def before_after(d: dict[str, float]) -> str:
     """``$1,022.09 → $1,030.00 (+$7.91)`` from a ``before`` / ``after`` / ``delta`` summary."""
-    sign = "+" if Decimal(d["delta"]) >= 0 else ""
+    sign = "+" if Decimal(str(d["delta"])) >= 0 else ""
     return f"{_money(d['before'])} → {_money(d['after'])} ({sign}{_money(d['delta'])})"
 

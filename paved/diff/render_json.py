@@ -10,8 +10,8 @@
       "summary": {
         "create": 0, "update": 0, "replace": 0, "delete": 0, "renamed": 0, "unchanged": 0,
         "dataLossRisks": 0, "warnings": 0, "policyIntroduced": 0, "policyFixed": 0,
-        "cost": {"currency": "USD", "before": "1022.09", "after": "1030.00", "delta": "7.91",
-                 "podsAtMax": {"before": "...", "after": "...", "delta": "..."}}
+        "cost": {"currency": "USD", "before": 1022.09, "after": 1030.0, "delta": 7.91,
+                 "podsAtMax": {"before": 0.0, "after": 0.0, "delta": 0.0}}
                  // infrastructure (what AWS bills); podsAtMax: pod requests at maximum replicas,
                  // an allocation of node capacity; null when either side has no estimate
       },

@@ -183,16 +183,22 @@ def policy_delta(before: list[dict[str, Any]], after: list[dict[str, Any]],
 def cost_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any] | None:
     """Monthly infrastructure cost (what AWS bills, what budgets compare) before, after and the
     difference, plus the pod requests at maximum replicas (an allocation of node capacity, not
-    added to the bill); exact decimals as strings."""
+    added to the bill); numbers in ``currency``, rounded to cents. A side's estimate may be a string
+    (what paved wrote before its cost JSON had numbers) or a number."""
     if not before or not after:
         return None
-    old, new = Decimal(before["budgetedTotal"]), Decimal(after["budgetedTotal"])
-    out: dict[str, Any] = {"currency": after.get("currency", "USD"), "before": str(old), "after": str(new),
-                           "delta": str(new - old)}
+    old, new = _money(before["budgetedTotal"]), _money(after["budgetedTotal"])
+    out: dict[str, Any] = {"currency": after.get("currency", "USD"), "before": float(old), "after": float(new),
+                           "delta": float(new - old)}
     pods = [side.get("totals", {}).get("podsAtMax") for side in (before, after)]
-    if all(isinstance(p, str) for p in pods):
-        out["podsAtMax"] = {"before": pods[0], "after": pods[1], "delta": str(Decimal(pods[1]) - Decimal(pods[0]))}
+    if all(isinstance(p, (str, int, float)) and not isinstance(p, bool) for p in pods):
+        low, high = _money(pods[0]), _money(pods[1])
+        out["podsAtMax"] = {"before": float(low), "after": float(high), "delta": float(high - low)}
     return out
+
+
+def _money(value: str | float | int) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 @dataclass

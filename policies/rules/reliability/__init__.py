@@ -14,6 +14,7 @@ from policies.rules.reliability import (
     rel_008_msk_brokers_per_zone,
     rel_009_kms_deletion_window,
     rel_010_secret_recovery_window,
+    rel_011_container_probes,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -27,4 +28,5 @@ RULES: tuple[Rule, ...] = (
     rel_008_msk_brokers_per_zone.RULE,
     rel_009_kms_deletion_window.RULE,
     rel_010_secret_recovery_window.RULE,
+    rel_011_container_probes.RULE,
 )
