@@ -12,11 +12,14 @@ from components.addons import aws_load_balancer_controller
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.cluster_autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler
+from components.addons.keda import NAMESPACE as KEDA_NAMESPACE
+from components.addons.keda import Keda
 from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
 from components.addons.metrics_server import MetricsServer
 from components.cluster import EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
+from components.lag_scaling import consumer_group
 from components.monitoring import ServiceObservability, ServiceObservabilityArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
 from components.network import Network, NetworkArgs
@@ -150,6 +153,16 @@ class Platform(pulumi.ComponentResource):
                 partition=partition,
             ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
 
+        keda = None
+        lagged = [svc for svc in catalog.services if svc.scaling.lag is not None]
+        if lagged and kafka is not None:
+            keda = Keda(cluster=ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                                              account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+                                              oidc_issuer=cluster.oidc_issuer),
+                        kafka_cluster_arn=kafka.cluster_arn, groups=tuple(consumer_group(svc) for svc in lagged),
+                        topics=tuple(svc.scaling.lag.topic for svc in lagged),
+                        ).deploy(AddOnContext(prefix=name, namespace=KEDA_NAMESPACE, settings=s, parent=self, providers=both))
+
         services = {}
         for svc in catalog.services:
             team = catalog.team(svc.team)
@@ -169,7 +182,7 @@ class Platform(pulumi.ComponentResource):
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
-                load_balancer=load_balancer)
+                load_balancer=load_balancer, keda=keda, region=s.aws_region)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),

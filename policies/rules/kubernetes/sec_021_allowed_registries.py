@@ -24,6 +24,7 @@ PLATFORM_CHART_REPOSITORIES = [
     "docker.io/grafana/grafana",
     "docker.io/jaegertracing/jaeger",
     "ghcr.io/external-secrets/external-secrets",
+    "ghcr.io/kedacore",  # keda, keda-metrics-apiserver, keda-admission-webhooks
     "ghcr.io/open-telemetry/opentelemetry-collector-releases",
     "ghcr.io/stakater/reloader",
     "quay.io/kiwigrid/k8s-sidecar",
