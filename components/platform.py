@@ -20,6 +20,8 @@ from components.cluster import EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
 from components.lag_scaling import consumer_group
+from components.logs import ENDPOINTS as LOGS_ENDPOINTS
+from components.logs import CentralLogs, CentralLogsArgs
 from components.monitoring import ServiceObservability, ServiceObservabilityArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
 from components.network import Network, NetworkArgs
@@ -93,9 +95,10 @@ class Platform(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider)).partition
 
         public = [svc for svc in catalog.services if svc.public is not None]
+        endpoints = (*(aws_load_balancer_controller.ENDPOINTS if public else ()), *(LOGS_ENDPOINTS if s.logs else ()))
         network = Network(f"{name}-network", NetworkArgs(
             settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
-            extra_endpoints=aws_load_balancer_controller.ENDPOINTS if public else ()), opts=with_aws)
+            extra_endpoints=endpoints), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
@@ -141,24 +144,29 @@ class Platform(pulumi.ComponentResource):
                 cluster_security_group_id=cluster.node_security_group_id,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer), opts=with_both)
 
+        # Where the add-ons' own roles are bound.
+        access = ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                               account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+                               oidc_issuer=cluster.oidc_issuer)
         # The resource metrics API that the services' HPAs read.
         both = {"aws": provider, "kubernetes": cluster.provider}
         MetricsServer().deploy(AddOnContext(prefix=name, namespace=METRICS_SERVER_NAMESPACE, settings=s, parent=self,
                                             providers=both))
         if s.cluster.mode == "create":  # paved's node groups: it scales them between minSize and maxSize
             ClusterAutoscaler(
-                cluster=ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
-                                      account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
-                                      oidc_issuer=cluster.oidc_issuer),
+                cluster=access,
                 partition=partition,
             ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
+
+        if s.logs is not None:
+            CentralLogs(f"{name}-logs", CentralLogsArgs(
+                settings=s, teams=catalog.teams, partition=partition,
+                cluster=access), opts=with_both)
 
         keda = None
         lagged = [svc for svc in catalog.services if svc.scaling.lag is not None]
         if lagged and kafka is not None:
-            keda = Keda(cluster=ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
-                                              account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
-                                              oidc_issuer=cluster.oidc_issuer),
+            keda = Keda(cluster=access,
                         kafka_cluster_arn=kafka.cluster_arn, groups=tuple(consumer_group(svc) for svc in lagged),
                         topics=tuple(svc.scaling.lag.topic for svc in lagged),
                         ).deploy(AddOnContext(prefix=name, namespace=KEDA_NAMESPACE, settings=s, parent=self, providers=both))

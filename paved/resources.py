@@ -32,6 +32,11 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 SECRET = "aws:secretsmanager/secret:Secret"
 KMS_KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+# Tags of a central-logs group (components/logs.py): its assumed volume per pod and month, and
+# the namespaces whose pods write to it. `paved cost` prices the group from them.
+LOG_VOLUME_TAG = "paved.dev/log-gib-per-pod-month"
+LOG_NAMESPACES_TAG = "paved.dev/log-namespaces"
 HPA_TYPES = frozenset({
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
