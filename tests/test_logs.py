@@ -184,3 +184,40 @@ def test_a_group_with_unknown_volume_is_listed_not_priced():
     est = cost.estimate([(LOG_GROUP, {**group, "retentionInDays": None}, "g")])
     assert any("log group g" in u for u in est.unpriced)
     assert cost.estimate([(LOG_GROUP, group, "g")]).unpriced == ()
+
+
+# --- stack settings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("old", "new", "field", "message"), [
+    ("    retentionDays: 7\n", "    retentionDays: 8\n", "paved:logs.retentionDays", "the next longer is 14"),
+    ("    gibPerPodMonth: 0.2", "    gibPerPodMonth: 0", "paved:logs.gibPerPodMonth", "greater than 0"),
+    ("    kms: false\n", "    kms: false\n    kmsKey: x\n", "paved:logs.kmsKey", "unknown setting"),
+])
+def test_bad_logs_settings_are_refused_with_the_key(tmp_path, old, new, field, message):
+    from conftest import copy_project
+    from paved.errors import InputError
+
+    root = copy_project(tmp_path)
+    path = root / "stacks" / "Pulumi.dev.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(InputError) as exc:
+        load_stack(root, "dev")
+    shown = str(exc.value)
+    assert field in shown and message in shown, shown
+
+
+def test_without_logs_settings_nothing_is_shipped(tmp_path):
+    import re
+
+    from conftest import copy_project
+    from paved import plan
+
+    root = copy_project(tmp_path)
+    path = root / "stacks" / "Pulumi.dev.yaml"
+    path.write_text(re.sub(r"  paved:logs:.*?\n(?=  paved:)", "", path.read_text(), flags=re.S))
+    doc = plan.build("dev", root / "services_catalog.yaml", root)[0]
+    assert not [r for r in doc["resources"] if r["type"].startswith("paved:logs:") or "fluent-bit" in r["name"]]
+    assert not [r for r in by_type(doc, LOG_GROUP) if r["inputs"]["name"].startswith("/paved/")]
