@@ -266,6 +266,7 @@ CONTROLLERS = [
     res(CHART_T, "karpenter", {"chart": "oci://public.ecr.aws/karpenter/karpenter"}),
     res(CHART_T, "lbc", {"chart": "charts/aws-load-balancer-controller-1.13.3.tgz"}),
     res(CHART_T, "eso", {"chart": "external-secrets"}),
+    res(CHART_T, "keda", {"chart": "keda", "version": "2.20.2"}),
 ]
 USERS = [
     res(HPA_T, "orders-hpa", {"metadata": {"name": "orders"}}),
@@ -274,6 +275,7 @@ USERS = [
     res(NP_T, "allow-dns", {"metadata": {"name": "allow-dns", "namespace": "checkout"}}),
     res(INGRESS_T, "orders-ingress", {"metadata": {"name": "orders"}, "spec": {"ingressClassName": "alb"}}),
     res(ES_T, "orders-es", {"metadata": {"name": "orders-secrets"}, "kind": "ExternalSecret"}),
+    res("kubernetes:keda.sh/v1alpha1:ScaledObject", "analytics-scaled-object", {"metadata": {"name": "analytics"}}),
 ]
 
 
@@ -287,6 +289,7 @@ def test_dep_003_passes_when_every_controller_is_installed():
     ("vpc-cni", "default-deny", "and 1 more NetworkPolicy"),
     ("lbc", "orders-ingress", "AWS Load Balancer Controller"),
     ("eso", "orders-es", "External Secrets Operator"),
+    ("keda", "analytics-scaled-object", "must have KEDA in the stack"),
 ])
 def test_dep_003_flags_a_missing_controller(missing, flagged, needle):
     found = stack(dep_003.RULE, [r for r in CONTROLLERS if r[1] != missing] + USERS)
