@@ -14,11 +14,15 @@ from components.addons import aws_load_balancer_controller
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.cluster_autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler
+from components.addons.keda import NAMESPACE as KEDA_NAMESPACE
+from components.addons.keda import Keda
 from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
 from components.addons.metrics_server import MetricsServer
 from components.cluster import ClusterReference, EksCluster, EksClusterArgs
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
+from components.logs import ENDPOINTS as LOGS_ENDPOINTS
+from components.logs import CentralLogs, CentralLogsArgs
 from components.monitoring import ServiceObservability, ServiceObservabilityArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
 from components.network import Network, NetworkArgs
@@ -124,7 +128,8 @@ class Platform(pulumi.ComponentResource):
         with_aws, caller, partition, provider = self._with_aws, self._caller, self._partition, self._aws
         network = Network(f"{name}-network", NetworkArgs(
             settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
-            extra_endpoints=aws_load_balancer_controller.ENDPOINTS if facts.public else ()), opts=with_aws)
+            extra_endpoints=(*(aws_load_balancer_controller.ENDPOINTS if facts.public else ()),
+                             *(LOGS_ENDPOINTS if s.logs else ()))), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
@@ -166,19 +171,31 @@ class Platform(pulumi.ComponentResource):
                 cluster_security_group_id=cluster.node_security_group_id,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer), opts=with_both)
 
+        # Where the add-ons' own roles are bound.
+        access = ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                               account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+                               oidc_issuer=cluster.oidc_issuer)
         # The resource metrics API that the services' HPAs read.
         both = {"aws": provider, "kubernetes": cluster.provider}
         MetricsServer().deploy(AddOnContext(prefix=name, namespace=METRICS_SERVER_NAMESPACE, settings=s, parent=self,
                                             providers=both))
         if s.cluster.mode == "create":  # paved's node groups: it scales them between minSize and maxSize
             ClusterAutoscaler(
-                cluster=ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
-                                      account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
-                                      oidc_issuer=cluster.oidc_issuer),
+                cluster=access,
                 partition=partition,
             ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
+        if s.logs is not None:
+            CentralLogs(f"{name}-logs", CentralLogsArgs(
+                settings=s, teams=facts.teams, partition=partition,
+                cluster=access), opts=with_both)
+
+        keda = None
+        if facts.lag and kafka is not None:
+            keda = Keda(cluster=access, kafka_cluster_arn=kafka.cluster_arn,
+                        groups=tuple(group for group, _ in facts.lag), topics=tuple(topic for _, topic in facts.lag),
+                        ).deploy(AddOnContext(prefix=name, namespace=KEDA_NAMESPACE, settings=s, parent=self, providers=both))
         shared = _Shared(cluster=cluster, kafka=kafka, store=store, observability=observability,
-                         load_balancer=load_balancer, ingress=facts.public, network=network)
+                         load_balancer=load_balancer, ingress=facts.public, network=network, keda=keda)
         self.contract = contract_outputs(shared)
         return shared
 
@@ -261,7 +278,8 @@ class Platform(pulumi.ComponentResource):
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka_bootstrap if uses_kafka(svc) else None,
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
-                load_balancer=shared.load_balancer, ingress_controller=bool(shared.ingress or shared.reference))
+                load_balancer=shared.load_balancer, keda=shared.keda, region=s.aws_region,
+                lower_layer=shared.reference is not None)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
@@ -297,6 +315,7 @@ class _Shared:
     with_both: pulumi.ResourceOptions | None = None
     kafka_arn: pulumi.Output[str] | None = None
     kafka_bootstrap: pulumi.Output[str] | None = None
+    keda: pulumi.Resource | None = None
 
 
 def platform_stack_reference(environment: str) -> str:

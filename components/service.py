@@ -62,6 +62,7 @@ from pulumi_kubernetes.policy.v1 import (
     PodDisruptionBudgetSpecArgs,
 )
 
+from components import lag_scaling
 from components.identity import role_annotations
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
@@ -105,8 +106,11 @@ class AwsWiring:
     secret_store: pulumi.Resource | None = None  # the team's SecretStore
     secret_pushes: tuple[pulumi.Resource, ...] = ()  # PushSecrets giving the service's managed secrets a first value
     load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
-    # The controller is installed by the platform stack (a team stack deploys after it).
-    ingress_controller: bool = False
+    # The platform's controllers (load balancer controller, KEDA) are in the platform stack, which
+    # is deployed before this team stack: no dependsOn on them, and they are there.
+    lower_layer: bool = False
+    keda: pulumi.Resource | None = None  # the KEDA chart, for services scaled on Kafka lag
+    region: str | None = None  # the MSK cluster's region, for KEDA's IAM authentication
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,13 @@ def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
             for k, v in {**platform, **svc.env, **telemetry, **secret_files, **kafka_env(args)}.items()]
 
 
+def lag_scaled(args: MicroserviceArgs) -> bool:
+    """Whether the service scales on Kafka lag: it asks for it and KEDA and the brokers are there."""
+    aws = args.aws
+    return (args.service.scaling.lag is not None and aws is not None and (aws.keda is not None or aws.lower_layer)
+            and aws.kafka_bootstrap is not None and aws.region is not None)
+
+
 def uses_kafka(service: Service) -> bool:
     """Whether the service produces or consumes any topic."""
     return bool(service.kafka.produces or service.kafka.consumes)
@@ -175,7 +186,7 @@ def kafka_env(args: MicroserviceArgs) -> dict[str, pulumi.Input[str]]:
         "KAFKA_BOOTSTRAP_SERVERS": args.aws.kafka_bootstrap,
         "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
         "KAFKA_SASL_MECHANISM": "OAUTHBEARER",
-        "KAFKA_CONSUMER_GROUP": svc.name,
+        "KAFKA_CONSUMER_GROUP": lag_scaling.consumer_group(svc),
         "KAFKA_PRODUCES": ",".join(produced),
         "KAFKA_CONSUMES": ",".join(svc.kafka.consumes),
     }
@@ -429,7 +440,7 @@ def network_policy_args(args: MicroserviceArgs) -> NetworkPolicyInitArgs:
 
 
 class Microservice(pulumi.ComponentResource):
-    """A catalog service: ServiceAccount, Deployment, Service, HPA, PDB and NetworkPolicy."""
+    """A catalog service: ServiceAccount, Deployment, Service, HPA (or KEDA ScaledObject), PDB and NetworkPolicy."""
 
     deployment_name: pulumi.Output[str]
     service_dns: pulumi.Output[str]
@@ -461,13 +472,17 @@ class Microservice(pulumi.ComponentResource):
             f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
         )
         k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child("service"))
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", hpa_args(args), opts=child("hpa", [deployment]))
+        if lag_scaled(args):  # KEDA creates and owns the HPA
+            lag_scaling.register(name, args.service, args.team, args.settings.environment, args.aws.region,
+                                 args.aws.kafka_bootstrap, args.aws.keda, child("scaled-object", [deployment]))
+        else:
+            k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", hpa_args(args), opts=child("hpa", [deployment]))
         pdb = pdb_args(args)
         if pdb is not None:
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child("pdb"))
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child("netpol"))
         if args.service.public is not None and args.aws is not None and (
-                args.aws.load_balancer is not None or args.aws.ingress_controller):
+                args.aws.load_balancer is not None or args.aws.lower_layer):
             k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
                                       opts=child("ingress", [args.aws.load_balancer] if args.aws.load_balancer else None))
 

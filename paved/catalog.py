@@ -214,6 +214,9 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
         found.append((("scaling", "max"), f"max ({svc.scaling.max}) is above this stack's cap paved:maxReplicas ({settings.max_replicas})"))
     if settings is not None and svc.scaling.min < settings.min_replicas:
         found.append((("scaling", "min"), f"min ({svc.scaling.min}) is below this stack's floor paved:minReplicas ({settings.min_replicas})"))
+    if svc.scaling.lag is not None and svc.scaling.lag.topic not in svc.kafka.consumes:
+        found.append((("scaling", "lag", "topic"), f"topic {svc.scaling.lag.topic!r} is not one the service consumes; "
+                      "scale on the lag of a topic listed in kafka.consumes"))
     req, lim = svc.resources.requests, svc.resources.limits
     for res, parse in (("cpu", cpu_cores), ("memory", memory_bytes)):
         r, l_ = parse(getattr(req, res)), parse(getattr(lim, res))

@@ -126,6 +126,7 @@ class PlatformFacts:
     public: bool  # some service is public: the load balancer controller and its endpoints
     kafka: bool  # some service produces or consumes: the MSK cluster
     rotation: bool  # some managed secret rotates: the rotation role's grant on the secrets key
+    lag: tuple[tuple[str, str], ...] = ()  # (consumer group, topic) of each service scaled on Kafka lag: KEDA
 
     @classmethod
     def of(cls, catalog: Catalog) -> "PlatformFacts":
@@ -135,12 +136,14 @@ class PlatformFacts:
             public=any(s.public is not None for s in services),
             kafka=any(s.kafka.produces or s.kafka.consumes for s in services),
             rotation=any(sec.rotation == "managed" for s in services for sec in s.secrets),
+            # The group is the service's name (KAFKA_CONSUMER_GROUP, components/service.py).
+            lag=tuple((s.name, s.scaling.lag.topic) for s in services if s.scaling.lag is not None),
         )
 
     def digest(self) -> str:
         """A stable hash of the facts (part of the platform plan's cache key)."""
         body = {"teams": [t.model_dump(mode="json") for t in self.teams], "public": self.public,
-                "kafka": self.kafka, "rotation": self.rotation}
+                "kafka": self.kafka, "rotation": self.rotation, "lag": [list(x) for x in self.lag]}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

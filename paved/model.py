@@ -340,14 +340,28 @@ class Resources(Model):
     limits: CpuMemory
 
 
+class LagScaling(Model):
+    """Scale on Kafka consumer-group lag (KEDA) instead of CPU and memory."""
+
+    topic: TopicName = Field(examples=["order-placed"], description=(
+        "A topic the service consumes (it must be listed in kafka.consumes); KEDA reads the lag of the "
+        "service's consumer group on it."))
+    target: int = Field(ge=1, le=1_000_000, examples=[100], description=(
+        "Messages of lag per replica (KEDA's lagThreshold): replicas = total lag / target, between "
+        "scaling.min and scaling.max."))
+
+
 class Scaling(Model):
-    """Autoscaling bounds and targets for the HorizontalPodAutoscaler."""
+    """Autoscaling bounds and targets for the HorizontalPodAutoscaler (or, with ``lag``, KEDA)."""
 
     min: int = Field(ge=1, le=1000, description="Minimum replicas.")
     max: int = Field(ge=1, le=1000, description="Maximum replicas.")
     target_cpu_percent: int = Field(default=70, ge=10, le=100)
     target_memory_percent: int = Field(default=80, ge=10, le=100)
     scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600)
+    lag: LagScaling | None = Field(default=None, examples=[{"topic": "order-placed", "target": 100}], description=(
+        "Scale on consumer-group lag with a KEDA ScaledObject, which replaces the service's "
+        "HorizontalPodAutoscaler; the CPU and memory targets then do not apply."))
 
 
 class Probe(Model):

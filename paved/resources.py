@@ -32,10 +32,21 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 SECRET = "aws:secretsmanager/secret:Secret"
 KMS_KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+# Tags of a central-logs group (components/logs.py): its assumed volume per pod and month, and
+# the namespaces whose pods write to it. `paved cost` prices the group from them.
+LOG_VOLUME_TAG = "paved.dev/log-gib-per-pod-month"
+LOG_NAMESPACES_TAG = "paved.dev/log-namespaces"
 HPA_TYPES = frozenset({
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
 })
+# A KEDA ScaledObject: it creates and owns an HPA for its target, so paved reads it as one
+# (spec.minReplicaCount / spec.maxReplicaCount; KEDA's defaults are 0 and 100).
+SCALED_OBJECT = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+SCALED_OBJECT_DEFAULT_MIN = 0
+SCALED_OBJECT_DEFAULT_MAX = 100
+AUTOSCALER_TYPES = HPA_TYPES | {SCALED_OBJECT}
 # Kinds whose replica count an HPA can own (``scaleTargetRef.kind``).
 SCALABLE_TYPES = {
     "kubernetes:apps/v1:Deployment": "Deployment",
@@ -309,7 +320,7 @@ def pod_requests(pod: Mapping[str, Any]) -> Requests:
 
 @dataclass(frozen=True)
 class Autoscaler:
-    """A HorizontalPodAutoscaler and the workload it scales."""
+    """A HorizontalPodAutoscaler (or a KEDA ScaledObject) and the workload it scales."""
 
     name: str
     namespace: str
@@ -318,6 +329,7 @@ class Autoscaler:
     min_replicas: Any  # int, or UNKNOWN
     max_replicas: Any  # int, None (missing) or UNKNOWN
     item: Item = field(compare=False, repr=False)
+    kind: str = "HorizontalPodAutoscaler"
 
 
 @dataclass(frozen=True)
@@ -371,10 +383,28 @@ def integer(value: Any, default: Any = None) -> Any:
     return default if n is None else int(n)
 
 
+def replica_bounds(resource_type: str, props: Any) -> tuple[Any, Any]:
+    """(min, max) replicas of an HPA or ScaledObject as written: Decimal, None (missing) or UNKNOWN."""
+    if resource_type == SCALED_OBJECT:
+        return number(lookup(props, "spec.minReplicaCount")), number(lookup(props, "spec.maxReplicaCount"))
+    return number(lookup(props, "spec.minReplicas")), number(lookup(props, "spec.maxReplicas"))
+
+
 def autoscalers(resources: Iterable[Any]) -> list[Autoscaler]:
-    """Every HorizontalPodAutoscaler among ``resources``."""
+    """Every HorizontalPodAutoscaler and KEDA ScaledObject among ``resources`` (a ScaledObject's
+    target kind defaults to Deployment, its bounds to KEDA's 0 and 100)."""
     out = []
     for it in normalize(resources):
+        if it.type == SCALED_OBJECT:
+            out.append(Autoscaler(
+                name=object_name(it.props, it.name), namespace=namespace_of(it.props),
+                target_kind=lookup(it.props, "spec.scaleTargetRef.kind", "Deployment"),
+                target_name=lookup(it.props, "spec.scaleTargetRef.name"),
+                min_replicas=integer(lookup(it.props, "spec.minReplicaCount"), SCALED_OBJECT_DEFAULT_MIN),
+                max_replicas=integer(lookup(it.props, "spec.maxReplicaCount"), SCALED_OBJECT_DEFAULT_MAX),
+                item=it, kind="ScaledObject",
+            ))
+            continue
         if it.type not in HPA_TYPES:
             continue
         out.append(Autoscaler(

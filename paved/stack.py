@@ -281,6 +281,18 @@ class ObservabilitySettings(_Section):
                                                                "declares alerts.email.")
 
 
+class LogsSettings(_Section):
+    """Central logs: Fluent Bit ships every container's log lines to CloudWatch Logs, one log group per team."""
+
+    retention_days: LogRetention = Field(description="How long CloudWatch Logs keeps the lines (one of the values "
+                                                     "CloudWatch accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...).")
+    kms: bool = Field(description="Encrypt the log groups with a customer-managed KMS key of the stack (the key "
+                                  "policy lets CloudWatch Logs use it for these groups only).")
+    gib_per_pod_month: float = Field(gt=0, le=1000, examples=[0.5], description=(
+        "Assumed log volume one pod writes a month, in GiB: `paved cost` prices ingestion and storage with it. An "
+        "assumption, not a measurement: compare with the groups' IncomingBytes metric once deployed."))
+
+
 class StackSettings(BaseModel):
     """Everything environment-specific. Keys are ``paved:<camelCase>`` in the stack file."""
 
@@ -306,6 +318,8 @@ class StackSettings(BaseModel):
     secrets: SecretsSettings
     observability: ObservabilitySettings
     ingress: IngressSettings | None = Field(default=None, description="Needed when a service is public.")
+    logs: LogsSettings | None = Field(default=None, description="Central logs to CloudWatch Logs; without it pod "
+                                                                "logs stay on the nodes.")
     layout: Literal["single", "layered"] = Field(
         default="single",
         description="single: the environment is one stack; layered: a platform stack (ENV) plus one stack per "

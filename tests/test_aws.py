@@ -336,8 +336,9 @@ def test_network_spans_the_zones(stack, nats):
     assert all(sn["tags"][f"kubernetes.io/cluster/paved-{stack}"] == "shared" for sn in subnets)
     assert len(by_type(doc, "aws:ec2/natGateway:NatGateway")) == nats
     endpoints = {r["inputs"]["serviceName"]: r["inputs"] for r in by_type(doc, "aws:ec2/vpcEndpoint:VpcEndpoint")}
-    # Secrets Manager and STS always; EC2 and ELB for the load balancer controller (orders is public).
-    assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}" for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing")}
+    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for Fluent Bit.
+    assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}"
+                              for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs")}
     assert all(e["privateDnsEnabled"] and len(e["subnetIds"]) == s.network.zones for e in endpoints.values())
 
 

@@ -59,7 +59,10 @@ def test_explain_unknown_service(capsys):
 def test_render(tmp_path, capsys):
     assert main(["render", "--stack", "dev", "--output", str(tmp_path)]) == 0
     assert (tmp_path / "_cluster" / "namespace-checkout.yaml").exists()
-    assert (tmp_path / "data" / "horizontalpodautoscaler-analytics.yaml").exists()
+    assert (tmp_path / "checkout" / "horizontalpodautoscaler-orders.yaml").exists()
+    # analytics scales on Kafka lag: KEDA objects in place of its HPA.
+    assert (tmp_path / "data" / "scaledobject-analytics.yaml").exists()
+    assert (tmp_path / "data" / "triggerauthentication-analytics-kafka.yaml").exists()
 
 
 def test_schema_command(capsys):

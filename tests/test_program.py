@@ -32,6 +32,8 @@ def test_every_service_gets_its_resources(stack):
         mine = {r["type"].rsplit(":", 1)[-1] for r in plan["resources"] if r["service"] == svc.name and r["custom"]}
         expected = {"ServiceAccount", "Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy",
                     "Role", "PodIdentityAssociation", "ServiceMonitor", "PrometheusRule", "ConfigMap"}
+        if svc.scaling.lag is not None:  # KEDA creates and owns the HPA
+            expected = (expected - {"HorizontalPodAutoscaler"}) | {"ScaledObject", "TriggerAuthentication"}
         if svc.scaling.min >= 2:
             expected.add("PodDisruptionBudget")
         if svc.secrets or svc.kafka.produces or svc.kafka.consumes:
@@ -75,6 +77,8 @@ def test_pdb_exactly_for_multi_replica_services(stack):
     plan = planned(stack)[0]
     with_pdb = {p["service"] for p in by_type(plan, PDB) if p["service"]}  # charts bring their own
     multi = {h["service"] for h in by_type(plan, HPA) if h["inputs"]["spec"]["minReplicas"] >= 2}
+    multi |= {s["service"] for s in by_type(plan, "kubernetes:keda.sh/v1alpha1:ScaledObject")
+              if s["inputs"]["spec"]["minReplicaCount"] >= 2}
     assert with_pdb == multi
     for p in by_type(plan, PDB):
         if p["service"]:

@@ -33,13 +33,20 @@ METRICS = "Deployment.kube-system.paved-metrics-server"
 RELOADER = "Deployment.reloader.paved-secrets-reloader-reloader"
 GRAFANA, JAEGER = "Deployment.monitoring.grafana", "Deployment.monitoring.jaeger"
 OPERATOR, KSM, OTEL = "Deployment.monitoring.kps-operator", "Deployment.monitoring.kube-state-metrics", "Deployment.monitoring.otel-collector"
+KEDA = {"Deployment.keda.keda-operator", "Deployment.keda.keda-operator-metrics-apiserver",
+        "Deployment.keda.keda-admission-webhooks"}
+FLUENT_BIT = "DaemonSet.logging.fluent-bit"
 CHART_ACCEPTED = {
     # Pinned release tags, IfNotPresent: a pull per pod start would make a registry outage a restart outage.
-    "CKV_K8S_15": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, OTEL, RELOADER},
+    "CKV_K8S_15": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, OTEL, RELOADER,
+                   FLUENT_BIT, *KEDA},
     # Operators call the API (PAVED-SEC-022 checks each is bound); Jaeger's ServiceAccount says false.
-    "CKV_K8S_38": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, RELOADER},
+    "CKV_K8S_38": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, RELOADER,
+                   FLUENT_BIT, *KEDA},
+    # Fluent Bit reads root-owned node log files as uid 0 (recorded: policies/rules/kubernetes/node_access.py).
+    "CKV_K8S_23": {FLUENT_BIT},
     # The images' own non-root users (PAVED-SEC-005, advisory).
-    "CKV_K8S_40": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA},
+    "CKV_K8S_40": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, FLUENT_BIT},
     # Restricted container securityContexts without a pod-level one (PSS restricted admits them).
     "CKV_K8S_29": {ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS},
     # Controllers and Grafana's sidecars the charts ship without probes.
@@ -50,7 +57,9 @@ CHART_ACCEPTED = {
     # prometheus-operator's ClusterRole (PAVED-SEC-029 recorded exception).
     "CKV_K8S_49": {"ClusterRole.default.kps-operator"},
     # ESO's cert-controller writes its webhooks' caBundle.
-    "CKV_K8S_155": {"ClusterRole.default.paved-secrets-eso-external-secrets-cert-controller"},
+    "CKV_K8S_155": {"ClusterRole.default.paved-secrets-eso-external-secrets-cert-controller",
+                    # KEDA's operator writes its admission webhook's and APIService's caBundle.
+                    "ClusterRole.default.keda-operator-minimal-cluster-role"},
 }
 
 

@@ -14,7 +14,8 @@ preview leaves its line out and is listed under "not priced".
 Two views are kept apart, following OpenCost's allocation model:
 
 - infrastructure: what AWS bills (EKS control plane, node groups and their disks, NAT
-  gateways, MSK brokers and storage, Secrets Manager secrets, KMS keys). This is the total
+  gateways, MSK brokers and storage, Secrets Manager secrets, KMS keys, central-logs ingestion
+  and storage at an assumed volume per pod, ``paved:logs.gibPerPodMonth``). This is the total
   a budget is compared with.
 - pod requests × replicas, at the autoscalers' minimum and maximum, per service and per
   team. Pods run on the node groups, so this is an allocation / fit view of the node
@@ -32,7 +33,8 @@ from paved.cost.output import quantity_text
 from paved.cost import extras
 from paved.cost.prices import CostError, Price, Prices, load_prices
 from paved.resources import (
-    EKS_CLUSTER, KMS_KEY, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET, UNKNOWN, VPC_ENDPOINT, Item,
+    EKS_CLUSTER, KMS_KEY, LOG_GROUP, LOG_NAMESPACES_TAG, LOG_VOLUME_TAG, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET,
+    UNKNOWN, VPC_ENDPOINT, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
 )
@@ -186,6 +188,32 @@ def _msk(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resou
         unpriced.append(f"MSK cluster {it.name}: provisioned storage throughput is billed extra, not priced")
 
 
+GB_PER_GIB = GIB / Decimal(10**9)
+DAYS_PER_MONTH = Decimal("30.4167")  # 365 / 12
+
+
+def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: list[Item]) -> None:
+    """A central-logs group: its namespaces' pods at the autoscalers' minimum x the assumed volume
+    per pod (ingestion), and what the retention keeps of it in steady state (storage). Other log
+    groups (control plane, brokers) carry no volume tag and are not priced."""
+    volume = number(lookup(it.props, ("tags", LOG_VOLUME_TAG)))
+    if volume is None:
+        return
+    namespaces = lookup(it.props, ("tags", LOG_NAMESPACES_TAG))
+    retention = number(lookup(it.props, "retentionInDays"))
+    if volume is UNKNOWN or not isinstance(namespaces, str) or not isinstance(retention, Decimal):
+        unpriced.append(f"CloudWatch log group {it.name}: volume, namespaces or retention unknown, not priced")
+        return
+    wanted = set(namespaces.split())
+    pods = sum((w.min_replicas or 0 for w in workloads(resources) if w.namespace in wanted), 0)
+    ingested = Decimal(pods) * volume * GB_PER_GIB
+    lines.append(Line(f"CloudWatch Logs ingestion: {pods} pods x {quantity_text(volume)} GiB (assumed)", it.name,
+                      ingested, "GB", prices.get("cloudwatchLogsIngestion", f"log group {it.name}")))
+    lines.append(Line(f"CloudWatch Logs storage: {quantity_text(retention)} days kept", it.name,
+                      ingested * min(retention, Decimal(3653)) / DAYS_PER_MONTH, "GB-month",
+                      prices.get("cloudwatchLogsStorage", f"log group {it.name}")))
+
+
 def _simple(label: str, key: str, quantity_of=None):
     """A flat per-resource price; resources of one type share one line (see :func:`_merge`)."""
 
@@ -203,7 +231,7 @@ def _simple(label: str, key: str, quantity_of=None):
 RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "natDataProcessed": 2,
         "vpcInterfaceEndpoint": 2, "albHour": 2, "albLcu": 2, "publicIpv4": 2,
         "mskBroker": 3, "mskStorage": 3,
-        "secretsManagerSecret": 4, "kmsKey": 5}
+        "secretsManagerSecret": 4, "kmsKey": 5, "cloudwatchLogsIngestion": 6, "cloudwatchLogsStorage": 6}
 MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
           "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
@@ -249,6 +277,7 @@ PRICERS = {
     VPC_ENDPOINT: _simple("VPC interface endpoint zone", "vpcInterfaceEndpoint", _endpoint_zones),
     SECRET: _simple("Secrets Manager secret", "secretsManagerSecret", _secret_copies),
     KMS_KEY: _simple("KMS key", "kmsKey"),
+    LOG_GROUP: _log_group,
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -265,6 +266,7 @@ CONTROLLERS = [
     res(CHART_T, "karpenter", {"chart": "oci://public.ecr.aws/karpenter/karpenter"}),
     res(CHART_T, "lbc", {"chart": "charts/aws-load-balancer-controller-1.13.3.tgz"}),
     res(CHART_T, "eso", {"chart": "external-secrets"}),
+    res(CHART_T, "keda", {"chart": "keda", "version": "2.20.2"}),
 ]
 USERS = [
     res(HPA_T, "orders-hpa", {"metadata": {"name": "orders"}}),
@@ -273,6 +275,7 @@ USERS = [
     res(NP_T, "allow-dns", {"metadata": {"name": "allow-dns", "namespace": "checkout"}}),
     res(INGRESS_T, "orders-ingress", {"metadata": {"name": "orders"}, "spec": {"ingressClassName": "alb"}}),
     res(ES_T, "orders-es", {"metadata": {"name": "orders-secrets"}, "kind": "ExternalSecret"}),
+    res("kubernetes:keda.sh/v1alpha1:ScaledObject", "analytics-scaled-object", {"metadata": {"name": "analytics"}}),
 ]
 
 
@@ -286,6 +289,7 @@ def test_dep_003_passes_when_every_controller_is_installed():
     ("vpc-cni", "default-deny", "and 1 more NetworkPolicy"),
     ("lbc", "orders-ingress", "AWS Load Balancer Controller"),
     ("eso", "orders-es", "External Secrets Operator"),
+    ("keda", "analytics-scaled-object", "must have KEDA in the stack"),
 ])
 def test_dep_003_flags_a_missing_controller(missing, flagged, needle):
     found = stack(dep_003.RULE, [r for r in CONTROLLERS if r[1] != missing] + USERS)
@@ -362,6 +366,35 @@ def test_dep_005_flags_a_secret_nobody_creates_or_one_created_later():
     assert stack(dep_005.RULE, _secret_stack(pod_secret="missing", optional=True)) == []
     found = stack(dep_005.RULE, _secret_stack(deps=()))
     assert names(found) == {"orders-deployment"} and "must depend on ExternalSecret orders-secrets" in messages(found)
+
+
+def _keda_stack(operator: str = "keda-operator", same_chart: bool = True):
+    """KEDA's chart: the metrics API server mounts kedaorg-certs, which the operator writes at start."""
+    certs = {"name": "certificates", "secret": {"secretName": "kedaorg-certs"}}
+    server = deployment("keda-operator-metrics-apiserver", "keda", pod={"volumes": [certs]})
+    return [res(CHART_T, "keda", {"chart": "keda"}), res(CHART_T, "other", {"chart": "other"}),
+            res(DEPLOYMENT_T, "keda-operator", deployment(operator, "keda"), parent="keda"),
+            res(DEPLOYMENT_T, "keda-metrics", server, parent="keda" if same_chart else "other")]
+
+
+def test_dep_005_accepts_exactly_the_recorded_controller_secrets():
+    assert stack(dep_005.RULE, _keda_stack()) == []
+    # Another Deployment does not write it; a pod of another chart must be ordered after the operator.
+    assert names(stack(dep_005.RULE, _keda_stack(operator="not-keda"))) == {"keda-metrics"}
+    found = stack(dep_005.RULE, _keda_stack(same_chart=False))
+    assert names(found) == {"keda-metrics"} and "must depend on Deployment keda-operator" in messages(found)
+
+
+def test_dep_005_controller_secrets_are_recorded_and_in_the_plan(planned_stack):
+    """Every recorded controller Secret is in docs/exceptions.md and mounted by a pod of the prod plan."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "exceptions.md").read_text()
+    plan, _ = planned_stack("prod")
+    mounted = {v["secret"]["secretName"] for r in plan["resources"] if r["type"] == DEPLOYMENT_T
+               for v in r["inputs"]["spec"]["template"]["spec"].get("volumes") or [] if "secret" in v}
+    deployments = {r["inputs"]["metadata"]["name"] for r in plan["resources"] if r["type"] == DEPLOYMENT_T}
+    for deployment_name, secret in dep_005.CONTROLLER_SECRETS:
+        assert f"`{secret}`" in text and f"`{deployment_name}`" in text, secret
+        assert secret in mounted and deployment_name in deployments, secret
 
 
 # --- DEP-006 secret initial value -----------------------------------------------------------

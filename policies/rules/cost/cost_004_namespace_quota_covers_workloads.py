@@ -98,7 +98,8 @@ RULE = Rule(
         "Checks whether every team namespace (labelled paved.dev/team) with Deployments, StatefulSets or "
         "ReplicaSets, and every namespace that has a ResourceQuota, has one whose "
         "hard requests.cpu and requests.memory (and pods, when set) are at least the sum of its workloads' pod "
-        "requests times their maximum replicas (the HorizontalPodAutoscaler's maxReplicas, else spec.replicas)."
+        "requests times their maximum replicas (the HorizontalPodAutoscaler's maxReplicas or the KEDA ScaledObject's "
+        "maxReplicaCount, else spec.replicas)."
     ),
     severity="medium",
     remediation=(

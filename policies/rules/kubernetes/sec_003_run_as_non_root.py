@@ -7,6 +7,7 @@ itself, and neither may set it to false.
 from __future__ import annotations
 
 from policies.framework import Rule, container_check, pod_check
+from policies.rules.kubernetes import node_access
 from paved.resources import UNKNOWN, WORKLOAD_TYPES, effective, lookup
 
 
@@ -33,6 +34,8 @@ _check_containers = container_check(_container)
 
 
 def _validate(args, report):
+    if node_access.allows_root(args.resource_type, args.props):  # a recorded node agent, within its record
+        return
     _check_pod(args, report)
     _check_containers(args, report)
 

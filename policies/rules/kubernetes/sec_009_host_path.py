@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from policies.framework import Rule, pod_check
+from policies.rules.kubernetes import node_access
 from paved.resources import UNKNOWN, WORKLOAD_TYPES, items, lookup
 
 
@@ -22,6 +23,15 @@ def _check(pod, config):
     return None
 
 
+_check_pod = pod_check(_check)
+
+
+def _validate(args, report):
+    if node_access.allows_host_paths(args.resource_type, args.props):  # a recorded node agent, within its record
+        return
+    _check_pod(args, report)
+
+
 RULE = Rule(
     id="PAVED-SEC-009",
     name="no-host-path-volumes",
@@ -30,6 +40,6 @@ RULE = Rule(
     severity="critical",
     remediation="Replace the hostPath volume with an emptyDir, a ConfigMap/Secret, or a PersistentVolumeClaim.",
     anchors=("PSS baseline: HostPath Volumes", "CKV_K8S_27", "pol:hostPathSet", "NSA: Pod security"),
-    validate=pod_check(_check),
+    validate=_validate,
     resource_types=WORKLOAD_TYPES,
 )

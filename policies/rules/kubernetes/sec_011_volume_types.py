@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from policies.framework import Rule, pod_check
+from policies.rules.kubernetes import node_access
 from paved.resources import UNKNOWN, WORKLOAD_TYPES, items, lookup
 
 RESTRICTED_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]
@@ -30,6 +31,15 @@ def _check(pod, config):
     return None
 
 
+_check_pod = pod_check(_check)
+
+
+def _validate(args, report):
+    if node_access.allows_host_paths(args.resource_type, args.props):  # a recorded node agent, within its record
+        return
+    _check_pod(args, report)
+
+
 RULE = Rule(
     id="PAVED-SEC-011",
     name="restricted-volume-types",
@@ -39,7 +49,7 @@ RULE = Rule(
     remediation="Use a PersistentVolumeClaim (for nfs, EBS and other storage) or an emptyDir/configMap/secret/projected "
     "volume instead.",
     anchors=("PSS restricted: Volume Types", "pol:hostPathSet"),
-    validate=pod_check(_check),
+    validate=_validate,
     resource_types=WORKLOAD_TYPES,
     config={
         "allowedVolumeTypes": {

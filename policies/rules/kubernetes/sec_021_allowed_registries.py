@@ -21,9 +21,11 @@ from paved.resources import UNKNOWN, WORKLOAD_TYPES, lookup, parse_image
 # tests/policies/test_security_kubernetes.py checks that every chart image is covered and
 # that no entry is stale.
 PLATFORM_CHART_REPOSITORIES = [
+    "cr.fluentbit.io/fluent/fluent-bit",
     "docker.io/grafana/grafana",
     "docker.io/jaegertracing/jaeger",
     "ghcr.io/external-secrets/external-secrets",
+    "ghcr.io/kedacore",  # keda, keda-metrics-apiserver, keda-admission-webhooks
     "ghcr.io/open-telemetry/opentelemetry-collector-releases",
     "ghcr.io/stakater/reloader",
     "quay.io/kiwigrid/k8s-sidecar",

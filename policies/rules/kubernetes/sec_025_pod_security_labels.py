@@ -2,7 +2,9 @@
 
 The in-cluster backstop for PAVED-SEC-001..017: Pod Security Admission rejects what these
 rules missed (objects applied outside Pulumi, Helm charts). ``baselineNamespaces`` records the
-namespaces allowed at ``baseline`` instead (monitoring, for node-level exporters).
+namespaces allowed at ``baseline`` instead (monitoring, for node-level exporters);
+``privilegedNamespaces`` those allowed to *enforce* ``privileged`` (logging, whose Fluent Bit
+reads the nodes' log files), still auditing and warning at ``restricted``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ def _validate(args, report):
     config = args.get_config()
     name = lookup(args.props, "metadata.name")
     exception = isinstance(name, str) and name in config.get("baselineNamespaces", [])
-    levels = ("restricted", "baseline") if exception else ("restricted",)
-    wanted = " or ".join(levels)
+    privileged = isinstance(name, str) and name in config.get("privilegedNamespaces", [])
     who = f"Namespace {object_name(args.props, args.name)}"
     labels = lookup(args.props, "metadata.labels", {})
     for mode in ("enforce", "audit", "warn"):
+        levels = ("restricted", "baseline") if exception else ("restricted",)
+        if privileged and mode == "enforce":  # audit and warn stay restricted: every deviation stays visible
+            levels = ("restricted", "privileged")
+        wanted = " or ".join(levels)
         key = PREFIX + mode
         value = UNKNOWN if labels is UNKNOWN else lookup(labels, (key,))
         if value is UNKNOWN:
@@ -44,7 +49,8 @@ RULE = Rule(
     id="PAVED-SEC-025",
     name="namespace-pod-security-labels",
     description="Checks whether every Namespace carries Pod Security Admission labels enforce, audit and warn at "
-    "restricted (baseline only for baselineNamespaces) and a pinned enforce-version.",
+    "restricted (baseline only for baselineNamespaces; enforce privileged only for privilegedNamespaces, whose audit "
+    "and warn stay restricted) and a pinned enforce-version.",
     severity="high",
     remediation="Label the namespace pod-security.kubernetes.io/{enforce,audit,warn}: restricted and "
     "pod-security.kubernetes.io/enforce-version: v1.<cluster minor> (paved's TeamNamespace does).",
@@ -56,6 +62,12 @@ RULE = Rule(
             "type": "array", "items": {"type": "string"}, "default": ["monitoring"],
             "description": "Namespaces allowed to enforce baseline instead of restricted; each entry is a recorded "
             "exception (monitoring runs node-level exporters).",
-        }
+        },
+        "privilegedNamespaces": {
+            "type": "array", "items": {"type": "string"}, "default": ["logging"],
+            "description": "Namespaces allowed to enforce privileged (audit and warn stay restricted); each entry is a "
+            "recorded exception (logging runs the node log reader; the pod rules admit only its recorded workload, "
+            "policies/rules/kubernetes/node_access.py).",
+        },
     },
 )

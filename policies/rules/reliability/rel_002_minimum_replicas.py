@@ -26,7 +26,7 @@ def validate_stack(args, report) -> None:
         if low is None or low >= floor:
             continue  # unknown at preview, or enough
         if w.autoscaler is not None:
-            why = f"HorizontalPodAutoscaler {w.autoscaler.name} has minReplicas {low}"
+            why = f"{w.autoscaler.kind} {w.autoscaler.name} has minReplicas {low}"
         elif w.replicas is None:
             why = "spec.replicas is unset, which means 1"
         else:

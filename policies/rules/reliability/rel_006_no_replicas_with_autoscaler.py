@@ -18,7 +18,7 @@ def validate_stack(args, report) -> None:
         if any(p in IGNORED for p in ignored):
             continue
         shown = "unknown at preview" if w.replicas is UNKNOWN else w.replicas
-        report(f"{w.kind} {w.name} must not set spec.replicas (it is {shown}) while HorizontalPodAutoscaler "
+        report(f"{w.kind} {w.name} must not set spec.replicas (it is {shown}) while {w.autoscaler.kind} "
                f"{w.autoscaler.name} owns its scale, or must list spec.replicas in ignoreChanges.",
                getattr(w.item.source, "urn", None))
 
@@ -27,8 +27,8 @@ RULE = Rule(
     id="PAVED-REL-006",
     name="no-replicas-with-autoscaler",
     description=(
-        "Checks whether a Deployment, StatefulSet or ReplicaSet targeted by a HorizontalPodAutoscaler in the same "
-        "namespace (scaleTargetRef kind and name) leaves spec.replicas unset, or ignores changes to it "
+        "Checks whether a Deployment, StatefulSet or ReplicaSet targeted by a HorizontalPodAutoscaler or a KEDA "
+        "ScaledObject in the same namespace (scaleTargetRef kind and name) leaves spec.replicas unset, or ignores changes to it "
         "(ignoreChanges spec.replicas). An unknown spec.replicas counts as set."
     ),
     severity="medium",
