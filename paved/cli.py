@@ -160,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     _catalog_arg(p)
     p.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default), json for tools")
 
-    from paved import backstage, charts_cmd, new_service, secrets_cmd, migrate, status, verify
+    from paved import backstage, charts_cmd, new_service, secrets_cmd, migrate, stacks_cmd, status, verify
 
     charts_cmd.add_parser(sub)
     secrets_cmd.add_parser(sub, _stack_arg, _catalog_arg)
@@ -169,6 +169,7 @@ def _parser() -> argparse.ArgumentParser:
     status.add_parser(sub, _stack_arg, _catalog_arg)
     verify.add_parser(sub, _stack_arg, _catalog_arg)
     migrate.add_parser(sub, _stack_arg, _catalog_arg)
+    stacks_cmd.add_parser(sub, _catalog_arg)
     return parser
 
 
@@ -374,12 +375,12 @@ def _run_module(module: str) -> Callable[[argparse.Namespace], int]:
 
 cmd_secrets, cmd_new_service, cmd_export = _run_module("secrets_cmd"), _run_module("new_service"), _run_module("backstage")
 cmd_status, cmd_verify = _run_module("status"), _run_module("verify")
-cmd_migrate = _run_module("migrate")
+cmd_migrate, cmd_stacks = _run_module("migrate"), _run_module("stacks_cmd")
 
 
 COMMANDS = {"plan": cmd_plan, "render": cmd_render, "check": cmd_check, "cost": cmd_cost, "diff": cmd_diff, "validate": cmd_validate, "schema": cmd_schema, "explain": cmd_explain, "charts": cmd_charts, "secrets": cmd_secrets,
             "new-service": cmd_new_service, "export": cmd_export,
-            "status": cmd_status, "verify": cmd_verify, "migrate-layout": cmd_migrate}
+            "status": cmd_status, "verify": cmd_verify, "migrate-layout": cmd_migrate, "stacks": cmd_stacks}
 
 
 # Options that name a folder to write into (created when missing); every other --output and

@@ -13,6 +13,7 @@ may import every layer.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -22,7 +23,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from paved import cost
 from paved.errors import PavedError, UsageError
@@ -136,6 +137,33 @@ def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None,
         cached = _BASE_CACHE[key]
         return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
     short = commit[:12]
+    with base_checkout(root, ref, commit) as (base_root, tmp):
+        teams = choose(base_root) if choose is not None else None
+        key = (commit, stack, rel, catalog_rel or "", None if teams is None else frozenset(teams))
+        if key in _BASE_CACHE:
+            cached = _BASE_CACHE[key]
+            return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
+        if not (base_root / "stacks" / f"Pulumi.{stack}.yaml").is_file():
+            doc = {"version": 1, "project": "paved", "stack": stack, "resources": [], "outputs": {}}
+            side = Side(ref, commit, doc, [], None, notes=[f"stack {stack} does not exist at the base: every resource is new"])
+        else:
+            catalog = str(base_root / catalog_rel) if catalog_rel else ""
+            side = _run_side(base_root, tmp, f"--base {ref} ({short})", stack, catalog, teams)
+            side.ref, side.commit = ref, commit
+    _BASE_CACHE[key] = side
+    return Side(ref, commit, side.doc, side.violations, side.cost, notes=list(side.notes))
+
+
+@contextlib.contextmanager
+def base_checkout(root: Path, ref: str, commit: str | None = None) -> Iterator[tuple[Path, Path]]:
+    """``ref`` checked out in a temporary worktree: (the project's folder in it, a scratch folder),
+    removed afterwards. PavedError when it cannot be checked out, is dirty once checked out (a
+    checkout filter rewrote files), or holds no paved project."""
+    root = root.resolve()
+    top = repository(root)
+    commit = commit or resolve_commit(root, ref)
+    rel = root.relative_to(top).as_posix() if root != top else "."
+    short = commit[:12]
     tmp = Path(tempfile.mkdtemp(prefix="paved-diff-"))
     worktree = tmp / "base"
     try:
@@ -149,27 +177,14 @@ def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None,
                              f"(first: {dirty[0]}); a checkout filter or .gitattributes rewrites them, so what would be "
                              "planned is not what was committed")
         base_root = worktree / rel
-        teams = choose(base_root) if choose is not None else None
-        key = (commit, stack, rel, catalog_rel or "", None if teams is None else frozenset(teams))
-        if key in _BASE_CACHE:
-            cached = _BASE_CACHE[key]
-            return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
         if not (base_root / "Pulumi.yaml").is_file() or not (base_root / "platform" / "__main__.py").is_file():
             raise PavedError(f"--base {ref} ({short}) holds no paved project at {rel}: "
                              "Pulumi.yaml or platform/__main__.py is missing")
-        if not (base_root / "stacks" / f"Pulumi.{stack}.yaml").is_file():
-            doc = {"version": 1, "project": "paved", "stack": stack, "resources": [], "outputs": {}}
-            side = Side(ref, commit, doc, [], None, notes=[f"stack {stack} does not exist at the base: every resource is new"])
-        else:
-            catalog = str(base_root / catalog_rel) if catalog_rel else ""
-            side = _run_side(base_root, tmp, f"--base {ref} ({short})", stack, catalog, teams)
-            side.ref, side.commit = ref, commit
+        yield base_root, tmp
     finally:
         _git(top, "worktree", "remove", "--force", str(worktree))
         shutil.rmtree(tmp, ignore_errors=True)
         _git(top, "worktree", "prune")
-    _BASE_CACHE[key] = side
-    return Side(ref, commit, side.doc, side.violations, side.cost, notes=list(side.notes))
 
 
 def _dirty_paths(worktree: Path, rel: str) -> list[str]:
