@@ -12,6 +12,8 @@ from components.addons import aws_load_balancer_controller
 from components.addons import AddOnContext, ClusterAccess
 from components.addons.cluster_autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler
+from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS_NAMESPACE
+from components.addons.argo_rollouts import ArgoRollouts
 from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
 from components.addons.metrics_server import MetricsServer
 from components.cluster import EksCluster, EksClusterArgs
@@ -150,6 +152,11 @@ class Platform(pulumi.ComponentResource):
                 partition=partition,
             ).deploy(AddOnContext(prefix=name, namespace=AUTOSCALER_NAMESPACE, settings=s, parent=self, providers=both))
 
+        rollouts = None
+        if any(svc.rollout is not None for svc in catalog.services):
+            rollouts = ArgoRollouts().deploy(AddOnContext(prefix=name, namespace=ROLLOUTS_NAMESPACE, settings=s,
+                                                          parent=self, providers=both, depends_on=(observability,)))
+
         services = {}
         for svc in catalog.services:
             team = catalog.team(svc.team)
@@ -169,7 +176,7 @@ class Platform(pulumi.ComponentResource):
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
-                load_balancer=load_balancer)
+                load_balancer=load_balancer, rollouts_controller=rollouts)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),

@@ -62,6 +62,7 @@ from pulumi_kubernetes.policy.v1 import (
     PodDisruptionBudgetSpecArgs,
 )
 
+from components import rollout
 from components.identity import role_annotations
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
@@ -71,7 +72,7 @@ from components.renames import former_aliases
 from components.secrets import STORE_NAME
 from components.security import container_security_context, pod_security_context
 from components.telemetry import metrics_service_port, otel_env
-from components.versions import EXTERNAL_SECRETS_API
+from components.versions import EXTERNAL_SECRETS_API, ROLLOUTS_API
 from paved.model import Probe, Service, Team
 from paved.naming import HTTP_PORT_NAME, MANAGED_SECRET_KEY, METRICS_PORT_NAME, ZONE_KEY, service_secret_name
 from paved.resources import SERVICE_MAX_SURGE, SERVICE_MAX_UNAVAILABLE
@@ -105,6 +106,7 @@ class AwsWiring:
     secret_store: pulumi.Resource | None = None  # the team's SecretStore
     secret_pushes: tuple[pulumi.Resource, ...] = ()  # PushSecrets giving the service's managed secrets a first value
     load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
+    rollouts_controller: pulumi.Resource | None = None  # the Argo Rollouts chart, for services with `rollout`
 
 
 @dataclass(frozen=True)
@@ -250,15 +252,28 @@ def pod_spec(args: MicroserviceArgs) -> PodSpecArgs:
     )
 
 
-def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
-    """The Deployment. No ``replicas``: the HorizontalPodAutoscaler owns the count."""
+def workload_meta(args: MicroserviceArgs) -> ObjectMetaArgs:
+    """Metadata of the service's workload (Deployment or Rollout)."""
     meta = _meta(args)
     if args.service.secrets:
         # Reloader rolls the pods when External Secrets updates the values.
         meta = ObjectMetaArgs(name=meta.name, namespace=meta.namespace, labels=meta.labels,
                               annotations={RELOAD_ANNOTATION: secret_object_name(args.service)})
+    return meta
+
+
+def pod_template(args: MicroserviceArgs) -> PodTemplateSpecArgs:
+    """The one pod template of the service, for its Deployment or its Rollout."""
+    return PodTemplateSpecArgs(
+        metadata=ObjectMetaArgs(labels=pod_labels(args.service, args.team, args.settings.environment)),
+        spec=pod_spec(args),
+    )
+
+
+def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
+    """The Deployment. No ``replicas``: the HorizontalPodAutoscaler owns the count."""
     return DeploymentInitArgs(
-        metadata=meta,
+        metadata=workload_meta(args),
         spec=DeploymentSpecArgs(
             selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
             strategy=DeploymentStrategyArgs(
@@ -269,10 +284,7 @@ def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
             min_ready_seconds=5,
             progress_deadline_seconds=600,
             revision_history_limit=5,
-            template=PodTemplateSpecArgs(
-                metadata=ObjectMetaArgs(labels=pod_labels(args.service, args.team, args.settings.environment)),
-                spec=pod_spec(args),
-            ),
+            template=pod_template(args),
         ),
     )
 
@@ -315,7 +327,9 @@ def hpa_args(args: MicroserviceArgs) -> HorizontalPodAutoscalerInitArgs:
     return HorizontalPodAutoscalerInitArgs(
         metadata=_meta(args),
         spec=HorizontalPodAutoscalerSpecArgs(
-            scale_target_ref=CrossVersionObjectReferenceArgs(api_version="apps/v1", kind="Deployment", name=args.service.name),
+            scale_target_ref=CrossVersionObjectReferenceArgs(
+                api_version=rollout.scale_target(args.service)[0], kind=rollout.scale_target(args.service)[1],
+                name=args.service.name),
             min_replicas=scaling.min,
             max_replicas=scaling.max,
             metrics=[utilisation("cpu", scaling.target_cpu_percent), utilisation("memory", scaling.target_memory_percent)],
@@ -455,9 +469,12 @@ class Microservice(pulumi.ComponentResource):
                 spec=external_secret_spec(args, STORE_NAME),
                 opts=child("external-secret", [args.aws.secret_store, *args.aws.secret_pushes]),
             ))
-        deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
-        )
+        if args.service.rollout is not None:
+            deployment = self._rollout(name, args, child, pod_needs)
+        else:
+            deployment = k8s.apps.v1.Deployment(
+                f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
+            )
         k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child("service"))
         k8s.autoscaling.v2.HorizontalPodAutoscaler(f"{name}-hpa", hpa_args(args), opts=child("hpa", [deployment]))
         pdb = pdb_args(args)
@@ -468,8 +485,27 @@ class Microservice(pulumi.ComponentResource):
             k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
                                       opts=child("ingress", [args.aws.load_balancer]))
 
-        self.deployment_name = deployment.metadata.apply(lambda m: m.name)
+        self.deployment_name = deployment.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
         self.service_dns = pulumi.Output.from_input(
             f"{args.service.name}.{args.team.namespace_name}.svc.cluster.local:{args.service.port}"
         )
         self.register_outputs({"deployment_name": self.deployment_name, "service_dns": self.service_dns})
+
+    def _rollout(self, name: str, args: MicroserviceArgs, child, pod_needs: list) -> k8s.apiextensions.CustomResource:
+        """The Argo Rollout in place of the Deployment, with its AnalysisTemplate (and a preview
+        Service for blue-green); all after the controller's chart, which serves their CRDs."""
+        svc = args.service
+        controller = [args.aws.rollouts_controller] if args.aws is not None and args.aws.rollouts_controller else []
+        needs = [*pod_needs, *controller]
+        if svc.rollout.analysis == "slo":
+            needs.append(k8s.apiextensions.CustomResource(
+                f"{name}-analysis", api_version=ROLLOUTS_API, kind="AnalysisTemplate",
+                metadata=_meta(args, rollout.analysis_template_name(svc)),
+                spec=rollout.analysis_template_spec(svc, args.team), opts=child("analysis", controller)))
+        if svc.rollout.strategy == "blueGreen":
+            preview = service_args(args)
+            preview = ServiceInitArgs(metadata=_meta(args, rollout.preview_service_name(svc)), spec=preview.spec)
+            needs.append(k8s.core.v1.Service(f"{name}-preview-service", preview, opts=child("preview-service")))
+        return k8s.apiextensions.CustomResource(
+            f"{name}-rollout", api_version=ROLLOUTS_API, kind="Rollout", metadata=workload_meta(args),
+            spec=rollout.rollout_spec(svc, selector_labels(svc), pod_template(args)), opts=child("rollout", needs))

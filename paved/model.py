@@ -438,6 +438,42 @@ class Public(Model):
     path: str = Field(default="/", pattern=HTTP_PATH, max_length=128)
 
 
+DURATION = r"^[1-9][0-9]{0,4}[smh]$"
+
+
+class PauseStep(Model):
+    """How long a canary step holds before the next one."""
+
+    duration: str = Field(pattern=DURATION, examples=["5m", "30s", "1h"],
+                          description="A number of seconds (s), minutes (m) or hours (h), e.g. '5m'.")
+
+
+class RolloutStep(Model):
+    """One canary step: either shift a share of the pods (``setWeight``) or hold (``pause``)."""
+
+    set_weight: int | None = Field(default=None, ge=1, le=100, examples=[20],
+                                   description="Percent of the replicas (and of the traffic) given to the new version.")
+    pause: PauseStep | None = Field(default=None, examples=[{"duration": "5m"}],
+                                    description="Hold for a duration while the analysis watches the SLO.")
+
+
+class Rollout(Model):
+    """Progressive delivery with Argo Rollouts: the service becomes a ``Rollout`` in place of its
+    Deployment (docs/rollouts.md). A failing analysis aborts the release and returns to the stable version."""
+
+    strategy: Literal["canary", "blueGreen"] = Field(
+        examples=["canary"], description="canary: shift replicas step by step; blueGreen: a full preview set, "
+                                         "promoted after its analysis passes.")
+    steps: Annotated[tuple[RolloutStep, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), max_length=20, examples=[[{"setWeight": 20}, {"pause": {"duration": "5m"}}, {"setWeight": 50},
+                                              {"pause": {"duration": "5m"}}]],
+        description="Canary steps, in order (canary only); after the last one the new version takes everything.")
+    analysis: Literal["slo"] | None = Field(
+        default="slo", examples=["slo"],
+        description="slo: an AnalysisTemplate checks the service's own SLO in Prometheus during the release and "
+                    "aborts it on failure; null: no analysis.")
+
+
 class Metrics(Model):
     """Where the service exposes Prometheus metrics."""
 
@@ -514,6 +550,10 @@ class Service(Model):
         default=(), description="Destinations outside the cluster the service may reach (CIDR blocks and TCP ports).")
     slo: Slo | None = None
     public: Public | None = None
+    rollout: Rollout | None = Field(
+        default=None, examples=[{"strategy": "canary", "steps": [{"setWeight": 20}, {"pause": {"duration": "5m"}}],
+                                 "analysis": "slo"}],
+        description="Release through Argo Rollouts (canary or blue-green) instead of a rolling update.")
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")
     overrides: dict[str, ServiceOverride] = Field(default_factory=dict)
 

@@ -88,8 +88,8 @@ def test_children_are_exactly_what_helm_renders(stack, helm, tmp_path):
     result = planned(stack)[1]
     chart_recs = [r for r in result.resources if r.type == CHART_TYPE]
     # ESO, Reloader, kube-prometheus-stack, Jaeger, the collector, the LB controller,
-    # metrics-server and Cluster Autoscaler.
-    assert len(chart_recs) == 8
+    # metrics-server, Cluster Autoscaler and Argo Rollouts (orders is a canary).
+    assert len(chart_recs) == 9
     for rec in chart_recs:
         expected = _helm_objects(helm, rec, result, tmp_path)
         children = [_unmasked(c.inputs) for c in _children(result, rec.urn)]
