@@ -26,6 +26,7 @@ from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.renames import former_aliases
 from components.runner import DeployRunner, DeployRunnerArgs
 from components.secrets import SecretStore, SecretStoreArgs, team_tags
+from components.waf import EdgeFirewall, EdgeFirewallArgs
 from components.service import (
     AwsWiring,
     Microservice,
@@ -133,12 +134,15 @@ class Platform(pulumi.ComponentResource):
             alerts_policy=store.alerts_policy), opts=with_both)
 
         load_balancer = None
+        firewall = None
         if public:
+            firewall = EdgeFirewall(f"{name}-edge", EdgeFirewallArgs(settings=s, services=tuple(public)), opts=with_aws)
             load_balancer = ingress.LoadBalancerController(f"{name}-load-balancer", ingress.LoadBalancerControllerArgs(
                 settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
                 account_id=caller.account_id, partition=partition, vpc_id=network.vpc_id,
                 cluster_security_group_id=cluster.node_security_group_id,
-                oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer), opts=with_both)
+                oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
+                web_acl_arn=firewall.web_acl_arn), opts=with_both)
 
         # The resource metrics API that the services' HPAs read.
         both = {"aws": provider, "kubernetes": cluster.provider}
@@ -176,7 +180,8 @@ class Platform(pulumi.ComponentResource):
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
-                load_balancer=load_balancer, rollouts_controller=rollouts)
+                load_balancer=load_balancer, rollouts_controller=rollouts,
+                web_acl_arn=firewall.web_acl_arn if firewall else None)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),

@@ -107,6 +107,7 @@ class AwsWiring:
     secret_pushes: tuple[pulumi.Resource, ...] = ()  # PushSecrets giving the service's managed secrets a first value
     load_balancer: pulumi.Resource | None = None  # the ALB controller, for public services
     rollouts_controller: pulumi.Resource | None = None  # the Argo Rollouts chart, for services with `rollout`
+    web_acl_arn: pulumi.Input[str] | None = None  # the environment's WAF web ACL, for public services
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,8 @@ class Microservice(pulumi.ComponentResource):
             k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", pdb, opts=child("pdb"))
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child("netpol"))
         if args.service.public is not None and args.aws is not None and args.aws.load_balancer is not None:
-            k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
+            k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings,
+                                                                      args.aws.web_acl_arn),
                                       opts=child("ingress", [args.aws.load_balancer]))
 
         self.deployment_name = deployment.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)

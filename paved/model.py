@@ -431,11 +431,16 @@ class Slo(Model):
 
 
 class Public(Model):
-    """Public exposure through the shared load balancer."""
+    """Public exposure through the shared load balancer, behind the environment's WAF web ACL
+    (AWS managed rule groups, docs/edge.md)."""
 
     host: Host
     # The load balancer's path conditions take at most 128 characters.
     path: str = Field(default="/", pattern=HTTP_PATH, max_length=128)
+    rate_limit: int | None = Field(
+        default=None, ge=10, le=2_000_000_000, examples=[1000],
+        description="Requests one client IP may send to this host and path in 5 minutes; above it the WAF blocks "
+                    "that IP (an AWS WAF rate-based rule, minimum 10). Unset: no rate limit for the service.")
 
 
 DURATION = r"^[1-9][0-9]{0,4}[smh]$"

@@ -32,6 +32,9 @@ VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 MSK_CLUSTER = "aws:msk/cluster:Cluster"
 SECRET = "aws:secretsmanager/secret:Secret"
 KMS_KEY = "aws:kms/key:Key"
+WAF_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+# The request volume `paved cost` prices for a web ACL: the stack's assumption, carried as a tag.
+WAF_REQUESTS_TAG = "paved.dev/assumed-requests-millions"
 # Argo Rollouts' replacement of a Deployment: the same pod template at spec.template.
 ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout"
 HPA_TYPES = frozenset({

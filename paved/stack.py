@@ -252,7 +252,11 @@ class IngressSettings(_Section):
     certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
                                  description="ACM certificate for the public hosts.")
     ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-[A-Za-z0-9-]+$",
-                            description="TLS policy of the HTTPS listener.")
+                            description="TLS policy of the HTTPS listener (PAVED-SEC-061 accepts TLS 1.2+ policies only).")
+    waf_requests_millions: int = Field(
+        default=10, ge=0, le=1_000_000,
+        description="Requests per month the WAF web ACL is assumed to inspect, in millions, for `paved cost`'s "
+                    "per-request price: an assumption to state, not a measurement.")
 
 
 class SmtpSettings(_Section):

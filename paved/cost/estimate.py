@@ -31,7 +31,8 @@ from typing import Any
 from paved.cost.output import quantity_text
 from paved.cost.prices import Price, Prices, load_prices
 from paved.resources import (
-    EKS_CLUSTER, KMS_KEY, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET, UNKNOWN, VPC_ENDPOINT, Item,
+    EKS_CLUSTER, KMS_KEY, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET, UNKNOWN, VPC_ENDPOINT, WAF_REQUESTS_TAG,
+    WAF_WEB_ACL, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
 )
@@ -184,6 +185,27 @@ def _msk(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resou
         unpriced.append(f"MSK cluster {it.name}: provisioned storage throughput is billed extra, not priced")
 
 
+def _waf(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: list[Item]) -> None:
+    # AWS WAF: the web ACL, each rule (a managed rule group counts as one), and the requests it
+    # inspects, whose volume is the stack's stated assumption (tag set by components/waf.py).
+    rules = lookup(it.props, "rules")
+    lines.append(Line("WAF web ACL", it.name, Decimal(1), "web-ACL-month",
+                      prices.get("wafv2WebAcl", f"WAF web ACL {it.name}")))
+    if rules is UNKNOWN:
+        unpriced.append(f"WAF web ACL {it.name}: rules unknown at preview, rules not priced")
+    else:
+        count = Decimal(len(items(it.props, "rules")))
+        lines.append(Line(f"WAF rules {quantity_text(count)}", it.name, count, "rule-month",
+                          prices.get("wafv2Rule", f"WAF web ACL {it.name} rules")))
+    assumed = number(lookup(it.props, ("tags", WAF_REQUESTS_TAG)))
+    if assumed is None or assumed is UNKNOWN:
+        unpriced.append(f"WAF web ACL {it.name}: no assumed request volume (tag {WAF_REQUESTS_TAG}), requests "
+                        "not priced")
+        return
+    lines.append(Line(f"WAF requests, {quantity_text(assumed)} million/month assumed (paved:ingress.wafRequestsMillions)",
+                      it.name, assumed, "million requests", prices.get("wafv2Requests", f"WAF web ACL {it.name} requests")))
+
+
 def _simple(label: str, key: str, quantity_of=None):
     """A flat per-resource price; resources of one type share one line (see :func:`_merge`)."""
 
@@ -200,7 +222,7 @@ def _simple(label: str, key: str, quantity_of=None):
 # storage) share a rank so they stay together.
 RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "vpcInterfaceEndpoint": 2,
         "mskBroker": 3, "mskStorage": 3,
-        "secretsManagerSecret": 4, "kmsKey": 5}
+        "secretsManagerSecret": 4, "kmsKey": 5, "wafv2WebAcl": 6, "wafv2Rule": 6, "wafv2Requests": 6}
 MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
           "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
@@ -246,6 +268,7 @@ PRICERS = {
     VPC_ENDPOINT: _simple("VPC interface endpoint zone", "vpcInterfaceEndpoint", _endpoint_zones),
     SECRET: _simple("Secrets Manager secret", "secretsManagerSecret", _secret_copies),
     KMS_KEY: _simple("KMS key", "kmsKey"),
+    WAF_WEB_ACL: _waf,
 }
 
 
