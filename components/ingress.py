@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons import AddOnContext, ClusterAccess
 from components.addons import aws_load_balancer_controller as controller
+from components.edge_auth import auth_annotations
 from components.labels import name_labels
 from paved.model import Service, Team
 from paved.naming import HTTP_PORT_NAME
@@ -39,6 +40,7 @@ def ingress_args(service: Service, team: Team, settings: StackSettings,
     }
     if web_acl_arn is not None:
         annotations[WAF_ANNOTATION] = web_acl_arn
+    annotations.update(auth_annotations(service))
     return k8s.networking.v1.IngressInitArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(name=service.name, namespace=team.namespace_name, annotations=annotations,
                                             labels=name_labels(service.name)),

@@ -62,7 +62,7 @@ from pulumi_kubernetes.policy.v1 import (
     PodDisruptionBudgetSpecArgs,
 )
 
-from components import rollout
+from components import edge_auth, rollout
 from components.identity import role_annotations
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
@@ -485,13 +485,37 @@ class Microservice(pulumi.ComponentResource):
         if args.service.public is not None and args.aws is not None and args.aws.load_balancer is not None:
             k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings,
                                                                       args.aws.web_acl_arn),
-                                      opts=child("ingress", [args.aws.load_balancer]))
+                                      opts=child("ingress", [args.aws.load_balancer, *self._alb_auth(name, args, child)]))
 
         self.deployment_name = deployment.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
         self.service_dns = pulumi.Output.from_input(
             f"{args.service.name}.{args.team.namespace_name}.svc.cluster.local:{args.service.port}"
         )
         self.register_outputs({"deployment_name": self.deployment_name, "service_dns": self.service_dns})
+
+    def _alb_auth(self, name: str, args: MicroserviceArgs, child) -> list[pulumi.Resource]:
+        """For ``public.auth``: the ALB's OIDC client Secret (from Secrets Manager through the team's
+        SecretStore) and the controller's right to read exactly it; the Ingress waits for both."""
+        svc = args.service
+        if svc.public is None or svc.public.auth is None or args.aws is None or args.aws.secret_store is None:
+            return []
+        secret = k8s.apiextensions.CustomResource(
+            f"{name}-alb-oidc", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
+            metadata=_meta(args, edge_auth.oidc_secret_name(svc)),
+            spec=edge_auth.oidc_external_secret_spec(svc, args.settings.environment, STORE_NAME),
+            opts=child("alb-oidc", [args.aws.secret_store]))
+        reader = f"{svc.name}-alb-oidc-reader"
+        role = k8s.rbac.v1.Role(f"{name}-alb-oidc-reader", k8s.rbac.v1.RoleInitArgs(
+            metadata=_meta(args, reader),
+            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"],
+                                              resource_names=r["resourceNames"], verbs=r["verbs"])
+                   for r in edge_auth.reader_rules(svc)]), opts=child("alb-oidc-reader"))
+        binding = k8s.rbac.v1.RoleBinding(f"{name}-alb-oidc-reader-binding", k8s.rbac.v1.RoleBindingInitArgs(
+            metadata=_meta(args, reader),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=reader),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind=s["kind"], name=s["name"], namespace=s["namespace"])
+                      for s in edge_auth.reader_subjects()]), opts=child("alb-oidc-reader-binding", [role]))
+        return [secret, binding]
 
     def _rollout(self, name: str, args: MicroserviceArgs, child, pod_needs: list) -> k8s.apiextensions.CustomResource:
         """The Argo Rollout in place of the Deployment, with its AnalysisTemplate (and a preview

@@ -253,6 +253,7 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _repeated(("calls",), list(svc.calls), "service")
     found += _egress_rules(svc, settings)
     found += _rollout_rules(svc)
+    found += _auth_rules(svc)
     found += _repeated(("formerNames",), list(svc.former_names), "name")
     found += _repeated(("formerTeams",), list(svc.former_teams), "team")
     for j, old in enumerate(svc.former_teams):
@@ -291,6 +292,22 @@ def _egress_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
         found.append((("egress",), "these CIDR blocks together cover every public address, which opens egress to "
                       "the whole internet; list the provider's own ranges"))
     return found
+
+
+def _auth_rules(svc: Service) -> list[tuple[Path, str]]:
+    auth = svc.public.auth if svc.public is not None else None
+    if auth is None:
+        return []
+    declared = {s.name: s for s in svc.secrets}
+    where = ("public", "auth", "clientSecret")
+    if auth.client_secret not in declared:
+        return [(where, f"{auth.client_secret!r} is not one of the service's secrets; declare it under `secrets` "
+                        "(rotation: third-party) and put {\"clientID\": ..., \"clientSecret\": ...} in it with "
+                        "`paved secrets put`")]
+    if declared[auth.client_secret].rotation != "third-party":
+        return [(where, f"secret {auth.client_secret!r} is issued by the identity provider: mark it "
+                        "`rotation: third-party` (a managed rotation would overwrite the client credentials)")]
+    return []
 
 
 def _rollout_rules(svc: Service) -> list[tuple[Path, str]]:

@@ -430,6 +430,34 @@ class Slo(Model):
     latency_p99_ms: int = Field(ge=1, le=60000, description="p99 latency target in milliseconds.")
 
 
+HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
+
+
+class PublicAuth(Model):
+    """Authentication at the load balancer (OIDC): the ALB signs users in with the identity provider
+    before a request reaches the service, and passes their claims in ``x-amzn-oidc-*`` headers.
+
+    The client id and secret are never in the catalog: ``clientSecret`` names one of the service's
+    declared ``secrets`` (``rotation: third-party``) whose Secrets Manager value is JSON
+    ``{"clientID": "...", "clientSecret": "..."}``; External Secrets copies it for the ALB (docs/edge.md).
+    """
+
+    type: Literal["oidc"] = Field(examples=["oidc"], description="oidc (Cognito user pools: see docs/edge.md).")
+    issuer: str = Field(pattern=HTTPS_URL, max_length=2048, examples=["https://login.example.com"],
+                        description="The provider's issuer URL (https).")
+    authorization_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048,
+                                        examples=["https://login.example.com/oauth2/authorize"])
+    token_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048, examples=["https://login.example.com/oauth2/token"])
+    user_info_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048,
+                                    examples=["https://login.example.com/oauth2/userinfo"])
+    client_secret: Name = Field(examples=["oidc-client"], description=(
+        "Name of one of the service's `secrets` (rotation: third-party) holding {\"clientID\", \"clientSecret\"} "
+        "as JSON in Secrets Manager."))
+    on_unauthenticated_request: Literal["authenticate", "deny", "allow"] = Field(
+        default="authenticate", description="authenticate: redirect to the provider; deny: 401 (APIs); allow: pass "
+                                            "anonymous requests on without claims.")
+
+
 class Public(Model):
     """Public exposure through the shared load balancer, behind the environment's WAF web ACL
     (AWS managed rule groups, docs/edge.md)."""
@@ -441,6 +469,7 @@ class Public(Model):
         default=None, ge=10, le=2_000_000_000, examples=[1000],
         description="Requests one client IP may send to this host and path in 5 minutes; above it the WAF blocks "
                     "that IP (an AWS WAF rate-based rule, minimum 10). Unset: no rate limit for the service.")
+    auth: PublicAuth | None = Field(default=None, description="Sign users in at the load balancer (OIDC).")
 
 
 DURATION = r"^[1-9][0-9]{0,4}[smh]$"

@@ -194,3 +194,86 @@ def test_cost_says_when_no_request_volume_is_assumed():
     del acl["tags"]
     estimate = cost.estimate([(WEB_ACL_T, acl, "acl")])
     assert any("no assumed request volume" in u for u in estimate.unpriced)
+
+
+# --- public.auth (OIDC at the ALB) ----------------------------------------------------------
+
+AUTH = {"type": "oidc", "issuer": "https://login.example.com", "authorizationEndpoint": "https://login.example.com/auth",
+        "tokenEndpoint": "https://login.example.com/token", "userInfoEndpoint": "https://login.example.com/userinfo",
+        "clientSecret": "oidc-client", "onUnauthenticatedRequest": "deny"}
+
+
+def authed(secret: dict | None = None, **auth):
+    return service(public={"host": "api.shop.example.com", "path": "/orders", "auth": {**AUTH, **auth}},
+                   secrets=[secret or {"name": "oidc-client", "rotation": "third-party"}])
+
+
+def test_auth_annotations_point_the_alb_at_the_provider_and_the_secret():
+    from components.edge_auth import auth_annotations
+
+    notes = auth_annotations(authed())
+    assert notes["alb.ingress.kubernetes.io/auth-type"] == "oidc"
+    assert notes["alb.ingress.kubernetes.io/auth-on-unauthenticated-request"] == "deny"
+    assert json.loads(notes["alb.ingress.kubernetes.io/auth-idp-oidc"]) == {
+        "issuer": "https://login.example.com", "authorizationEndpoint": "https://login.example.com/auth",
+        "tokenEndpoint": "https://login.example.com/token", "userInfoEndpoint": "https://login.example.com/userinfo",
+        "secretName": "orders-alb-oidc"}
+    assert auth_annotations(public()) == {}
+
+
+def test_the_client_credentials_come_from_secrets_manager_and_only_the_controller_reads_them():
+    from components.edge_auth import oidc_external_secret_spec, reader_rules, reader_subjects
+
+    spec = oidc_external_secret_spec(authed(), "prod", "team-secrets")
+    assert spec["target"]["name"] == "orders-alb-oidc"
+    assert [(d["secretKey"], d["remoteRef"]) for d in spec["data"]] == [
+        ("clientID", {"key": "prod/checkout/orders/oidc-client", "property": "clientID"}),
+        ("clientSecret", {"key": "prod/checkout/orders/oidc-client", "property": "clientSecret"})]
+    assert reader_rules(authed()) == [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": ["orders-alb-oidc"],
+                                       "verbs": ["get", "list", "watch"]}]
+    assert reader_subjects() == [{"kind": "ServiceAccount", "name": "aws-load-balancer-controller",
+                                  "namespace": "aws-load-balancer"}]
+
+
+@pytest.mark.parametrize("svc, needle", [
+    (lambda: service(public={"host": "a.example.com", "auth": AUTH}), "is not one of the service's secrets"),
+    (lambda: authed({"name": "oidc-client"}), "mark it `rotation: third-party`"),
+])
+def test_auth_secret_must_be_a_declared_third_party_secret(svc, needle):
+    from paved.catalog import service_rules
+
+    found = service_rules(svc())
+    assert any(p == ("public", "auth", "clientSecret") and needle in m for p, m in found), found
+
+
+@pytest.mark.parametrize("bad", [{"issuer": "http://login.example.com"}, {"type": "cognito"}, {"clientSecret": "A B"},
+                                 {"onUnauthenticatedRequest": "redirect"}])
+def test_bad_auth_fields_are_refused(bad):
+    with pytest.raises(ValueError):
+        authed(**bad)
+
+
+def test_a_service_with_auth_plans_the_secret_the_role_and_the_annotations(tmp_path):
+    from conftest import copy_project
+
+    from paved import plan
+
+    root = copy_project(tmp_path)
+    catalog = root / "services_catalog.yaml"
+    text = catalog.read_text()
+    old = "    public: {host: api.shop.example.com, path: /orders, rateLimit: 1000}\n"
+    new = ("    public:\n      host: api.shop.example.com\n      path: /orders\n      rateLimit: 1000\n"
+           "      auth: " + json.dumps(AUTH) + "\n")
+    text = text.replace(old, new).replace(
+        "      - name: db-password\n        description: Password of the orders database user.\n",
+        "      - {name: oidc-client, rotation: third-party, description: OIDC client of the ALB.}\n"
+        "      - name: db-password\n        description: Password of the orders database user.\n", 1)
+    catalog.write_text(text)
+    doc = plan.build("dev", catalog, root)[0]
+    mine = {(r["type"].rsplit(":", 1)[-1], r["name"]): r for r in doc["resources"] if r["service"] == "orders"}
+    ingress = mine[("Ingress", "orders-ingress")]
+    assert ingress["inputs"]["metadata"]["annotations"]["alb.ingress.kubernetes.io/auth-type"] == "oidc"
+    secret = mine[("ExternalSecret", "orders-alb-oidc")]
+    binding = mine[("RoleBinding", "orders-alb-oidc-reader-binding")]
+    assert secret["urn"] in ingress["options"]["dependsOn"] and binding["urn"] in ingress["options"]["dependsOn"]
+    assert mine[("Role", "orders-alb-oidc-reader")]["inputs"]["rules"][0]["resourceNames"] == ["orders-alb-oidc"]
