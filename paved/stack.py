@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from paved.cidr import OPEN_WORLD, covers_public_internet, ipv4_network
 from paved.errors import InputError, Issue, UsageError
-from paved.model import LabelTagValue, Name, TagValue
+from paved.model import Egress, LabelTagValue, Name, TagValue
 from paved.yamlsrc import Located, load_located, read_source
 
 NAMESPACE = "paved"
@@ -283,6 +283,10 @@ class ObservabilitySettings(_Section):
     trace_sampling_ratio: float = Field(gt=0, le=1, description="Share of traces services sample.")
     smtp: SmtpSettings | None = Field(default=None, description="Relay for alert e-mail; required when a team "
                                                                "declares alerts.email.")
+    alert_egress: tuple[Egress, ...] = Field(default=(), max_length=32, description=(
+        "Where Alertmanager may send notifications (the monitoring namespace is default-deny): CIDR blocks and TCP "
+        "ports of the SMTP relay, Slack and PagerDuty endpoints, or of an egress proxy (docs/alerting.md). Empty: "
+        "Alertmanager reaches nothing outside the cluster and its notifications fail."))
 
 
 class StackSettings(BaseModel):

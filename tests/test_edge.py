@@ -277,3 +277,48 @@ def test_a_service_with_auth_plans_the_secret_the_role_and_the_annotations(tmp_p
     binding = mine[("RoleBinding", "orders-alb-oidc-reader-binding")]
     assert secret["urn"] in ingress["options"]["dependsOn"] and binding["urn"] in ingress["options"]["dependsOn"]
     assert mine[("Role", "orders-alb-oidc-reader")]["inputs"]["rules"][0]["resourceNames"] == ["orders-alb-oidc"]
+
+
+# --- Alertmanager egress (paved:observability.alertEgress) ----------------------------------
+
+
+def _with_alert_egress(entries):
+    from paved.stack import StackSettings
+
+    data = SETTINGS.model_dump(by_alias=True)
+    data["observability"]["alertEgress"] = entries
+    return StackSettings.model_validate(data)
+
+
+def test_alertmanager_egress_is_opened_for_its_pods_only():
+    from components.observability import network_policy_specs
+
+    settings = _with_alert_egress([{"cidr": "10.20.30.0/28", "ports": [3128], "description": "Egress proxy"},
+                                   {"cidr": "203.0.113.10/32", "ports": [587, 465], "description": "SMTP relay"}])
+    spec = network_policy_specs(settings)["allow-alertmanager-egress"]
+    assert spec.pod_selector.match_labels == {"paved.dev/observability": "alertmanager"}
+    assert spec.policy_types == ["Egress"] and not spec.ingress
+    assert [(r.to[0].ip_block.cidr, [p.port for p in r.ports]) for r in spec.egress] == [
+        ("10.20.30.0/28", [3128]), ("203.0.113.10/32", [587, 465])]
+    assert all(p.protocol == "TCP" for r in spec.egress for p in r.ports)
+
+
+def test_no_alertmanager_egress_without_the_setting():
+    from components.observability import network_policy_specs
+
+    assert "allow-alertmanager-egress" not in network_policy_specs(SETTINGS)
+
+
+@pytest.mark.parametrize("entry", [{"cidr": "0.0.0.0/0", "ports": [443], "description": "x"},
+                                   {"cidr": "10.0.0.1/8", "ports": [443], "description": "host bits"},
+                                   {"cidr": "10.20.30.0/28", "ports": [], "description": "no port"}])
+def test_bad_alertmanager_egress_is_refused(entry):
+    with pytest.raises(ValueError):
+        _with_alert_egress([entry])
+
+
+def test_the_alertmanager_pods_carry_the_label_the_policy_selects():
+    from components.addons.prometheus import kube_prometheus_stack_values
+
+    values = kube_prometheus_stack_values(SETTINGS, [], None, ())
+    assert values["alertmanager"]["alertmanagerSpec"]["podMetadata"]["labels"] == {"paved.dev/observability": "alertmanager"}
