@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons import AddOnContext, ClusterAccess
 from components.addons import aws_load_balancer_controller as controller
+from components.edge_auth import auth_annotations
 from components.labels import name_labels
 from paved.model import Service, Team
 from paved.naming import HTTP_PORT_NAME
@@ -19,18 +20,27 @@ from paved.stack import StackSettings
 INGRESS_CLASS = "alb"
 
 
-def ingress_args(service: Service, team: Team, settings: StackSettings) -> k8s.networking.v1.IngressInitArgs:
-    """An Ingress on the environment's shared ALB: HTTPS only, TLS 1.2+, pods as targets."""
+WAF_ANNOTATION = "alb.ingress.kubernetes.io/wafv2-acl-arn"
+
+
+def ingress_args(service: Service, team: Team, settings: StackSettings,
+                 web_acl_arn: pulumi.Input[str] | None = None) -> k8s.networking.v1.IngressInitArgs:
+    """An Ingress on the environment's shared ALB: HTTPS with a TLS 1.2+ policy, port 80 only
+    redirecting to 443, pods as targets, behind the environment's WAF web ACL."""
     assert service.public is not None and settings.ingress is not None
-    annotations = {
+    annotations: dict[str, pulumi.Input[str]] = {
         "alb.ingress.kubernetes.io/group.name": f"paved-{settings.environment}",
         "alb.ingress.kubernetes.io/scheme": "internet-facing",
         "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}]),
+        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}]),
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
         "alb.ingress.kubernetes.io/certificate-arn": settings.ingress.certificate_arn,
         "alb.ingress.kubernetes.io/ssl-policy": settings.ingress.ssl_policy,
         "alb.ingress.kubernetes.io/healthcheck-path": service.probes.readiness.path,
     }
+    if web_acl_arn is not None:
+        annotations[WAF_ANNOTATION] = web_acl_arn
+    annotations.update(auth_annotations(service))
     return k8s.networking.v1.IngressInitArgs(
         metadata=k8s.meta.v1.ObjectMetaArgs(name=service.name, namespace=team.namespace_name, annotations=annotations,
                                             labels=name_labels(service.name)),
@@ -61,6 +71,7 @@ class LoadBalancerControllerArgs:
     cluster_security_group_id: pulumi.Input[str]
     oidc_provider_arn: pulumi.Input[str] | None = None
     oidc_issuer: pulumi.Input[str] | None = None
+    web_acl_arn: pulumi.Input[str] | None = None
 
 
 class LoadBalancerController(pulumi.ComponentResource):
@@ -74,7 +85,7 @@ class LoadBalancerController(pulumi.ComponentResource):
                                 oidc_provider_arn=args.oidc_provider_arn, oidc_issuer=args.oidc_issuer)
         controller.AwsLoadBalancerController(
             cluster=cluster, partition=args.partition, vpc_id=args.vpc_id,
-            cluster_security_group_id=args.cluster_security_group_id,
+            cluster_security_group_id=args.cluster_security_group_id, web_acl_arn=args.web_acl_arn,
         ).deploy(AddOnContext(prefix=name, namespace=controller.NAMESPACE, settings=s, parent=self))
         self.ingress_class = pulumi.Output.from_input(INGRESS_CLASS)
         self.register_outputs({"ingress_class": self.ingress_class})

@@ -57,6 +57,7 @@ from components.kafka import JMX_EXPORTER_PORT, NODE_EXPORTER_PORT
 from components.labels import part_of_labels, platform_labels
 from components.namespace import allow_dns_spec, default_deny_spec, pod_security_labels
 from components.telemetry import (
+    ALERTMANAGER_ROLE,
     COLLECTOR_ROLE,
     MONITORING_NAMESPACE,
     OTLP_GRPC_PORT,
@@ -122,6 +123,15 @@ def _tcp(port: int, end_port: int | None = None) -> NetworkPolicyPortArgs:
     return NetworkPolicyPortArgs(protocol="TCP", port=port, end_port=end_port)
 
 
+def alertmanager_egress_spec(settings: StackSettings) -> NetworkPolicySpecArgs:
+    """Alertmanager's pods only, to the receivers' blocks the stack lists (``alertEgress``)."""
+    return NetworkPolicySpecArgs(
+        pod_selector=_role(ALERTMANAGER_ROLE), policy_types=["Egress"],
+        egress=[NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=rule.cidr))],
+                                            ports=[_tcp(p) for p in rule.ports])
+                for rule in settings.observability.alert_egress])
+
+
 def network_policy_specs(settings: StackSettings) -> dict[str, NetworkPolicySpecArgs]:
     """The namespace's NetworkPolicies by name: default-deny and DNS, then only what each part needs.
 
@@ -153,6 +163,8 @@ def network_policy_specs(settings: StackSettings) -> dict[str, NetworkPolicySpec
                 NetworkPolicyEgressRuleArgs(to=vpc, ports=[
                     _tcp(KUBELET_PORT), _tcp(JMX_EXPORTER_PORT, NODE_EXPORTER_PORT)]),
             ]),
+        **({"allow-alertmanager-egress": alertmanager_egress_spec(settings)} if settings.observability.alert_egress
+           else {}),
         "allow-otlp": NetworkPolicySpecArgs(
             pod_selector=_role(COLLECTOR_ROLE), policy_types=["Ingress"],
             ingress=[NetworkPolicyIngressRuleArgs(from_=paved_namespaces,

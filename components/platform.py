@@ -16,6 +16,8 @@ from components.addons.cluster_autoscaler import NAMESPACE as AUTOSCALER_NAMESPA
 from components.addons.cluster_autoscaler import ClusterAutoscaler
 from components.addons.keda import NAMESPACE as KEDA_NAMESPACE
 from components.addons.keda import Keda
+from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS_NAMESPACE
+from components.addons.argo_rollouts import ArgoRollouts
 from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
 from components.addons.metrics_server import MetricsServer
 from components.cluster import ClusterReference, EksCluster, EksClusterArgs
@@ -30,6 +32,7 @@ from components.observability import ObservabilityStack, ObservabilityStackArgs
 from components.renames import former_aliases
 from components.runner import DeployRunner, DeployRunnerArgs
 from components.secrets import SecretsReference, SecretStore, SecretStoreArgs, team_tags
+from components.waf import EdgeFirewall, EdgeFirewallArgs
 from components.service import (
     AwsWiring,
     Microservice,
@@ -164,12 +167,15 @@ class Platform(pulumi.ComponentResource):
             alerts_policy=store.alerts_policy), opts=with_both)
 
         load_balancer = None
+        firewall = None
         if facts.public:
+            firewall = EdgeFirewall(f"{name}-edge", EdgeFirewallArgs(settings=s, services=facts.edge), opts=with_aws)
             load_balancer = ingress.LoadBalancerController(f"{name}-load-balancer", ingress.LoadBalancerControllerArgs(
                 settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
                 account_id=caller.account_id, partition=partition, vpc_id=network.vpc_id,
                 cluster_security_group_id=cluster.node_security_group_id,
-                oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer), opts=with_both)
+                oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
+                web_acl_arn=firewall.web_acl_arn), opts=with_both)
 
         # Where the add-ons' own roles are bound.
         access = ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
@@ -194,8 +200,13 @@ class Platform(pulumi.ComponentResource):
             keda = Keda(cluster=access, kafka_cluster_arn=kafka.cluster_arn,
                         groups=tuple(group for group, _ in facts.lag), topics=tuple(topic for _, topic in facts.lag),
                         ).deploy(AddOnContext(prefix=name, namespace=KEDA_NAMESPACE, settings=s, parent=self, providers=both))
+        rollouts = None
+        if facts.rollouts:
+            rollouts = ArgoRollouts().deploy(AddOnContext(prefix=name, namespace=ROLLOUTS_NAMESPACE, settings=s,
+                                                          parent=self, providers=both, depends_on=(observability,)))
         shared = _Shared(cluster=cluster, kafka=kafka, store=store, observability=observability,
-                         load_balancer=load_balancer, ingress=facts.public, network=network, keda=keda)
+                         load_balancer=load_balancer, ingress=facts.public, network=network, keda=keda,
+                         rollouts=rollouts, web_acl_arn=firewall.web_acl_arn if firewall else None)
         self.contract = contract_outputs(shared)
         return shared
 
@@ -221,7 +232,8 @@ class Platform(pulumi.ComponentResource):
                                      eso_role_name=out("externalSecretsRoleName"))
         return _Shared(cluster=cluster, kafka=None, store=None, observability=None, load_balancer=None,
                        ingress=None, network=None, reference=ref, store_reference=store_ref, with_both=with_both,
-                       kafka_arn=out("kafkaClusterArn"), kafka_bootstrap=out("kafkaBootstrapBrokers"))
+                       kafka_arn=out("kafkaClusterArn"), kafka_bootstrap=out("kafkaBootstrapBrokers"),
+                       web_acl_arn=out("webAclArn"))
 
     def _teams(self, name: str, catalog: Catalog, s: StackSettings, shared: "_Shared", teams: list[str]) -> None:
         """Per team: its namespace, secrets, topics, and each service with its identity and monitors."""
@@ -279,7 +291,8 @@ class Platform(pulumi.ComponentResource):
                 kafka_bootstrap=kafka_bootstrap if uses_kafka(svc) else None,
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
                 load_balancer=shared.load_balancer, keda=shared.keda, region=s.aws_region,
-                lower_layer=shared.reference is not None)
+                lower_layer=shared.reference is not None, rollouts_controller=shared.rollouts,
+                web_acl_arn=shared.web_acl_arn)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
@@ -316,6 +329,8 @@ class _Shared:
     kafka_arn: pulumi.Output[str] | None = None
     kafka_bootstrap: pulumi.Output[str] | None = None
     keda: pulumi.Resource | None = None
+    rollouts: pulumi.Resource | None = None
+    web_acl_arn: pulumi.Output[str] | None = None
 
 
 def platform_stack_reference(environment: str) -> str:
@@ -340,5 +355,6 @@ def contract_outputs(shared: _Shared) -> dict[str, Any]:
         "kafkaBootstrapBrokers": shared.kafka.bootstrap_brokers if shared.kafka else None,
         "secretsKeyArn": shared.store.key_arn, "externalSecretsRoleArn": shared.store.eso_role_arn,
         "externalSecretsRoleName": shared.store.eso_role_name, "ingressController": bool(shared.ingress),
+        "webAclArn": shared.web_acl_arn,
     }
     return values

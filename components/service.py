@@ -62,7 +62,7 @@ from pulumi_kubernetes.policy.v1 import (
     PodDisruptionBudgetSpecArgs,
 )
 
-from components import lag_scaling
+from components import edge_auth, lag_scaling, rollout
 from components.identity import role_annotations
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
@@ -72,7 +72,7 @@ from components.renames import former_aliases
 from components.secrets import STORE_NAME
 from components.security import container_security_context, pod_security_context
 from components.telemetry import metrics_service_port, otel_env
-from components.versions import EXTERNAL_SECRETS_API
+from components.versions import EXTERNAL_SECRETS_API, ROLLOUTS_API
 from paved.model import Probe, Service, Team
 from paved.naming import HTTP_PORT_NAME, MANAGED_SECRET_KEY, METRICS_PORT_NAME, ZONE_KEY, service_secret_name
 from paved.resources import SERVICE_MAX_SURGE, SERVICE_MAX_UNAVAILABLE
@@ -111,6 +111,8 @@ class AwsWiring:
     lower_layer: bool = False
     keda: pulumi.Resource | None = None  # the KEDA chart, for services scaled on Kafka lag
     region: str | None = None  # the MSK cluster's region, for KEDA's IAM authentication
+    rollouts_controller: pulumi.Resource | None = None  # the Argo Rollouts chart, for services with `rollout`
+    web_acl_arn: pulumi.Input[str] | None = None  # the environment's WAF web ACL, for public services
 
 
 @dataclass(frozen=True)
@@ -263,15 +265,28 @@ def pod_spec(args: MicroserviceArgs) -> PodSpecArgs:
     )
 
 
-def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
-    """The Deployment. No ``replicas``: the HorizontalPodAutoscaler owns the count."""
+def workload_meta(args: MicroserviceArgs) -> ObjectMetaArgs:
+    """Metadata of the service's workload (Deployment or Rollout)."""
     meta = _meta(args)
     if args.service.secrets:
         # Reloader rolls the pods when External Secrets updates the values.
         meta = ObjectMetaArgs(name=meta.name, namespace=meta.namespace, labels=meta.labels,
                               annotations={RELOAD_ANNOTATION: secret_object_name(args.service)})
+    return meta
+
+
+def pod_template(args: MicroserviceArgs) -> PodTemplateSpecArgs:
+    """The one pod template of the service, for its Deployment or its Rollout."""
+    return PodTemplateSpecArgs(
+        metadata=ObjectMetaArgs(labels=pod_labels(args.service, args.team, args.settings.environment)),
+        spec=pod_spec(args),
+    )
+
+
+def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
+    """The Deployment. No ``replicas``: the HorizontalPodAutoscaler owns the count."""
     return DeploymentInitArgs(
-        metadata=meta,
+        metadata=workload_meta(args),
         spec=DeploymentSpecArgs(
             selector=LabelSelectorArgs(match_labels=selector_labels(args.service)),
             strategy=DeploymentStrategyArgs(
@@ -282,10 +297,7 @@ def deployment_args(args: MicroserviceArgs) -> DeploymentInitArgs:
             min_ready_seconds=5,
             progress_deadline_seconds=600,
             revision_history_limit=5,
-            template=PodTemplateSpecArgs(
-                metadata=ObjectMetaArgs(labels=pod_labels(args.service, args.team, args.settings.environment)),
-                spec=pod_spec(args),
-            ),
+            template=pod_template(args),
         ),
     )
 
@@ -328,7 +340,9 @@ def hpa_args(args: MicroserviceArgs) -> HorizontalPodAutoscalerInitArgs:
     return HorizontalPodAutoscalerInitArgs(
         metadata=_meta(args),
         spec=HorizontalPodAutoscalerSpecArgs(
-            scale_target_ref=CrossVersionObjectReferenceArgs(api_version="apps/v1", kind="Deployment", name=args.service.name),
+            scale_target_ref=CrossVersionObjectReferenceArgs(
+                api_version=rollout.scale_target(args.service)[0], kind=rollout.scale_target(args.service)[1],
+                name=args.service.name),
             min_replicas=scaling.min,
             max_replicas=scaling.max,
             metrics=[utilisation("cpu", scaling.target_cpu_percent), utilisation("memory", scaling.target_memory_percent)],
@@ -468,9 +482,12 @@ class Microservice(pulumi.ComponentResource):
                 spec=external_secret_spec(args, STORE_NAME),
                 opts=child("external-secret", [args.aws.secret_store, *args.aws.secret_pushes]),
             ))
-        deployment = k8s.apps.v1.Deployment(
-            f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
-        )
+        if args.service.rollout is not None:
+            deployment = self._rollout(name, args, child, pod_needs)
+        else:
+            deployment = k8s.apps.v1.Deployment(
+                f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
+            )
         k8s.core.v1.Service(f"{name}-service", service_args(args), opts=child("service"))
         if lag_scaled(args):  # KEDA creates and owns the HPA
             lag_scaling.register(name, args.service, args.team, args.settings.environment, args.aws.region,
@@ -483,11 +500,56 @@ class Microservice(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(f"{name}-netpol", network_policy_args(args), opts=child("netpol"))
         if args.service.public is not None and args.aws is not None and (
                 args.aws.load_balancer is not None or args.aws.lower_layer):
-            k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings),
-                                      opts=child("ingress", [args.aws.load_balancer] if args.aws.load_balancer else None))
+            k8s.networking.v1.Ingress(f"{name}-ingress", ingress_args(args.service, args.team, args.settings,
+                                                                      args.aws.web_acl_arn),
+                                      opts=child("ingress", [*([args.aws.load_balancer] if args.aws.load_balancer else []),
+                                                             *self._alb_auth(name, args, child)]))
 
-        self.deployment_name = deployment.metadata.apply(lambda m: m.name)
+        self.deployment_name = deployment.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
         self.service_dns = pulumi.Output.from_input(
             f"{args.service.name}.{args.team.namespace_name}.svc.cluster.local:{args.service.port}"
         )
         self.register_outputs({"deployment_name": self.deployment_name, "service_dns": self.service_dns})
+
+    def _alb_auth(self, name: str, args: MicroserviceArgs, child) -> list[pulumi.Resource]:
+        """For ``public.auth``: the ALB's OIDC client Secret (from Secrets Manager through the team's
+        SecretStore) and the controller's right to read exactly it; the Ingress waits for both."""
+        svc = args.service
+        if svc.public is None or svc.public.auth is None or args.aws is None or args.aws.secret_store is None:
+            return []
+        secret = k8s.apiextensions.CustomResource(
+            f"{name}-alb-oidc", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
+            metadata=_meta(args, edge_auth.oidc_secret_name(svc)),
+            spec=edge_auth.oidc_external_secret_spec(svc, args.settings.environment, STORE_NAME),
+            opts=child("alb-oidc", [args.aws.secret_store]))
+        reader = f"{svc.name}-alb-oidc-reader"
+        role = k8s.rbac.v1.Role(f"{name}-alb-oidc-reader", k8s.rbac.v1.RoleInitArgs(
+            metadata=_meta(args, reader),
+            rules=[k8s.rbac.v1.PolicyRuleArgs(api_groups=r["apiGroups"], resources=r["resources"],
+                                              resource_names=r["resourceNames"], verbs=r["verbs"])
+                   for r in edge_auth.reader_rules(svc)]), opts=child("alb-oidc-reader"))
+        binding = k8s.rbac.v1.RoleBinding(f"{name}-alb-oidc-reader-binding", k8s.rbac.v1.RoleBindingInitArgs(
+            metadata=_meta(args, reader),
+            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=reader),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind=s["kind"], name=s["name"], namespace=s["namespace"])
+                      for s in edge_auth.reader_subjects()]), opts=child("alb-oidc-reader-binding", [role]))
+        return [secret, binding]
+
+    def _rollout(self, name: str, args: MicroserviceArgs, child, pod_needs: list) -> k8s.apiextensions.CustomResource:
+        """The Argo Rollout in place of the Deployment, with its AnalysisTemplate (and a preview
+        Service for blue-green); all after the controller's chart, which serves their CRDs."""
+        svc = args.service
+        controller = [args.aws.rollouts_controller] if args.aws is not None and args.aws.rollouts_controller else []
+        needs = [*pod_needs, *controller]
+        if svc.rollout.analysis == "slo":
+            needs.append(k8s.apiextensions.CustomResource(
+                f"{name}-analysis", api_version=ROLLOUTS_API, kind="AnalysisTemplate",
+                metadata=_meta(args, rollout.analysis_template_name(svc)),
+                spec=rollout.analysis_template_spec(svc, args.team), opts=child("analysis", controller)))
+        if svc.rollout.strategy == "blueGreen":
+            preview = service_args(args)
+            preview = ServiceInitArgs(metadata=_meta(args, rollout.preview_service_name(svc)), spec=preview.spec)
+            needs.append(k8s.core.v1.Service(f"{name}-preview-service", preview, opts=child("preview-service")))
+        return k8s.apiextensions.CustomResource(
+            f"{name}-rollout", api_version=ROLLOUTS_API, kind="Rollout", metadata=workload_meta(args),
+            spec=rollout.rollout_spec(svc, selector_labels(svc), pod_template(args)), opts=child("rollout", needs))

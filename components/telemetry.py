@@ -35,6 +35,7 @@ from paved.stack import StackSettings
 # Prometheus and the collector by it (chart-independent, unlike the charts' own labels).
 ROLE_LABEL = "paved.dev/observability"
 PROMETHEUS_ROLE = "prometheus"
+ALERTMANAGER_ROLE = "alertmanager"
 COLLECTOR_ROLE = "otel-collector"
 COLLECTOR_SERVICE = "otel-collector"
 OTLP_GRPC_PORT = 4317

@@ -100,6 +100,8 @@ CHARTS: dict[str, dict[str, str]] = {
 EXTERNAL_SECRETS_API = "external-secrets.io/v1"
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 PUSH_SECRETS_API = "external-secrets.io/v1alpha1"  # PushSecret is served at v1alpha1 only (chart 2.9.0)
+# Rollout and AnalysisTemplate as argo-rollouts chart 2.41.0's CRDs serve them.
+ROLLOUTS_API = "argoproj.io/v1alpha1"
 
 # Images paved sets explicitly (the charts above pin the rest of theirs by chart version).
 IMAGES: dict[str, str] = {

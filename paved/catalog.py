@@ -255,6 +255,8 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _repeated(("kafka", "consumes"), list(svc.kafka.consumes), "topic")
     found += _repeated(("calls",), list(svc.calls), "service")
     found += _egress_rules(svc, settings)
+    found += _rollout_rules(svc)
+    found += _auth_rules(svc)
     found += _repeated(("formerNames",), list(svc.former_names), "name")
     found += _repeated(("formerTeams",), list(svc.former_teams), "team")
     for j, old in enumerate(svc.former_teams):
@@ -295,13 +297,59 @@ def _egress_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     return found
 
 
+def _auth_rules(svc: Service) -> list[tuple[Path, str]]:
+    auth = svc.public.auth if svc.public is not None else None
+    if auth is None:
+        return []
+    declared = {s.name: s for s in svc.secrets}
+    where = ("public", "auth", "clientSecret")
+    if auth.client_secret not in declared:
+        return [(where, f"{auth.client_secret!r} is not one of the service's secrets; declare it under `secrets` "
+                        "(rotation: third-party) and put {\"clientID\": ..., \"clientSecret\": ...} in it with "
+                        "`paved secrets put`")]
+    if declared[auth.client_secret].rotation != "third-party":
+        return [(where, f"secret {auth.client_secret!r} is issued by the identity provider: mark it "
+                        "`rotation: third-party` (a managed rotation would overwrite the client credentials)")]
+    return []
+
+
+def _rollout_rules(svc: Service) -> list[tuple[Path, str]]:
+    r = svc.rollout
+    if r is None:
+        return []
+    found: list[tuple[Path, str]] = []
+    for i, step in enumerate(r.steps):
+        if (step.set_weight is None) == (step.pause is None):
+            found.append((("rollout", "steps", i), "a step is either `setWeight` or `pause`, exactly one of them"))
+    if r.strategy == "canary" and not any(s.set_weight is not None for s in r.steps):
+        found.append((("rollout", "steps"), "a canary needs at least one `setWeight` step, e.g. "
+                      "[{setWeight: 20}, {pause: {duration: 5m}}]"))
+    if r.strategy == "blueGreen" and r.steps:
+        found.append((("rollout", "steps"), "blueGreen takes no steps: the preview gets every replica and is promoted "
+                      "after its analysis"))
+    weights = [s.set_weight for s in r.steps if s.set_weight is not None]
+    if weights != sorted(weights):
+        found.append((("rollout", "steps"), f"setWeight values must not decrease ({weights})"))
+    return found
+
+
+def release_strategy(svc: Service) -> tuple[str, str]:
+    """(workload kind, strategy) a service is released with, as :func:`paved.resources.surge_pods` reads them."""
+    return ("Rollout", svc.rollout.strategy) if svc.rollout is not None else ("Deployment", "RollingUpdate")
+
+
+def surge_of(svc: Service) -> int:
+    """Extra pods the service's release runs at maximum replicas (1, or every replica for blue-green)."""
+    return surge_pods(*release_strategy(svc), SERVICE_MAX_SURGE, svc.scaling.max) or 0
+
+
 def rollout_need(services: list[Service]) -> RolloutNeed:
     """What a team's quota must hold: every service at maximum replicas plus its rolling-update
     surge (the computation PAVED-DEP-008 makes on the plan)."""
     need = RolloutNeed()
     for svc in services:
         top = svc.scaling.max
-        surge = surge_pods("Deployment", "RollingUpdate", SERVICE_MAX_SURGE, top) or 0
+        surge = surge_of(svc)
         need = need.plus(cpu_cores(svc.resources.requests.cpu), memory_bytes(svc.resources.requests.memory), top, surge)
     return need
 
@@ -314,7 +362,7 @@ def quota_shortfalls(team: Team, services: list[Service]) -> list[tuple[str, str
                             ("memory", Decimal(memory_bytes(team.quota.memory)), memory_text),
                             ("pods", Decimal(team.quota.pods), shown)):
         if hard < need.of(res):
-            pods = ", ".join(f"{s.name} {s.scaling.max}+{SERVICE_MAX_SURGE}" for s in services)
+            pods = ", ".join(f"{s.name} {s.scaling.max}+{surge_of(s)}" for s in services)
             found.append((res, f"quota {res} {show(hard)} cannot hold the team's services at maximum replicas plus one "
                                f"rolling-update surge pod each ({pods}), which need {show(need.of(res))}; raise "
                                f"quota.{res} or lower scaling.max or the requests"))

@@ -32,6 +32,7 @@ PLURALS = {
     "Ingress": ("networking.k8s.io", "ingresses"),
     "ExternalSecret": ("external-secrets.io", "externalsecrets"),
     "ServiceMonitor": ("monitoring.coreos.com", "servicemonitors"),
+    "Rollout": ("argoproj.io", "rollouts"),
     "EndpointSlice": ("discovery.k8s.io", "endpointslices"),
     "CustomResourceDefinition": ("apiextensions.k8s.io", "customresourcedefinitions"),
 }

@@ -41,6 +41,7 @@ CONTRACT: dict[str, str] = {
     "externalSecretsRoleArn": "the External Secrets controller's IAM role (team roles trust it)",
     "externalSecretsRoleName": "its name (team stacks let it assume their roles)",
     "ingressController": "true when the AWS Load Balancer Controller is installed (public services)",
+    "webAclArn": "the environment's WAFv2 web ACL that public Ingresses name, or null",
 }
 
 
@@ -115,6 +116,14 @@ def layers(environment: str, layout: str, catalog: Catalog) -> list[Layer]:
 
 
 @dataclass(frozen=True)
+class PublicEntry:
+    """What the platform's web ACL reads of a public service: its name and its ``public`` block."""
+
+    name: str
+    public: Any
+
+
+@dataclass(frozen=True)
 class PlatformFacts:
     """All the platform layer reads of the catalog: what it installs depends on these only.
 
@@ -127,6 +136,8 @@ class PlatformFacts:
     kafka: bool  # some service produces or consumes: the MSK cluster
     rotation: bool  # some managed secret rotates: the rotation role's grant on the secrets key
     lag: tuple[tuple[str, str], ...] = ()  # (consumer group, topic) of each service scaled on Kafka lag: KEDA
+    edge: tuple["PublicEntry", ...] = ()  # each public service's name and `public` block: the WAF's rules
+    rollouts: bool = False  # some service has `rollout`: the Argo Rollouts controller
 
     @classmethod
     def of(cls, catalog: Catalog) -> "PlatformFacts":
@@ -138,12 +149,15 @@ class PlatformFacts:
             rotation=any(sec.rotation == "managed" for s in services for sec in s.secrets),
             # The group is the service's name (KAFKA_CONSUMER_GROUP, components/service.py).
             lag=tuple((s.name, s.scaling.lag.topic) for s in services if s.scaling.lag is not None),
+            edge=tuple(PublicEntry(s.name, s.public) for s in services if s.public is not None),
+            rollouts=any(s.rollout is not None for s in services),
         )
 
     def digest(self) -> str:
         """A stable hash of the facts (part of the platform plan's cache key)."""
         body = {"teams": [t.model_dump(mode="json") for t in self.teams], "public": self.public,
-                "kafka": self.kafka, "rotation": self.rotation, "lag": [list(x) for x in self.lag]}
+                "kafka": self.kafka, "rotation": self.rotation, "lag": [list(x) for x in self.lag],
+                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

@@ -444,12 +444,82 @@ class Slo(Model):
     latency_p99_ms: int = Field(ge=1, le=60000, description="p99 latency target in milliseconds.")
 
 
+HTTPS_URL = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
+
+
+class PublicAuth(Model):
+    """Authentication at the load balancer (OIDC): the ALB signs users in with the identity provider
+    before a request reaches the service, and passes their claims in ``x-amzn-oidc-*`` headers.
+
+    The client id and secret are never in the catalog: ``clientSecret`` names one of the service's
+    declared ``secrets`` (``rotation: third-party``) whose Secrets Manager value is JSON
+    ``{"clientID": "...", "clientSecret": "..."}``; External Secrets copies it for the ALB (docs/edge.md).
+    """
+
+    type: Literal["oidc"] = Field(examples=["oidc"], description="oidc (Cognito user pools: see docs/edge.md).")
+    issuer: str = Field(pattern=HTTPS_URL, max_length=2048, examples=["https://login.example.com"],
+                        description="The provider's issuer URL (https).")
+    authorization_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048,
+                                        examples=["https://login.example.com/oauth2/authorize"])
+    token_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048, examples=["https://login.example.com/oauth2/token"])
+    user_info_endpoint: str = Field(pattern=HTTPS_URL, max_length=2048,
+                                    examples=["https://login.example.com/oauth2/userinfo"])
+    client_secret: Name = Field(examples=["oidc-client"], description=(
+        "Name of one of the service's `secrets` (rotation: third-party) holding {\"clientID\", \"clientSecret\"} "
+        "as JSON in Secrets Manager."))
+    on_unauthenticated_request: Literal["authenticate", "deny", "allow"] = Field(
+        default="authenticate", description="authenticate: redirect to the provider; deny: 401 (APIs); allow: pass "
+                                            "anonymous requests on without claims.")
+
+
 class Public(Model):
-    """Public exposure through the shared load balancer."""
+    """Public exposure through the shared load balancer, behind the environment's WAF web ACL
+    (AWS managed rule groups, docs/edge.md)."""
 
     host: Host
     # The load balancer's path conditions take at most 128 characters.
     path: str = Field(default="/", pattern=HTTP_PATH, max_length=128)
+    rate_limit: int | None = Field(
+        default=None, ge=10, le=2_000_000_000, examples=[1000],
+        description="Requests one client IP may send to this host and path in 5 minutes; above it the WAF blocks "
+                    "that IP (an AWS WAF rate-based rule, minimum 10). Unset: no rate limit for the service.")
+    auth: PublicAuth | None = Field(default=None, description="Sign users in at the load balancer (OIDC).")
+
+
+DURATION = r"^[1-9][0-9]{0,4}[smh]$"
+
+
+class PauseStep(Model):
+    """How long a canary step holds before the next one."""
+
+    duration: str = Field(pattern=DURATION, examples=["5m", "30s", "1h"],
+                          description="A number of seconds (s), minutes (m) or hours (h), e.g. '5m'.")
+
+
+class RolloutStep(Model):
+    """One canary step: either shift a share of the pods (``setWeight``) or hold (``pause``)."""
+
+    set_weight: int | None = Field(default=None, ge=1, le=100, examples=[20],
+                                   description="Percent of the replicas (and of the traffic) given to the new version.")
+    pause: PauseStep | None = Field(default=None, examples=[{"duration": "5m"}],
+                                    description="Hold for a duration while the analysis watches the SLO.")
+
+
+class Rollout(Model):
+    """Progressive delivery with Argo Rollouts: the service becomes a ``Rollout`` in place of its
+    Deployment (docs/rollouts.md). A failing analysis aborts the release and returns to the stable version."""
+
+    strategy: Literal["canary", "blueGreen"] = Field(
+        examples=["canary"], description="canary: shift replicas step by step; blueGreen: a full preview set, "
+                                         "promoted after its analysis passes.")
+    steps: Annotated[tuple[RolloutStep, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), max_length=20, examples=[[{"setWeight": 20}, {"pause": {"duration": "5m"}}, {"setWeight": 50},
+                                              {"pause": {"duration": "5m"}}]],
+        description="Canary steps, in order (canary only); after the last one the new version takes everything.")
+    analysis: Literal["slo"] | None = Field(
+        default="slo", examples=["slo"],
+        description="slo: an AnalysisTemplate checks the service's own SLO in Prometheus during the release and "
+                    "aborts it on failure; null: no analysis.")
 
 
 class Metrics(Model):
@@ -528,6 +598,10 @@ class Service(Model):
         default=(), description="Destinations outside the cluster the service may reach (CIDR blocks and TCP ports).")
     slo: Slo | None = None
     public: Public | None = None
+    rollout: Rollout | None = Field(
+        default=None, examples=[{"strategy": "canary", "steps": [{"setWeight": 20}, {"pause": {"duration": "5m"}}],
+                                 "analysis": "slo"}],
+        description="Release through Argo Rollouts (canary or blue-green) instead of a rolling update.")
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")
     overrides: dict[str, ServiceOverride] = Field(default_factory=dict)
 

@@ -130,6 +130,11 @@ def outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[s
         group = inputs.get("name", name)
         rid = group
         arn = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{group}"
+    elif typ == "aws:wafv2/webAcl:WebAcl":
+        acl = inputs.get("name", name)
+        rid = _uuid(acl)
+        scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+        arn = f"arn:aws:wafv2:{region}:{ACCOUNT_ID}:{scope}/webacl/{acl}/{rid}"
     elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
         rid = f"lt-{_hex(name)}"
         state["latestVersion"] = 1

@@ -37,6 +37,11 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 # the namespaces whose pods write to it. `paved cost` prices the group from them.
 LOG_VOLUME_TAG = "paved.dev/log-gib-per-pod-month"
 LOG_NAMESPACES_TAG = "paved.dev/log-namespaces"
+WAF_WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+# The request volume `paved cost` prices for a web ACL: the stack's assumption, carried as a tag.
+WAF_REQUESTS_TAG = "paved.dev/assumed-requests-millions"
+# Argo Rollouts' replacement of a Deployment: the same pod template at spec.template.
+ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout"
 HPA_TYPES = frozenset({
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
     "kubernetes:autoscaling/v1:HorizontalPodAutoscaler",
@@ -52,6 +57,7 @@ SCALABLE_TYPES = {
     "kubernetes:apps/v1:Deployment": "Deployment",
     "kubernetes:apps/v1:StatefulSet": "StatefulSet",
     "kubernetes:apps/v1:ReplicaSet": "ReplicaSet",
+    ROLLOUT: "Rollout",
 }
 
 # AWS defaults for inputs a resource may leave out.
@@ -147,6 +153,7 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
     "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
     "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    ROLLOUT: ("spec", "template", "spec"),
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
@@ -542,8 +549,12 @@ DEFAULT_MAX_SURGE = "25%"
 
 def surge_pods(kind: str, strategy: Any, max_surge: Any, replicas: int) -> int | None:
     """Extra pods a rolling update of a ``kind`` workload at ``replicas`` may create, or None
-    when unknown. Recreate and StatefulSets replace pods without surging."""
-    if kind != "Deployment" or strategy == "Recreate":
+    when unknown. Recreate and StatefulSets replace pods without surging; an Argo Rollout's
+    ``blueGreen`` runs a full preview set beside the active one, its ``canary`` surges like a
+    Deployment (``maxSurge``, default 25%)."""
+    if kind == "Rollout" and strategy == "blueGreen":
+        return replicas
+    if kind not in ("Deployment", "Rollout") or strategy == "Recreate":
         return 0
     value = DEFAULT_MAX_SURGE if max_surge is None else max_surge
     if value is UNKNOWN:

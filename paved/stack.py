@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from paved.cidr import OPEN_WORLD, covers_public_internet, ipv4_network
 from paved.errors import InputError, Issue, UsageError
-from paved.model import LabelTagValue, Name, TagValue
+from paved.model import Egress, LabelTagValue, Name, TagValue
 from paved.yamlsrc import Located, load_located, read_source
 
 NAMESPACE = "paved"
@@ -252,7 +252,11 @@ class IngressSettings(_Section):
     certificate_arn: str = Field(pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$",
                                  description="ACM certificate for the public hosts.")
     ssl_policy: str = Field(default="ELBSecurityPolicy-TLS13-1-2-2021-06", pattern=r"^ELBSecurityPolicy-[A-Za-z0-9-]+$",
-                            description="TLS policy of the HTTPS listener.")
+                            description="TLS policy of the HTTPS listener (PAVED-SEC-061 accepts TLS 1.2+ policies only).")
+    waf_requests_millions: int = Field(
+        default=10, ge=0, le=1_000_000,
+        description="Requests per month the WAF web ACL is assumed to inspect, in millions, for `paved cost`'s "
+                    "per-request price: an assumption to state, not a measurement.")
 
 
 class SmtpSettings(_Section):
@@ -279,6 +283,10 @@ class ObservabilitySettings(_Section):
     trace_sampling_ratio: float = Field(gt=0, le=1, description="Share of traces services sample.")
     smtp: SmtpSettings | None = Field(default=None, description="Relay for alert e-mail; required when a team "
                                                                "declares alerts.email.")
+    alert_egress: tuple[Egress, ...] = Field(default=(), max_length=32, description=(
+        "Where Alertmanager may send notifications (the monitoring namespace is default-deny): CIDR blocks and TCP "
+        "ports of the SMTP relay, Slack and PagerDuty endpoints, or of an egress proxy (docs/alerting.md). Empty: "
+        "Alertmanager reaches nothing outside the cluster and its notifications fail."))
 
 
 class LogsSettings(_Section):

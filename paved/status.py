@@ -33,6 +33,8 @@ HINTS = {
     "InvalidImageName": f"{RUNBOOKS}/rollout.md: fix the service's `image` in the catalog",
     "RunContainerError": f"{RUNBOOKS}/rollout.md: `kubectl describe pod`: the container's command failed to start",
     "ProgressDeadlineExceeded": f"{RUNBOOKS}/rollout.md: the rollout stalled; see the pods' states and events",
+    "RolloutDegraded": f"{RUNBOOKS}/rollout.md: the canary or blue-green release was aborted (its SLO analysis "
+                       "failed or it stalled); the stable version serves",
     "RolloutInProgress": f"{RUNBOOKS}/rollout.md: wait (`paved verify --wait 10m`) or look at the new pods",
     "NoMetrics": f"{RUNBOOKS}/autoscaler-at-max.md: metrics-server must be running (platform section) and "
                  "the pods must set CPU requests",
@@ -118,11 +120,34 @@ def of_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
 
 # -- reading and judging the live objects ----------------------------------------------------------
 
+# A service's workload: its Deployment, or its Argo Rollout (catalog ``rollout:``).
+WORKLOAD_KINDS = ("Deployment", "Rollout")
+
+
+def _argo_rollout(dep: dict[str, Any]) -> tuple[str, str] | None:
+    # Argo Rollouts reports a phase (Healthy, Progressing, Paused, Degraded) with a message.
+    st = dep.get("status", {})
+    phase, message = st.get("phase"), st.get("message") or ""
+    if phase == "Degraded":
+        return "failed", f"degraded: {message}".strip(" :")
+    if phase == "Paused":
+        return "progressing", f"paused at canary step {st.get('currentStepIndex', '?')}: {message}".strip(" :")
+    if phase == "Progressing":
+        return "progressing", message or "the release is progressing"
+    return None if phase == "Healthy" else ("progressing", "waiting for the controller to report a phase")
+
+
 def rollout(dep: dict[str, Any] | None) -> tuple[str, str]:
     """(state, message) of a Deployment as ``kubectl rollout status`` decides: complete,
-    progressing or failed (``ProgressDeadlineExceeded``)."""
+    progressing or failed (``ProgressDeadlineExceeded``); of an Argo Rollout from its phase."""
     if dep is None:
         return "missing", "the Deployment is not in the cluster"
+    if dep.get("kind") == "Rollout":
+        judged = _argo_rollout(dep)
+        if judged is not None:
+            return judged
+        dep = {**dep, "status": {**dep.get("status", {}), "observedGeneration": int(
+            dep.get("status", {}).get("observedGeneration") or 0)}}  # a string in a Rollout's status
     meta, spec, st = dep.get("metadata", {}), dep.get("spec", {}), dep.get("status", {})
     if meta.get("generation", 0) > st.get("observedGeneration", 0):
         return "progressing", "waiting for the controller to observe the new spec"
@@ -222,10 +247,11 @@ def problem(service: str | None, obj: str, reason: str, message: str) -> dict[st
 def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
     """One service's row, with the problems that make it unhealthy."""
     objs = entry["objects"]
-    dep_m = of_kind(objs, "Deployment")
+    dep_m = next((o for o in objs if o.get("kind") in WORKLOAD_KINDS), None)
+    workload = dep_m["kind"] if dep_m else "Deployment"
     ns = (dep_m or objs[0])["metadata"].get("namespace")
     live = {}
-    for kind in ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ExternalSecret", "Ingress",
+    for kind in (workload, "HorizontalPodAutoscaler", "PodDisruptionBudget", "ExternalSecret", "Ingress",
                  "ServiceMonitor"):
         want = of_kind(objs, kind)
         if want is None:
@@ -234,7 +260,7 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
         live[kind] = cluster.read(kind, name, ns, want.get("apiVersion"))
         if live[kind] is None:
             live[kind + "/missing"] = name
-    dep = live.get("Deployment")
+    dep = live.get(workload)
     selector = ",".join(f"{k}={v}" for k, v in sorted(((dep_m or {}).get("spec", {}).get("selector", {})
                                                         .get("matchLabels") or {}).items()))
     pods = cluster.list("Pod", ns, selector=selector) if dep_m else []
@@ -261,8 +287,9 @@ def service_status(cluster: Any, entry: dict[str, Any]) -> dict[str, Any]:
     probs = [problem(svc, f"{k.split('/')[0]}/{v}", "Missing", f"{k.split('/')[0]} {v} is not in namespace {ns}")
              for k, v in live.items() if k.endswith("/missing")]
     if dep is not None and state != "complete":
-        probs.append(problem(svc, f"Deployment/{dep['metadata']['name']}",
-                             "ProgressDeadlineExceeded" if state == "failed" else "RolloutInProgress", message))
+        probs.append(problem(svc, f"{workload}/{dep['metadata']['name']}",
+                             ("RolloutDegraded" if workload == "Rollout" else "ProgressDeadlineExceeded")
+                             if state == "failed" else "RolloutInProgress", message))
     c = row["containers"]
     if c["worstState"]:
         pod, _, detail = c["where"].partition(" ")

@@ -23,6 +23,7 @@ from paved.quantity import parse_quantity
 # brokers; annotations holding ARNs), which would otherwise always read as drift.
 DRIFT_FIELDS = {
     "Deployment": ("replicas", "template.spec.serviceAccountName", "template.spec.containers"),
+    "Rollout": ("template.spec.serviceAccountName", "template.spec.containers"),  # Argo Rollouts (catalog rollout:)
     "StatefulSet": ("replicas", "template.spec.serviceAccountName", "template.spec.containers"),
     "DaemonSet": ("template.spec.serviceAccountName", "template.spec.containers"),
     "HorizontalPodAutoscaler": ("minReplicas", "maxReplicas", "metrics", "scaleTargetRef"),

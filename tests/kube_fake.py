@@ -29,7 +29,7 @@ ARN = "arn:aws:eks:us-east-1:123456789012:cluster/paved-dev"
 PLURALS = {"Deployment": "deployments", "StatefulSet": "statefulsets", "DaemonSet": "daemonsets", "Pod": "pods",
            "Event": "events", "Service": "services", "HorizontalPodAutoscaler": "horizontalpodautoscalers",
            "PodDisruptionBudget": "poddisruptionbudgets", "Ingress": "ingresses", "ExternalSecret": "externalsecrets",
-           "ServiceMonitor": "servicemonitors", "EndpointSlice": "endpointslices",
+           "ServiceMonitor": "servicemonitors", "EndpointSlice": "endpointslices", "Rollout": "rollouts",
            "CustomResourceDefinition": "customresourcedefinitions"}
 CLUSTER_SCOPED = {"CustomResourceDefinition"}
 
@@ -218,13 +218,17 @@ def live_objects(plan: dict[str, Any]) -> list[dict[str, Any]]:
         obj = copy.deepcopy(src)
         _meta(obj, n)
         ns = obj["metadata"].get("namespace")
-        if kind in ("Deployment", "StatefulSet"):
+        if kind in ("Deployment", "StatefulSet", "Rollout"):
             hpa = hpas.get((ns, obj["metadata"]["name"]))
             replicas = obj["spec"].get("replicas", (hpa or {}).get("spec", {}).get("minReplicas", 1))
             obj["spec"]["replicas"] = replicas
             obj["status"] = {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
                              "readyReplicas": replicas, "availableReplicas": replicas}
-            if kind == "Deployment":
+            if kind == "Rollout":  # Argo Rollouts: a string observedGeneration, a phase
+                obj["status"].update({"observedGeneration": "1", "phase": "Healthy", "currentStepIndex": 0,
+                                      "conditions": [{**_cond("Healthy", "True", "RolloutHealthy", "Rollout is healthy"),
+                                                      "lastUpdateTime": "2026-12-03T06:01:00Z"}]})
+            elif kind == "Deployment":
                 obj["status"]["conditions"] = [
                     _cond("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability."),
                     _cond("Progressing", "True", "NewReplicaSetAvailable", "ReplicaSet has successfully progressed.")]

@@ -74,13 +74,52 @@ def category_config(rules, env: str) -> dict:
 
 
 def sample(stack: str, resource_type: str, service: str | None = None, name: str | None = None) -> dict[str, Any]:
-    """A deep copy of one resource's inputs from the repo's own plan for ``stack``: a passing fixture."""
+    """A deep copy of one resource's inputs from the repo's own plan for ``stack``: a passing fixture.
+
+    The rule fixtures were written around orders' Deployment; orders is now released as an Argo
+    Rollout (catalog ``rollout:``), so they get orders as it is without ``rollout:``: the
+    Deployment the component builds (:func:`as_deployment`) and an autoscaler scaling it. The
+    Rollout itself is tested from the plan in tests/test_rollouts.py.
+    """
     from conftest import planned
 
-    for r in planned(stack)[0]["resources"]:
+    resources = planned(stack)[0]["resources"]
+    for r in resources:
         if r["type"] == resource_type and (service is None or r["service"] == service) and (name is None or r["name"] == name):
+            if lookup_kind(r["inputs"]) == "Rollout":  # see below: the fixtures' orders is a Deployment
+                return mutate(r["inputs"], "spec.scaleTargetRef", {"apiVersion": "apps/v1", "kind": "Deployment",
+                                                                    "name": r["inputs"]["spec"]["scaleTargetRef"]["name"]})
             return copy.deepcopy(r["inputs"])
+    if resource_type == DEPLOYMENT and service is not None and name is None:
+        # orders is released as an Argo Rollout (catalog `rollout:`); the rule fixtures keep its
+        # Deployment, the one the component builds without `rollout:` (tests/test_rollouts.py
+        # proves the two agree with the real plan).
+        for r in resources:
+            if r["type"] == ROLLOUT and r["service"] == service:
+                return as_deployment(r["inputs"])
     raise LookupError(f"no {resource_type} for service={service} name={name} in the {stack} plan")
+
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout"
+
+
+def lookup_kind(props: dict[str, Any]) -> Any:
+    """The kind an autoscaler's scaleTargetRef names (None for other resources)."""
+    ref = (props.get("spec") or {}).get("scaleTargetRef") if isinstance(props.get("spec"), dict) else None
+    return ref.get("kind") if isinstance(ref, dict) else None
+
+
+def as_deployment(rollout: dict[str, Any]) -> dict[str, Any]:
+    """The Deployment the Microservice component builds for a service, from its Rollout's inputs:
+    the same metadata, selector, pod template and pacing, with the rolling update."""
+    spec = rollout["spec"]
+    keep = ("selector", "minReadySeconds", "progressDeadlineSeconds", "revisionHistoryLimit", "template")
+    return copy.deepcopy({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": rollout["metadata"],
+        "spec": {**{k: spec[k] for k in keep},
+                 "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}},
+    })
 
 
 def mutate(props: dict, path: str, value) -> dict:

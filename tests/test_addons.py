@@ -48,12 +48,14 @@ LB_NOT_NEEDED = {
     # no load balancer capacity reservations.
     "cognito-idp:DescribeUserPoolClient", "ec2:GetCoipPoolUsage", "elasticloadbalancing:ModifyIpPools",
     "elasticloadbalancing:ModifyCapacityReservation",
-    # enableShield, enableWaf and enableWafv2 are false in the chart values.
+    # enableShield and enableWaf (Classic) are false in the chart values; WAFv2 is on with a web ACL.
     "shield:CreateProtection", "shield:DeleteProtection", "shield:DescribeProtection", "shield:GetSubscriptionState",
     "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL", "waf-regional:GetWebACL",
-    "waf-regional:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL",
-    "wafv2:GetWebACLForResource", "elasticloadbalancing:SetWebAcl",
+    "waf-regional:GetWebACLForResource",
 }
+WAFV2_ACTIONS = {"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource",
+                 "elasticloadbalancing:SetWebAcl"}
+WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/paved-prod-edge/0a1b"
 
 
 def _granted(action: str, statements: list[dict]) -> bool:
@@ -67,11 +69,18 @@ def _granted(action: str, statements: list[dict]) -> bool:
 
 def test_load_balancer_controller_has_every_upstream_action_it_uses():
     statements = controller_statements("aws", "us-east-1", "123456789012", "vpc-0abc", "sg-0abc",
-                                       "arn:aws:acm:us-east-1:123456789012:certificate/x")
+                                       "arn:aws:acm:us-east-1:123456789012:certificate/x", WEB_ACL)
     missing = sorted(a for a in UPSTREAM_LB_ACTIONS - LB_NOT_NEEDED if not _granted(a, statements))
     assert missing == []
-    assert LB_NOT_NEEDED <= UPSTREAM_LB_ACTIONS  # no stale entry
+    assert LB_NOT_NEEDED <= UPSTREAM_LB_ACTIONS and WAFV2_ACTIONS <= UPSTREAM_LB_ACTIONS  # no stale entry
     assert not [a for a in LB_NOT_NEEDED if _granted(a, statements)]
+    # The WAFv2 actions name the environment's web ACL and the ALBs, not "*" (SetWebAcl has no resource).
+    (waf,) = [st for st in statements if st["Sid"] == "AssociateWebAcl"]
+    assert waf["Resource"] == [WEB_ACL, "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/*/*"]
+    # Without a web ACL (no public service), no WAF permission at all.
+    bare = controller_statements("aws", "us-east-1", "123456789012", "vpc-0abc", "sg-0abc",
+                                 "arn:aws:acm:us-east-1:123456789012:certificate/x")
+    assert not [a for a in WAFV2_ACTIONS if _granted(a, bare)]
 
 
 def _chart_deployments(stack: str) -> list[dict]:

@@ -141,7 +141,8 @@ def test_kafka_follows_the_stack(stack):
 @pytest.mark.parametrize("stack", STACKS)
 def test_services_get_kafka_environment(stack):
     doc = planned(stack)[0]
-    dep = next(d for d in by_type(doc, "kubernetes:apps/v1:Deployment") if d["service"] == "orders")
+    # orders is released by Argo Rollouts: its Rollout carries the pod template.
+    dep = next(d for d in by_type(doc, "kubernetes:argoproj.io/v1alpha1:Rollout") if d["service"] == "orders")
     env = {e["name"]: e.get("value") for e in dep["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["KAFKA_BOOTSTRAP_SERVERS"].endswith(":9098") and env["KAFKA_BOOTSTRAP_SERVERS"].count(",") >= 1
     assert env["KAFKA_CONSUMER_GROUP"] == "orders"
@@ -485,19 +486,24 @@ def test_public_services_share_one_https_only_load_balancer(stack):
     for name, ing in ingresses.items():
         notes = ing["metadata"]["annotations"]
         assert notes["alb.ingress.kubernetes.io/group.name"] == f"paved-{stack}"  # one ALB per environment
-        assert json.loads(notes["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTPS": 443}]
+        # HTTP only redirects to HTTPS; the environment's web ACL protects the ALB (docs/edge.md).
+        assert json.loads(notes["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
+        assert notes["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+        assert f":regional/webacl/paved-{stack}-edge/" in notes["alb.ingress.kubernetes.io/wafv2-acl-arn"]
         assert notes["alb.ingress.kubernetes.io/certificate-arn"] == s.ingress.certificate_arn
         assert ing["spec"]["ingressClassName"] == "alb"
         rule = ing["spec"]["rules"][0]
         assert rule["host"] == catalog.service(name).public.host
     charts = {c["inputs"]["chart"]: c["inputs"] for c in doc["resources"] if c["type"] == "kubernetes:helm.sh/v4:Chart"}
-    assert charts["aws-load-balancer-controller"]["values"]["enableWafv2"] is False
-    # The controller's role: only Describe actions on "*", everything else scoped or conditioned on the cluster tag.
+    assert charts["aws-load-balancer-controller"]["values"]["enableWafv2"] is True
+    assert charts["aws-load-balancer-controller"]["values"]["enableWaf"] is False
+    # The controller's role: only Describe actions (and WAF's resource-less SetWebAcl) on "*", everything else
+    # scoped or conditioned on the cluster tag.
     policy = next(r for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if "load-balancer" in r["name"])
     for st in json.loads(policy["inputs"]["policy"])["Statement"]:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         if st["Resource"] == "*":
-            assert all(a.endswith(":Describe*") for a in actions), st
+            assert all(a.endswith(":Describe*") or a == "elasticloadbalancing:SetWebAcl" for a in actions), st
     # The ALB reaches the public service's pods; nothing else opens ingress from the VPC.
     netpols = {r["service"]: r["inputs"]["spec"] for r in by_type(doc, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
                if r["service"] and r["inputs"]["metadata"]["name"] == r["service"]}

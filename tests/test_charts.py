@@ -88,8 +88,8 @@ def test_children_are_exactly_what_helm_renders(stack, helm, tmp_path):
     result = planned(stack)[1]
     chart_recs = [r for r in result.resources if r.type == CHART_TYPE]
     # ESO, Reloader, kube-prometheus-stack, Jaeger, the collector, the LB controller,
-    # metrics-server, Cluster Autoscaler, KEDA and Fluent Bit.
-    assert len(chart_recs) == 10
+    # metrics-server, Cluster Autoscaler, KEDA, Fluent Bit and Argo Rollouts (orders is a canary).
+    assert len(chart_recs) == 11
     for rec in chart_recs:
         expected = _helm_objects(helm, rec, result, tmp_path)
         children = [_unmasked(c.inputs) for c in _children(result, rec.urn)]

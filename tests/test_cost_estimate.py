@@ -235,7 +235,9 @@ def test_dev_plan_has_a_line_for_every_service_and_team():
     doc = planned("dev")[0]
     est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"]])
     charts = {r["urn"] for r in doc["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart"}
-    deployments = [r for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] not in charts]
+    # Deployments and, for a service with `rollout:` (orders), its Argo Rollout.
+    deployments = [r for r in doc["resources"] if r["type"] in ("kubernetes:apps/v1:Deployment",
+                   "kubernetes:argoproj.io/v1alpha1:Rollout") and r["parent"] not in charts]
     own = {r["service"] for r in deployments}
     # What the charts install is priced too, as workloads of the platform's namespaces.
     assert {s.name for s in est.services} > own

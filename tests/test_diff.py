@@ -143,20 +143,38 @@ def test_changing_scaling_updates_only_the_autoscaler(repo):
 
 
 def test_changing_the_image_rolls_the_deployment_in_place(repo):
-    edit_catalog(repo, "shop/orders:1.8.2", "shop/orders:1.9.0")
+    edit_catalog(repo, "shop/inventory:0.14.1", "shop/inventory:0.15.0")
     report = report_for(repo)
     text, md, data = all_formats(report)
 
     # The version label is on the pod template only, so the Deployment is the one object that
     # changes (its selector leaves the version out: no replacement).
-    assert ops(report) == {("Deployment", "orders-deployment"): "update"}
-    deployment = next(r for r in group(report, "orders")["resources"] if r["name"] == "orders-deployment")
+    assert ops(report) == {("Deployment", "inventory-deployment"): "update"}
+    deployment = next(r for r in group(report, "inventory")["resources"] if r["name"] == "inventory-deployment")
     paths = {c["path"]: (c["before"], c["after"]) for c in deployment["changes"]}
-    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders"
-    assert paths["spec.template.spec.containers[name=orders].image"] == (f"{image}:1.8.2", f"{image}:1.9.0")
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/inventory"
+    assert paths["spec.template.spec.containers[name=inventory].image"] == (f"{image}:0.14.1", f"{image}:0.15.0")
     assert not deployment["replaceReasons"] and not any(c["forcesReplacement"] for c in deployment["changes"])
-    assert 'spec.template.spec.containers[name=orders].image: "1234' in text and 'orders:1.8.2" → "' in text
-    assert 'orders:1.9.0"' in text and "~ update" in md and 'orders:1.9.0"' in md
+    assert 'spec.template.spec.containers[name=inventory].image: "1234' in text and 'inventory:0.14.1" → "' in text
+    assert 'inventory:0.15.0"' in text and "~ update" in md and 'inventory:0.15.0"' in md
+    assert not report.hints  # a plain rolling update: nothing to explain
+
+
+def test_changing_the_image_of_a_canary_service_says_it_starts_a_canary(repo):
+    edit_catalog(repo, "shop/orders:1.8.2", "shop/orders:1.9.0")
+    report = report_for(repo)
+    text, md, data = all_formats(report)
+
+    # orders has `rollout: {strategy: canary}`: its Rollout is updated in place, nothing else.
+    assert ops(report) == {("Rollout", "orders-rollout"): "update"}
+    ro = next(r for r in group(report, "orders")["resources"] if r["name"] == "orders-rollout")
+    assert not ro["replaceReasons"]
+    (hint,) = data["hints"]
+    assert hint.startswith("service orders (team checkout): the pod template of Rollout orders-rollout changes (image ")
+    assert "orders:1.8.2 → 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders:1.9.0)" in hint
+    assert "starts a canary: 20% of the pods, pause 5m, 50% of the pods, pause 5m, then all pods" in hint
+    assert "AnalysisTemplate orders-slo checks the SLO in Prometheus" in hint and "aborts the release" in hint
+    assert "starts a canary" in text and "starts a canary" in md
 
 
 def rename_orders(root: Path, former: bool) -> None:
@@ -177,8 +195,8 @@ def test_rename_with_former_names_keeps_every_resource(repo):
     assert "orders" not in [x["name"] for x in data["groups"]]  # nothing left behind under the old name
     resources = {r["name"]: r for r in g["resources"]}
     # Kubernetes object names are immutable: renamed, and replaced.
-    deployment = resources["orders-v2-deployment"]
-    assert deployment["op"] == "replace" and deployment["renamed"] and deployment["oldName"] == "orders-deployment"
+    deployment = resources["orders-v2-rollout"]  # orders is released by Argo Rollouts
+    assert deployment["op"] == "replace" and deployment["renamed"] and deployment["oldName"] == "orders-rollout"
     assert "metadata.name" in deployment["replaceReasons"]
     # The IAM role keeps its AWS name (auto-named from its first logical name): an update.
     role = resources["orders-v2-identity-role"]
@@ -191,8 +209,8 @@ def test_rename_with_former_names_keeps_every_resource(repo):
     assert secret["op"] == "update" and secret["renamed"] and not secret["replaceReasons"] and not secret["dataLoss"]
     assert all(r["renamed"] for r in g["resources"] if r["type"] != "aws:msk/topic:Topic")
     assert "orders-v2 (team checkout): renamed from orders" in text
-    assert "(renamed from orders-deployment)" in text and "replaced because metadata.name" in text
-    assert "renamed from <code>orders</code>" in md and "← <code>orders-deployment</code>" in md
+    assert "(renamed from orders-rollout)" in text and "replaced because metadata.name" in text
+    assert "renamed from <code>orders</code>" in md and "← <code>orders-rollout</code>" in md
     assert not report.hints
 
 

@@ -808,7 +808,8 @@ def test_plan_has_the_stack_and_per_service_observability(stack):
         kinds = {r["inputs"].get("kind") for r in plan["resources"] if r["service"] == svc.name}
         assert {"ServiceMonitor", "PrometheusRule", "ConfigMap"} <= kinds, f"{stack}/{svc.name}: {kinds}"
         deployment = next(r for r in plan["resources"]
-                          if r["service"] == svc.name and r["type"] == "kubernetes:apps/v1:Deployment")
+                          if r["service"] == svc.name and r["type"] in ("kubernetes:apps/v1:Deployment",
+                                                                        "kubernetes:argoproj.io/v1alpha1:Rollout"))
         env = {e["name"]: e.get("value") for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["OTEL_SERVICE_NAME"] == svc.name, deployment["urn"]
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == collector_endpoint(), deployment["urn"]

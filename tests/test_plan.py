@@ -30,8 +30,9 @@ def test_service_and_team_attribution():
     charts = {r["urn"] for r in doc["resources"] if r["type"] == "kubernetes:helm.sh/v4:Chart"}
     platform = [r for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] in charts]
     assert platform and all(r["service"] is None and r["team"] is None for r in platform)  # what charts install
-    deployments = {r["service"]: r["team"] for r in doc["resources"]
-                   if r["type"] == "kubernetes:apps/v1:Deployment" and r["parent"] not in charts}
+    deployments = {r["service"]: r["team"] for r in doc["resources"]  # orders: its Argo Rollout
+                   if r["type"] in ("kubernetes:apps/v1:Deployment", "kubernetes:argoproj.io/v1alpha1:Rollout")
+                   and r["parent"] not in charts}
     assert deployments == {
         "orders": "checkout", "payments": "checkout", "inventory": "fulfillment",
         "shipping": "fulfillment", "notifications": "engagement", "analytics": "data",
@@ -109,8 +110,10 @@ def test_render_writes_schema_valid_manifests(tmp_path):
     exe = Path(sys.executable).with_name("kubernetes-validate")
     proc = subprocess.run([str(exe), "-k", "1.35.0", "--strict", *map(str, files)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    deployment = yaml.safe_load((tmp_path / "checkout" / "deployment-orders.yaml").read_text())
+    deployment = yaml.safe_load((tmp_path / "checkout" / "deployment-payments.yaml").read_text())
     assert deployment["kind"] == "Deployment" and list(deployment)[:3] == ["apiVersion", "kind", "metadata"]
+    rollout = yaml.safe_load((tmp_path / "checkout" / "rollout-orders.yaml").read_text())  # orders: Argo Rollouts
+    assert rollout["apiVersion"] == "argoproj.io/v1alpha1" and rollout["spec"]["strategy"]["canary"]["steps"]
 
 
 def test_schema_violation_is_an_error(tmp_path):

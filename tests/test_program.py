@@ -46,6 +46,8 @@ def test_every_service_gets_its_resources(stack):
             expected.add("Topic")
         if svc.public:
             expected.add("Ingress")
+        if svc.rollout is not None:  # Argo Rollouts: a Rollout in place of the Deployment, its analysis
+            expected = (expected - {"Deployment"}) | {"Rollout"} | ({"AnalysisTemplate"} if svc.rollout.analysis else set())
         assert mine == expected, f"{stack}/{svc.name}: {sorted(mine)}"
 
 

@@ -392,8 +392,8 @@ def test_accepts_the_environment_the_platform_renders(name, tmp_path):
     from pavedkit import kafka
 
     doc, _ = planned("dev")
-    (deployment,) = [r for r in doc["resources"] if r["type"] == "kubernetes:apps/v1:Deployment"
-                     and r["service"] == name]
+    (deployment,) = [r for r in doc["resources"] if r["type"] in ("kubernetes:apps/v1:Deployment",
+                     "kubernetes:argoproj.io/v1alpha1:Rollout") and r["service"] == name]  # orders: a Rollout
     pod = deployment["inputs"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}

@@ -125,7 +125,9 @@ def test_events_are_the_services_own():
     assert sorted(e["reason"] for e in got) == ["BackOff", "FailedCreate"]
 
 
-def _pod(objects, name="orders"):
+# The Deployment-status scenarios use payments: orders is released by Argo Rollouts (its phase is
+# judged instead, test_rollout_phases).
+def _pod(objects, name="payments"):
     return find(objects, "Pod", name, "checkout")
 
 
@@ -141,14 +143,14 @@ def _pod(objects, name="orders"):
     ("notargets", "NoTargets"),
 ])
 def test_unhealthy_states(paved, objects, capsys, scenario, reason):
-    pod, dep = _pod(objects), find(objects, "Deployment", "orders")
+    pod, dep = _pod(objects), find(objects, "Deployment", "payments")
     cs = pod["status"]["containerStatuses"][0]
     if scenario in ("crashloop", "imagepull", "configerror"):
         # As the controllers report it: the one pod is not ready, so the Deployment is not available.
         dep["status"].update(readyReplicas=0, availableReplicas=0, unavailableReplicas=1)
         dep["status"]["conditions"][0].update(status="False", reason="MinimumReplicasUnavailable",
                                               message="Deployment does not have minimum availability.")
-        cs.update(ready=False, state={"waiting": {"reason": reason, "message": f"{reason} for orders"}}, restartCount=7
+        cs.update(ready=False, state={"waiting": {"reason": reason, "message": f"{reason} for payments"}}, restartCount=7
                   if scenario == "crashloop" else 0)
         objects.append(event("checkout", "Pod", pod["metadata"]["name"], "BackOff", "Back-off restarting failed container"))
     elif scenario == "oom":
@@ -158,33 +160,33 @@ def test_unhealthy_states(paved, objects, capsys, scenario, reason):
         dep["status"].update(observedGeneration=2, updatedReplicas=0, availableReplicas=1)
     elif scenario == "deadline":
         dep["status"]["conditions"][1].update(status="False", reason="ProgressDeadlineExceeded",
-                                              message='ReplicaSet "orders-5c6d" has timed out progressing.')
+                                              message='ReplicaSet "payments-5c6d" has timed out progressing.')
     elif scenario == "nometrics":
-        hpa = find(objects, "HorizontalPodAutoscaler", "orders")
+        hpa = find(objects, "HorizontalPodAutoscaler", "payments")
         hpa["status"].pop("currentMetrics")
         hpa["status"]["conditions"][1].update(status="False", reason="FailedGetResourceMetric",
                                               message="unable to get metrics for resource cpu")
     elif scenario == "notargets":  # the pod is not ready: the slice lists it not ready, Prometheus has nothing
         (eps,) = [o for o in objects if o["kind"] == "EndpointSlice"
-                  and o["metadata"]["labels"]["kubernetes.io/service-name"] == "orders"]
+                  and o["metadata"]["labels"]["kubernetes.io/service-name"] == "payments"]
         eps["endpoints"][0]["conditions"]["ready"] = False
     elif scenario == "secret":
-        es = find(objects, "ExternalSecret", "orders-secrets")
+        es = find(objects, "ExternalSecret", "payments-secrets")
         es["status"]["conditions"][0].update(status="False", reason="SecretSyncedError", message="could not get secret")
     code, _ = paved(objects, "status", "--stack", "dev", "--format", "json")
     doc = json.loads(capsys.readouterr().out)
     assert code == 1
     by = {s["service"]: s for s in doc["services"]}
-    reasons = [p["reason"] for p in by["orders"]["problems"]]
+    reasons = [p["reason"] for p in by["payments"]["problems"]]
     not_available = scenario in ("crashloop", "imagepull", "configerror")
     assert reasons == (["RolloutInProgress", reason] if not_available else [reason])
-    assert all(p["hint"].startswith("docs/runbooks/") for p in by["orders"]["problems"])
-    assert all(s["healthy"] for name, s in by.items() if name != "orders")
+    assert all(p["hint"].startswith("docs/runbooks/") for p in by["payments"]["problems"])
+    assert all(s["healthy"] for name, s in by.items() if name != "payments")
     if scenario in ("crashloop", "imagepull", "configerror", "oom"):
-        assert by["orders"]["problems"][-1]["object"] == f"Pod/{pod['metadata']['name']}"
+        assert by["payments"]["problems"][-1]["object"] == f"Pod/{pod['metadata']['name']}"
     if scenario == "crashloop":
-        assert by["orders"]["containers"]["restarts"] == 7
-        assert by["orders"]["events"][0]["reason"] == "BackOff"
+        assert by["payments"]["containers"]["restarts"] == 7
+        assert by["payments"]["events"][0]["reason"] == "BackOff"
 
 
 def test_platform_workload_not_ready_and_crd_missing(paved, objects, capsys):
@@ -221,20 +223,20 @@ def test_verify_healthy_and_no_drift(paved, objects, capsys):
 
 
 def test_verify_reports_drifted_image_and_replicas(paved, objects, capsys):
-    dep = find(objects, "Deployment", "orders")
-    dep["spec"]["template"]["spec"]["containers"][0]["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders:hotfix"
+    dep = find(objects, "Deployment", "payments")
+    dep["spec"]["template"]["spec"]["containers"][0]["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/payments:hotfix"
     dep["metadata"]["managedFields"].append({"manager": "kubectl-set", "operation": "Update", "apiVersion": "apps/v1",
                                              "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:template": {
-                                                 "f:spec": {"f:containers": {'k:{"name":"orders"}': {"f:image": {}}}}}}}})
-    hpa = find(objects, "HorizontalPodAutoscaler", "orders")
+                                                 "f:spec": {"f:containers": {'k:{"name":"payments"}': {"f:image": {}}}}}}}})
+    hpa = find(objects, "HorizontalPodAutoscaler", "payments")
     hpa["spec"]["maxReplicas"] = 9
     code, _ = paved(objects, "verify", "--stack", "dev")
     out = capsys.readouterr().out
     assert code == 1
     lines = [ln for ln in out.splitlines() if "Drift" in ln]
-    assert any(ln.startswith("orders: Deployment/orders: Drift: spec.template.spec.containers[orders].image")
+    assert any(ln.startswith("payments: Deployment/payments: Drift: spec.template.spec.containers[payments].image")
                and "kubectl-set" in ln for ln in lines), out
-    assert any("HorizontalPodAutoscaler/orders" in ln and "spec.maxReplicas is 9" in ln for ln in lines), out
+    assert any("HorizontalPodAutoscaler/payments" in ln and "spec.maxReplicas is 9" in ln for ln in lines), out
 
 
 def test_drift_names_only_the_manager_that_owns_the_field():
@@ -269,41 +271,41 @@ def test_bad_wait_is_a_usage_error(paved, objects, capsys, wait):
 
 def test_drift_ignores_values_only_the_cloud_knows(paved, objects, capsys):
     """The offline plan invents cloud outputs (Kafka brokers in env); real ones differ without drift."""
-    dep = find(objects, "Deployment", "orders")
+    dep = find(objects, "Deployment", "payments")
     for env in dep["spec"]["template"]["spec"]["containers"][0]["env"]:
         if "value" in env and "kafka" in env["value"]:
             env["value"] = "b-1.real.abc123.c3.kafka.us-east-1.amazonaws.com:9098"
             break
     else:
-        pytest.fail("orders has no Kafka bootstrap env in the dev plan")
+        pytest.fail("payments has no Kafka bootstrap env in the dev plan")
     code, _ = paved(objects, "verify", "--stack", "dev")
     assert code == 0, capsys.readouterr().out
 
 
 def test_verify_waits_with_progress_until_the_rollout_completes(paved, objects, capsys):
-    dep = find(objects, "Deployment", "orders")
+    dep = find(objects, "Deployment", "payments")
     done = copy.deepcopy(dep["status"])
     dep["status"]["updatedReplicas"] = 0
 
     def finish(kube):  # the controller finishes the rollout while verify watches
-        find(kube.objects, "Deployment", "orders")["status"] = done
+        find(kube.objects, "Deployment", "payments")["status"] = done
 
     code, kube = paved(objects, "verify", "--stack", "dev", "--wait", "60s",
                        prepare=lambda k: setattr(k, "on_watch", finish))
     captured = capsys.readouterr()
     assert code == 0, captured.out
-    assert "waiting for 1 service(s)" in captured.err and "orders" in captured.err
+    assert "waiting for 1 service(s)" in captured.err and "payments" in captured.err
     (watch,) = [r for r in kube.requests if "watch=true" in r.lower()]
     assert "resourceVersion=1000" in watch  # from the list: no synthetic ADDED events to wake on
 
 
 def test_verify_times_out_naming_the_problem(paved, objects, capsys):
-    find(objects, "Deployment", "orders")["status"]["updatedReplicas"] = 0
+    find(objects, "Deployment", "payments")["status"]["updatedReplicas"] = 0
     start = time.monotonic()
     code, _ = paved(objects, "verify", "--stack", "dev", "--wait", "2s")
     out = capsys.readouterr().out
     assert code == 1 and time.monotonic() - start < 30
-    assert "orders: Deployment/orders: RolloutInProgress: 0 of 1 new replicas updated" in out
+    assert "payments: Deployment/payments: RolloutInProgress: 0 of 1 new replicas updated" in out
 
 
 @pytest.mark.parametrize("case, expect", [
@@ -414,3 +416,30 @@ def test_connect_timeout_is_bounded(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert code == 1 and took < TIMEOUT[0] + 5, took
     assert f"timed out. (connect timeout={TIMEOUT[0]})" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("phase, state, needle", [
+    ("Healthy", "complete", "rolled out"),
+    ("Progressing", "progressing", "more replicas need to be updated"),
+    ("Paused", "progressing", "paused at canary step 1"),
+    ("Degraded", "failed", "RolloutAborted: metric \"error-ratio\" assessed Failed"),
+])
+def test_rollout_phases(phase, state, needle):
+    """orders is an Argo Rollout: its phase decides, with the controller's message."""
+    message = {"Progressing": "more replicas need to be updated", "Paused": "CanaryPauseStep",
+               "Degraded": 'RolloutAborted: metric "error-ratio" assessed Failed'}.get(phase, "")
+    ro = {"kind": "Rollout", "metadata": {"name": "orders", "generation": 3}, "spec": {"replicas": 2},
+          "status": {"phase": phase, "message": message, "currentStepIndex": 1, "observedGeneration": "3",
+                     "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2}}
+    got = status.rollout(ro)
+    assert got[0] == state and needle in got[1], got
+
+
+def test_a_degraded_canary_is_a_problem_of_the_rollout(paved, objects, capsys):
+    ro = find(objects, "Rollout", "orders")
+    ro["status"].update(phase="Degraded", message='RolloutAborted: metric "error-ratio" assessed Failed')
+    code, _ = paved(objects, "status", "--stack", "dev", "--format", "json")
+    by = {s["service"]: s for s in json.loads(capsys.readouterr().out)["services"]}
+    assert code == 1
+    assert [(p["object"], p["reason"]) for p in by["orders"]["problems"]] == [("Rollout/orders", "RolloutDegraded")]
+    assert by["orders"]["problems"][0]["hint"].startswith("docs/runbooks/rollout.md: the canary")

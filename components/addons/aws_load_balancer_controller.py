@@ -30,7 +30,7 @@ CONTROLLER_RESOURCES = resources("50m", "128Mi", "200m", "256Mi")
 
 
 def controller_statements(partition: str, region: str, account: str, vpc_id: str, cluster_sg: str,
-                          certificate_arn: str) -> list[dict[str, Any]]:
+                          certificate_arn: str, web_acl_arn: str | None = None) -> list[dict[str, Any]]:
     """The controller's permissions, scoped to what it creates (tagged with the cluster tag).
 
     Only the read-only Describe actions, which AWS cannot scope to a resource, use ``*``.
@@ -39,7 +39,7 @@ def controller_statements(partition: str, region: str, account: str, vpc_id: str
     elb = f"arn:{partition}:elasticloadbalancing:{region}:{account}"
     balancers = [f"{elb}:loadbalancer/app/*/*", f"{elb}:targetgroup/*/*"]
     owned = {"Null": {f"aws:ResourceTag/{CLUSTER_TAG}": "false"}}
-    return [
+    statements = [
         {"Sid": "CreateServiceLinkedRole", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
          "Resource": f"arn:{partition}:iam::{account}:role/aws-service-role/elasticloadbalancing.amazonaws.com/"
                      "AWSServiceRoleForElasticLoadBalancing",
@@ -84,11 +84,23 @@ def controller_statements(partition: str, region: str, account: str, vpc_id: str
          "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
          "Resource": f"{elb}:targetgroup/*/*"},
     ]
+    if web_acl_arn is not None:
+        # The upstream v3.5.0 policy's WAFv2 actions, scoped to the environment's web ACL and the
+        # ALBs (an association is authorised on both).
+        statements.append({"Sid": "AssociateWebAcl", "Effect": "Allow",
+                           "Action": ["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL",
+                                      "wafv2:DisassociateWebACL"],
+                           "Resource": [web_acl_arn, f"{elb}:loadbalancer/app/*/*"]})
+        # The association's dependent action on the ALB side; it has no resource-level permissions.
+        statements.append({"Sid": "SetWebAclOnBalancers", "Effect": "Allow", "Action": "elasticloadbalancing:SetWebAcl",
+                           "Resource": "*"})
+    return statements
 
 
 def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str], vpc_id: pulumi.Input[str],
-           sa_annotations: dict | None = None) -> dict:
-    """Chart values: the cluster and VPC it manages, no WAF or Shield (so no permissions for them);
+           sa_annotations: dict | None = None, wafv2: bool = False) -> dict:
+    """Chart values: the cluster and VPC it manages, WAFv2 when the environment has a web ACL (no
+    WAF Classic or Shield, so no permissions for them);
     the ServiceAccount annotated with its role in IRSA mode; the chart's two replicas spread over
     zones and kept through a drain by a disruption budget (its webhooks fail closed, so losing
     both stops every Ingress change)."""
@@ -101,7 +113,7 @@ def values(settings: StackSettings, release: str, cluster_name: pulumi.Input[str
         "vpcId": vpc_id,
         "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": dict(sa_annotations or {})},
         "webhookBindPort": WEBHOOK_PORT,
-        "enableShield": False, "enableWaf": False, "enableWafv2": False,
+        "enableShield": False, "enableWaf": False, "enableWafv2": wafv2,
         # The chart's Service mutator webhook (failurePolicy Fail) intercepts every Service in the
         # cluster to default type LoadBalancer Services to NLBs. paved exposes services through
         # Ingress only, so the webhook would only make every Service wait for this controller.
@@ -120,6 +132,7 @@ class AwsLoadBalancerController:
     partition: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
     cluster_security_group_id: pulumi.Input[str]
+    web_acl_arn: pulumi.Input[str] | None = None  # the environment's WAFv2 web ACL (components/waf.py)
 
     def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
         """Its namespace and identity, then the chart."""
@@ -128,10 +141,11 @@ class AwsLoadBalancerController:
         namespace = platform_namespace(f"{ctx.prefix}-ns", ctx.namespace, s, ctx.options(), webhook_port=WEBHOOK_PORT,
                                        aws_role=True)
         statements = pulumi.Output.all(self.partition, self.cluster.account_id, self.vpc_id,
-                                       self.cluster_security_group_id).apply(
-            lambda v: controller_statements(v[0], s.aws_region, v[1], v[2], v[3], s.ingress.certificate_arn))
+                                       self.cluster_security_group_id, self.web_acl_arn).apply(
+            lambda v: controller_statements(v[0], s.aws_region, v[1], v[2], v[3], s.ingress.certificate_arn, v[4]))
         identity = self.cluster.identity(f"{ctx.prefix}-identity", ctx, SERVICE_ACCOUNT, extra_statements=statements)
         annotations = role_annotations(s.cluster.identity, identity.role_arn)
         release = f"{ctx.prefix}-chart"
         return chart(release, CHART, ctx.namespace,
-                     values(s, release, self.cluster.cluster_name, self.vpc_id, annotations), ctx.options(namespace, identity))
+                     values(s, release, self.cluster.cluster_name, self.vpc_id, annotations,
+                            wafv2=self.web_acl_arn is not None), ctx.options(namespace, identity))

@@ -44,7 +44,7 @@ from components.dashboards import (
     JAEGER_DATASOURCE_UID,
 )
 from components.kafka import JMX_EXPORTER_PORT, NODE_EXPORTER_PORT
-from components.telemetry import PROMETHEUS_ROLE, ROLE_LABEL, monitoring_url
+from components.telemetry import ALERTMANAGER_ROLE, PROMETHEUS_ROLE, ROLE_LABEL, monitoring_url
 from components.versions import EXTERNAL_SECRETS_API, GENERATORS_API
 from paved.model import Team
 from paved.stack import StackSettings
@@ -169,8 +169,8 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
                 # The receivers' credentials, at /etc/alertmanager/secrets/<secret>/<key>.
                 "secrets": mounted,
                 "replicas": o.prometheus_replicas,  # the same HA level as Prometheus
-                "podMetadata": {"labels": {ROLE_LABEL: "alertmanager"}},
-                "topologySpreadConstraints": zone_spread(settings, {ROLE_LABEL: "alertmanager"}),
+                "podMetadata": {"labels": {ROLE_LABEL: ALERTMANAGER_ROLE}},
+                "topologySpreadConstraints": zone_spread(settings, {ROLE_LABEL: ALERTMANAGER_ROLE}),
                 "automountServiceAccountToken": False,
                 "resources": SMALL_RESOURCES,
             }},

@@ -34,7 +34,7 @@ from paved.cost import extras
 from paved.cost.prices import CostError, Price, Prices, load_prices
 from paved.resources import (
     EKS_CLUSTER, KMS_KEY, LOG_GROUP, LOG_NAMESPACES_TAG, LOG_VOLUME_TAG, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET,
-    UNKNOWN, VPC_ENDPOINT, Item,
+    UNKNOWN, VPC_ENDPOINT, WAF_REQUESTS_TAG, WAF_WEB_ACL, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
 )
@@ -214,6 +214,27 @@ def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str],
                       prices.get("cloudwatchLogsStorage", f"log group {it.name}")))
 
 
+def _waf(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: list[Item]) -> None:
+    # AWS WAF: the web ACL, each rule (a managed rule group counts as one), and the requests it
+    # inspects, whose volume is the stack's stated assumption (tag set by components/waf.py).
+    rules = lookup(it.props, "rules")
+    lines.append(Line("WAF web ACL", it.name, Decimal(1), "web-ACL-month",
+                      prices.get("wafv2WebAcl", f"WAF web ACL {it.name}")))
+    if rules is UNKNOWN:
+        unpriced.append(f"WAF web ACL {it.name}: rules unknown at preview, rules not priced")
+    else:
+        count = Decimal(len(items(it.props, "rules")))
+        lines.append(Line(f"WAF rules {quantity_text(count)}", it.name, count, "rule-month",
+                          prices.get("wafv2Rule", f"WAF web ACL {it.name} rules")))
+    assumed = number(lookup(it.props, ("tags", WAF_REQUESTS_TAG)))
+    if assumed is None or assumed is UNKNOWN:
+        unpriced.append(f"WAF web ACL {it.name}: no assumed request volume (tag {WAF_REQUESTS_TAG}), requests "
+                        "not priced")
+        return
+    lines.append(Line(f"WAF requests, {quantity_text(assumed)} million/month assumed (paved:ingress.wafRequestsMillions)",
+                      it.name, assumed, "million requests", prices.get("wafv2Requests", f"WAF web ACL {it.name} requests")))
+
+
 def _simple(label: str, key: str, quantity_of=None):
     """A flat per-resource price; resources of one type share one line (see :func:`_merge`)."""
 
@@ -231,7 +252,8 @@ def _simple(label: str, key: str, quantity_of=None):
 RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "natDataProcessed": 2,
         "vpcInterfaceEndpoint": 2, "albHour": 2, "albLcu": 2, "publicIpv4": 2,
         "mskBroker": 3, "mskStorage": 3,
-        "secretsManagerSecret": 4, "kmsKey": 5, "cloudwatchLogsIngestion": 6, "cloudwatchLogsStorage": 6}
+        "secretsManagerSecret": 4, "kmsKey": 5, "cloudwatchLogsIngestion": 6, "cloudwatchLogsStorage": 6,
+        "wafv2WebAcl": 6, "wafv2Rule": 6, "wafv2Requests": 6}
 MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
           "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
@@ -278,6 +300,7 @@ PRICERS = {
     SECRET: _simple("Secrets Manager secret", "secretsManagerSecret", _secret_copies),
     KMS_KEY: _simple("KMS key", "kmsKey"),
     LOG_GROUP: _log_group,
+    WAF_WEB_ACL: _waf,
 }
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 from paved.diff.match import carried_identities, match, reported, substitute
 from paved.diff.properties import MISSING, PropertyChange, covers, lookup, property_changes
+from paved.diff.release import release_hints
 from paved.diff.replacement import replace_reasons
 from paved.diff.sides import Side
-from paved.resources import STATEFUL_TYPES
+from paved.resources import ROLLOUT, STATEFUL_TYPES
 
 OPS = ("create", "update", "replace", "delete")
 
@@ -358,7 +359,7 @@ def _groups(changes: list[ResourceChange], base: dict, head: dict) -> tuple[list
 
 def _image_repository(doc: dict[str, Any], service: str) -> str | None:
     for r in doc["resources"]:
-        if r.get("service") == service and r["type"] == "kubernetes:apps/v1:Deployment":
+        if r.get("service") == service and r["type"] in ("kubernetes:apps/v1:Deployment", ROLLOUT):
             containers = lookup(r["inputs"], "spec.template.spec.containers")
             image = containers[0].get("image") if isinstance(containers, list) and containers else None
             if isinstance(image, str):
@@ -398,5 +399,6 @@ def assemble(stack: str, base: Side, head: Side, notes: list[str]) -> Report:
     introduced, fixed = policy_delta(base.violations, head.violations, urn_map)
     return Report(stack=stack, base=base, head=head, resources=[r for g in groups for r in g.resources], unchanged=unchanged,
                   groups=groups, policy_introduced=introduced, policy_fixed=fixed,
-                  cost=cost_summary(base.cost, head.cost), hints=_rename_hints(groups, base.doc, head.doc),
+                  cost=cost_summary(base.cost, head.cost), hints=[*_rename_hints(groups, base.doc, head.doc),
+                                                                  *release_hints(changes, head.doc)],
                   notes=[*notes, *NOTES], repeated=repeated_changes(changes))

@@ -168,9 +168,9 @@ def test_check_gives_stack_rules_parents_and_components(planned_stack):
                  validate_stack=lambda args, report: seen.update(resources=args.resources))
     check.run(plan, {}, (probe,))
     by_name = {r.name: r for r in seen["resources"]}
-    assert by_name["orders-deployment"].parent.resource_type == "paved:service:Microservice"
+    assert by_name["orders-rollout"].parent.resource_type == "paved:service:Microservice"  # orders: Argo Rollouts
     hpa_deps = {d.name for d in by_name["orders-hpa"].dependencies}
-    assert "orders-deployment" in hpa_deps
+    assert "orders-rollout" in hpa_deps
     # Ingress dependsOn the LoadBalancerController component: expanded to its children (the chart among them).
     assert "paved-load-balancer-chart" in {d.name for d in by_name["orders-ingress"].dependencies}
 

@@ -15,6 +15,8 @@ UNSCOPABLE = [
     "ec2:Describe*",
     "autoscaling:Describe*",
     "elasticloadbalancing:Describe*",
+    # Permission-only: the dependent action of wafv2:AssociateWebACL on an ALB takes no resource.
+    "elasticloadbalancing:SetWebAcl",
     "eks:ListClusters",
     "kafka:ListClusters",
     "kafka:ListClustersV2",

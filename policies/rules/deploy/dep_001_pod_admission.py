@@ -128,7 +128,8 @@ RULE = Rule(
     id="PAVED-DEP-001",
     name="pod-admission",
     description=(
-        "Checks whether every pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) passes "
+        "Checks whether every pod template (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod, Argo "
+        "Rollout) passes "
         "the Pod Security Standard its namespace enforces (pod-security.kubernetes.io/enforce on the Namespace in the "
         "plan; unplannedNamespaceLevel for a namespace the plan does not create), by running PAVED-SEC-001..017 for "
         "restricted and their baseline subset for baseline."

@@ -90,6 +90,10 @@ KEDA = Controller(
     "KEDA", "keda.sh (chart keda, CRD scaledobjects.keda.sh)", charts=("keda",), labels=("keda-operator",),
     images=("kedacore/keda",), kinds=((CRD, "scaledobjects.keda.sh"),))
 
+ARGO_ROLLOUTS = Controller(
+    "Argo Rollouts", "argoproj.io (chart argo-rollouts, CRD rollouts.argoproj.io)", charts=("argo-rollouts",),
+    labels=("argo-rollouts",), images=("argoproj/argo-rollouts",), kinds=((CRD, "rollouts.argoproj.io"),))
+
 
 def _node_groups_that_scale(graph: Graph) -> list[Any]:
     out = []
@@ -121,6 +125,7 @@ PREREQUISITES: tuple[tuple[str, Callable[[Graph], list[Any]], Controller], ...] 
                                  *_group("kubernetes:generators.external-secrets.io/")(g)], EXTERNAL_SECRETS),
     ("get a load balancer", _alb_ingresses, LOAD_BALANCER_CONTROLLER),
     ("be reconciled", _group("kubernetes:keda.sh/"), KEDA),
+    ("be reconciled", _group("kubernetes:argoproj.io/"), ARGO_ROLLOUTS),
 )
 
 
@@ -146,7 +151,8 @@ RULE = Rule(
         "node groups with maxSize above desiredSize Karpenter or cluster-autoscaler, NetworkPolicies an enforcing "
         "CNI (vpc-cni with enableNetworkPolicy \"true\", Calico, Cilium), monitoring.coreos.com objects the "
         "Prometheus operator, External Secrets objects ESO, alb Ingresses the AWS Load Balancer Controller, KEDA "
-        "objects KEDA; found by a Chart v4 of the controller's chart, an EKS add-on, or its rendered Deployment, "
+        "objects KEDA, Argo Rollouts objects (Rollout, AnalysisTemplate) Argo Rollouts; found by a Chart v4 of the "
+        "controller's chart, an EKS add-on, or its rendered Deployment, "
         "CRD or APIService."
     ),
     severity="high",
@@ -161,7 +167,7 @@ RULE = Rule(
         "docs.aws.amazon.com/eks/latest/userguide/autoscaling.html (Karpenter, Cluster Autoscaler)",
         "kubernetes.io/docs/concepts/services-networking/network-policies (needs a network plugin that "
         "implements it)",
-        "prometheus-operator, external-secrets, aws-load-balancer-controller, keda charts",
+        "prometheus-operator, external-secrets, aws-load-balancer-controller, keda, argo-rollouts charts",
     ),
     validate_stack=validate_stack,
     enforcement="mandatory",

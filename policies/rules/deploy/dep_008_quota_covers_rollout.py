@@ -28,6 +28,9 @@ HARD = {  # resource: (quota keys, parse, show)
 def surge(workload: Any, replicas: int) -> int | None:
     """Extra pods a rolling update of ``workload`` at ``replicas`` may create (None when unknown)."""
     props = workload.item.props
+    if workload.kind == "Rollout":  # Argo Rollouts: spec.strategy.canary / spec.strategy.blueGreen
+        strategy = "blueGreen" if lookup(props, "spec.strategy.blueGreen") is not None else "canary"
+        return surge_pods("Rollout", strategy, lookup(props, "spec.strategy.canary.maxSurge"), replicas)
     return surge_pods(workload.kind, lookup(props, "spec.strategy.type"),
                       lookup(props, "spec.strategy.rollingUpdate.maxSurge"), replicas)
 

@@ -36,6 +36,8 @@ from policies.rules.kubernetes import (
     sec_030_cluster_admin_binding,
     sec_031_resources,
     sec_032_cpu_limit,
+    sec_033_public_ingress_waf,
+    sec_034_public_ingress_tls,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -71,4 +73,6 @@ RULES: tuple[Rule, ...] = (
     sec_030_cluster_admin_binding.RULE,
     sec_031_resources.RULE,
     sec_032_cpu_limit.RULE,
+    sec_033_public_ingress_waf.RULE,
+    sec_034_public_ingress_tls.RULE,
 )

@@ -28,6 +28,7 @@ PLATFORM_CHART_REPOSITORIES = [
     "ghcr.io/kedacore",  # keda, keda-metrics-apiserver, keda-admission-webhooks
     "ghcr.io/open-telemetry/opentelemetry-collector-releases",
     "ghcr.io/stakater/reloader",
+    "quay.io/argoproj/argo-rollouts",
     "quay.io/kiwigrid/k8s-sidecar",
     "quay.io/prometheus-operator",  # the operator and the config-reloader it adds to Prometheus pods
     "quay.io/prometheus/alertmanager",

@@ -115,8 +115,8 @@ RULE = Rule(
     id="PAVED-REL-003",
     name="pod-disruption-budget",
     description=(
-        "Checks whether every Deployment, StatefulSet and ReplicaSet running at least minReplicasForPdb replicas "
-        "(autoscaler minimum, else spec.replicas) has a PodDisruptionBudget in its namespace whose selector matches "
+        "Checks whether every Deployment, StatefulSet, ReplicaSet and Argo Rollout running at least minReplicasForPdb "
+        "replicas (autoscaler minimum, else spec.replicas) has a PodDisruptionBudget in its namespace whose selector matches "
         "its pod template labels, and whether every PodDisruptionBudget allows a voluntary disruption (not "
         "maxUnavailable 0 or 0%, not minAvailable 100% or at least the replicas it covers)."
     ),

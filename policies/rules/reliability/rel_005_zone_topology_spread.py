@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from policies.framework import Rule
-from paved.resources import UNKNOWN, is_set, items, kind_of, labels_at, lookup, number, object_name, pod_spec
+from paved.resources import ROLLOUT, UNKNOWN, is_set, items, kind_of, labels_at, lookup, number, object_name, pod_spec
 
-SPREAD_TYPES = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"})
+SPREAD_TYPES = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", ROLLOUT})
 
 
 def _counts_own_pods(constraint: Mapping, pod_labels: Mapping) -> bool:
@@ -63,7 +63,7 @@ RULE = Rule(
     id="PAVED-REL-005",
     name="zone-topology-spread",
     description=(
-        "Checks whether a Deployment or StatefulSet that runs more than one pod (spec.replicas unset or above 1) "
+        "Checks whether a Deployment, StatefulSet or Argo Rollout that runs more than one pod (spec.replicas unset or above 1) "
         "has a topologySpreadConstraint on topologyKey (topology.kubernetes.io/zone) whose labelSelector matches "
         "its own pod labels, or any podAntiAffinity. Values unknown at preview pass."
     ),

@@ -27,7 +27,7 @@ RULE = Rule(
     id="PAVED-REL-006",
     name="no-replicas-with-autoscaler",
     description=(
-        "Checks whether a Deployment, StatefulSet or ReplicaSet targeted by a HorizontalPodAutoscaler or a KEDA "
+        "Checks whether a Deployment, StatefulSet, ReplicaSet or Argo Rollout targeted by a HorizontalPodAutoscaler or a KEDA "
         "ScaledObject in the same namespace (scaleTargetRef kind and name) leaves spec.replicas unset, or ignores changes to it "
         "(ignoreChanges spec.replicas). An unknown spec.replicas counts as set."
     ),
