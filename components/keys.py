@@ -9,7 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 
-def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pulumi.Resource) -> aws.kms.Key:
+def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pulumi.Resource,
+                 tags: dict[str, str] | None = None) -> aws.kms.Key:
     """A symmetric CMK with yearly rotation; named ``<name>-key``, aliased ``alias/paved/<stack>/<name>``.
 
     Aliases are unique per account and region, and every environment's stack creates the
@@ -22,6 +23,7 @@ def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pul
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=deletion_window_days,
+            tags=tags,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

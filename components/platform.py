@@ -15,6 +15,7 @@ from components.addons.cluster_autoscaler import ClusterAutoscaler
 from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
 from components.addons.metrics_server import MetricsServer
 from components.cluster import EksCluster, EksClusterArgs
+from components.data import service_data
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
 from components.monitoring import ServiceObservability, ServiceObservabilityArgs
@@ -153,6 +154,8 @@ class Platform(pulumi.ComponentResource):
         services = {}
         for svc in catalog.services:
             team = catalog.team(svc.team)
+            data = service_data(svc, team, s, network, cluster, caller.account_id, partition, team_tags(catalog, svc.name),
+                                with_aws)
             identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
                 service=svc.name, namespace=team.namespace_name, mode=s.cluster.identity,
                 cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, account_id=caller.account_id,
@@ -162,14 +165,15 @@ class Platform(pulumi.ComponentResource):
                 kafka_cluster_arn=kafka.cluster_arn if kafka else None,
                 produces=tuple(t.name for t in svc.kafka.produces), consumes=svc.kafka.consumes,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
-                owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names),
+                owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names,
+                extra_statements=data.statements if data else None),
                 opts=pulumi.ResourceOptions.merge(with_aws, pulumi.ResourceOptions(aliases=former_aliases(svc, "identity"))))
             callers, callees = peers(catalog, svc.name)
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
                 kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
-                load_balancer=load_balancer)
+                load_balancer=load_balancer, data=data.wiring if data else None)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),

@@ -58,6 +58,10 @@ STATEFUL_TYPES = frozenset({
     "aws:secretsmanager/secret:Secret",
     "aws:eks/cluster:Cluster",
     "kubernetes:core/v1:Namespace",
+    # Services' datastores (components/data.py).
+    "aws:rds/instance:Instance",
+    "aws:dynamodb/table:Table",
+    "aws:elasticache/serverlessCache:ServerlessCache",
 })
 
 
