@@ -134,9 +134,6 @@ def database_args(service: Service, settings: StackSettings, key_arn: pulumi.Inp
         skip_final_snapshot=not protect,
         final_snapshot_identifier=f"{identifier}-final" if protect else None,
         enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
-        performance_insights_enabled=True,
-        performance_insights_kms_key_id=key_arn,
-        performance_insights_retention_period=7,
         apply_immediately=False,
         tags=tags,
     )

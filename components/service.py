@@ -478,7 +478,10 @@ class Microservice(pulumi.ComponentResource):
             pod = pod_spec(args)
             pod_needs.append(k8s.batch.v1.Job(f"{name}-migrate", migration_job_args(
                 args.service, migrate, args.team.namespace_name, labels, pod, pod.containers[0]),
-                opts=child("migrate", [*pod_needs, policy])))
+                opts=pulumi.ResourceOptions.merge(child("migrate", [*pod_needs, policy]), pulumi.ResourceOptions(
+                    # Pulumi's own wait (10 minutes by default) outlasts the Job's deadline.
+                    custom_timeouts=pulumi.CustomTimeouts(create=f"{migrate.timeout_seconds + 120}s",
+                                                          update=f"{migrate.timeout_seconds + 120}s")))))
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", deployment_args(args), opts=child("deployment", pod_needs)
         )
