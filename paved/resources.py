@@ -51,6 +51,12 @@ DEFAULT_MSK_VOLUME_GB = 1000  # MSK storageInfo.ebsStorageInfo.volumeSize
 # Losing one of these loses data or locks it away (a KMS key), or takes every workload
 # down (the cluster, a team namespace). The protect transformation, PAVED-REL-001 and
 # ``paved diff``'s data-loss check all use this one set.
+# Services' datastores (components/data.py); rules and cost read them by these.
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
+
 STATEFUL_TYPES = frozenset({
     "aws:msk/cluster:Cluster",
     "aws:msk/topic:Topic",  # deleting a topic drops its messages

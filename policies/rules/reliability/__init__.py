@@ -14,6 +14,9 @@ from policies.rules.reliability import (
     rel_008_msk_brokers_per_zone,
     rel_009_kms_deletion_window,
     rel_010_secret_recovery_window,
+    rel_011_rds_backup_retention,
+    rel_012_rds_deletion_protection,
+    rel_013_rds_multi_az,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -27,4 +30,7 @@ RULES: tuple[Rule, ...] = (
     rel_008_msk_brokers_per_zone.RULE,
     rel_009_kms_deletion_window.RULE,
     rel_010_secret_recovery_window.RULE,
+    rel_011_rds_backup_retention.RULE,
+    rel_012_rds_deletion_protection.RULE,
+    rel_013_rds_multi_az.RULE,
 )

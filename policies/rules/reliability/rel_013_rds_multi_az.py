@@ -1,0 +1,30 @@
+"""PAVED-REL-013: in prod an RDS database has a standby in a second zone."""
+
+from __future__ import annotations
+
+from policies.framework import Rule
+from paved.resources import RDS_INSTANCE, UNKNOWN, lookup
+from policies.rules.aws.aws_common import subject
+
+
+def validate(args, report) -> None:
+    if not args.get_config()["requireMultiAz"]:
+        return
+    multi = lookup(args.props, "multiAz")
+    if multi is not True and multi is not UNKNOWN:
+        report(f"{subject(args.resource_type, args.name)} must run multi-AZ (multiAz: true) in this environment.")
+
+
+RULE = Rule(
+    id="PAVED-REL-013",
+    name="rds-multi-az",
+    description="Checks whether an RDS DB instance sets multiAz where config requireMultiAz is true (prod).",
+    severity="high",
+    remediation="Set paved:data.multiAz: true in the stack.",
+    anchors=("CKV_AWS_157", "AWS Foundational Security Best Practices RDS.5"),
+    validate=validate,
+    resource_types=frozenset({RDS_INSTANCE}),
+    config={"requireMultiAz": {"type": "boolean", "default": False,
+                               "description": "Whether databases must have a standby in another zone."}},
+    enforcement="mandatory",
+)
