@@ -211,8 +211,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_cost(args: argparse.Namespace) -> int:
     from paved import cost
 
-    doc = _plan_for(args, _root())
-    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)])
+    root = _root()
+    doc = _plan_for(args, root)
+    est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)],
+                        table_requests=cost.table_requests(root, args.stack))
     out = (json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json"
            else _noted(cost.text(est, args.stack), doc))
     _emit(out, args.output)

@@ -28,9 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from paved.cost import datastores
+from paved.cost.datastores import TableRequests
 from paved.cost.output import quantity_text
 from paved.cost.prices import Price, Prices, load_prices
 from paved.resources import (
+    DYNAMODB_TABLE, RDS_INSTANCE, SERVERLESS_CACHE,
     EKS_CLUSTER, KMS_KEY, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET, UNKNOWN, VPC_ENDPOINT, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
@@ -200,7 +203,10 @@ def _simple(label: str, key: str, quantity_of=None):
 # storage) share a rank so they stay together.
 RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "vpcInterfaceEndpoint": 2,
         "mskBroker": 3, "mskStorage": 3,
-        "secretsManagerSecret": 4, "kmsKey": 5}
+        "secretsManagerSecret": 4, "kmsKey": 5,
+        "rdsInstance": 6, "rdsInstanceMultiAz": 6, "rdsStorageGp3": 6, "rdsStorageGp3MultiAz": 6,
+        "dynamodbReadRequest": 7, "dynamodbWriteRequest": 7, "dynamodbReadCapacity": 7, "dynamodbWriteCapacity": 7,
+        "elasticacheServerlessStorage": 8}
 MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
           "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
@@ -246,6 +252,9 @@ PRICERS = {
     VPC_ENDPOINT: _simple("VPC interface endpoint zone", "vpcInterfaceEndpoint", _endpoint_zones),
     SECRET: _simple("Secrets Manager secret", "secretsManagerSecret", _secret_copies),
     KMS_KEY: _simple("KMS key", "kmsKey"),
+    RDS_INSTANCE: lambda it, prices, lines, unpriced, resources: datastores.rds_instance(it, prices, lines, unpriced, Line),
+    SERVERLESS_CACHE: lambda it, prices, lines, unpriced, resources: datastores.serverless_cache(
+        it, prices, lines, unpriced, Line),
 }
 
 
@@ -271,8 +280,12 @@ def _team_share(team: str, shares: list[Share], prices: Prices) -> Share:
                  sum(s.max_replicas for s in shares), summed("at_min"), summed("at_max"))
 
 
-def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate:
+def estimate(resources: Iterable[Any], prices: Prices | None = None,
+             table_requests: TableRequests | None = datastores.DEFAULT_TABLE_REQUESTS) -> Estimate:
     """The monthly estimate of ``resources`` (see the module docstring for the accepted forms).
+
+    ``table_requests`` is the assumed monthly traffic of each on-demand DynamoDB table (the
+    stack's paved:data.requests; by default its defaults, which the budget rules use).
 
     Raises CostError for an instance or broker type the price file does not list.
     """
@@ -284,6 +297,8 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None) -> Estimate
         pricer = PRICERS.get(it.type)
         if pricer is not None:
             pricer(it, prices, lines, unpriced, normalized)
+        elif it.type == DYNAMODB_TABLE:
+            datastores.dynamodb_table(it, prices, lines, unpriced, Line, table_requests)
 
     lines = sorted(_merge(lines, prices), key=lambda ln: RANK.get(ln.price.key.partition(".")[0], len(RANK)))
     services: list[Share] = []
