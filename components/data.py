@@ -21,8 +21,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.keys import customer_key
+from components.renames import former_aliases
 from paved.model import Cache, Migrate, Postgres, Service, Table, Team
-from paved.naming import database_identifier, database_name, table_env_name, table_name
+from paved.naming import database_identifier, database_name, secret_owner, table_env_name, table_name
 from paved.stack import StackSettings
 
 POSTGRES_PORT = 5432
@@ -99,7 +100,7 @@ def database_args(service: Service, settings: StackSettings, key_arn: pulumi.Inp
     """The RDS instance: private, encrypted with the service's key, IAM auth, RDS-managed master password."""
     pg = service.data.postgres
     data = settings.data
-    identifier = database_identifier(settings.environment, service.name)
+    identifier = database_identifier(settings.environment, secret_owner(service))
     protect = settings.protect_stateful
     return aws.rds.InstanceArgs(
         identifier=identifier,
@@ -113,7 +114,7 @@ def database_args(service: Service, settings: StackSettings, key_arn: pulumi.Inp
         storage_type=STORAGE_TYPE,
         storage_encrypted=True,
         kms_key_id=key_arn,
-        db_name=database_name(service.name),
+        db_name=database_name(secret_owner(service)),
         username=MASTER_USER,
         manage_master_user_password=True,
         master_user_secret_kms_key_id=key_arn,
@@ -231,7 +232,7 @@ def data_statements(service: Service, region: str, partition: str, account_id: s
     """The service role's rights on its own datastores, and nothing else's."""
     statements: list[dict[str, Any]] = []
     if db_resource_id is not None:
-        user = database_name(service.name)
+        user = database_name(secret_owner(service))
         statements.append({"Sid": "ConnectToOwnDatabase", "Effect": "Allow", "Action": "rds-db:connect",
                            "Resource": f"arn:{partition}:rds-db:{region}:{account_id}:dbuser:{db_resource_id}/{user}"})
     if table_arns:
@@ -258,8 +259,8 @@ def data_env(service: Service, environment: str, region: str, db_address: pulumi
     env: dict[str, pulumi.Input[str]] = {}
     if data.postgres is not None:
         env.update({
-            "PGHOST": db_address, "PGPORT": str(POSTGRES_PORT), "PGDATABASE": database_name(service.name),
-            "PGUSER": database_name(service.name), "PGSSLMODE": "verify-full", "PGSSLROOTCERT": RDS_CA_BUNDLE,
+            "PGHOST": db_address, "PGPORT": str(POSTGRES_PORT), "PGDATABASE": database_name(secret_owner(service)),
+            "PGUSER": database_name(secret_owner(service)), "PGSSLMODE": "verify-full", "PGSSLROOTCERT": RDS_CA_BUNDLE,
             "PAVED_DB_AUTH": "iam",
         })
     if data.tables:
@@ -268,7 +269,7 @@ def data_env(service: Service, environment: str, region: str, db_address: pulumi
         env[table_env_name(table.name)] = table_name(environment, table.name)
     if data.cache is not None:
         env.update({"PAVED_CACHE_HOST": cache_address, "PAVED_CACHE_PORT": str(CACHE_PORTS[0]),
-                    "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": cache_name(environment, service.name)})
+                    "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": cache_name(environment, secret_owner(service))})
     return env
 
 
@@ -295,53 +296,65 @@ class ServiceData(pulumi.ComponentResource):
         svc, s, data = args.service, args.settings, args.service.data
         self.paved_service = svc.name
         self.paved_team = args.team.name
-        child = pulumi.ResourceOptions(parent=self)
         env = s.environment
-        key = customer_key(name, f"data of {args.team.name}/{svc.name} ({env})", s.kms_deletion_window_days, self,
-                           tags=args.tags)
+        # Physical names and descriptions use the service's first name (as its secrets do): a
+        # rename must not replace a database. Logical names are aliased to the former ones.
+        owner = secret_owner(svc)
+
+        def aliases(role: str) -> list[pulumi.Alias]:
+            return former_aliases(svc, role, within=name)
+
+        def child(role: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, aliases=aliases(role))
+
+        key = customer_key(name, f"data of {owner} ({env})", s.kms_deletion_window_days, self,
+                           tags=args.tags, aliases=aliases)
 
         def security_group(role: str, ports: tuple[int, ...], what: str) -> aws.ec2.SecurityGroup:
             group = aws.ec2.SecurityGroup(f"{name}-{role}-sg", aws.ec2.SecurityGroupArgs(
-                vpc_id=args.vpc_id, description=f"paved: {what} of {svc.name}, from the cluster's nodes only",
-                tags=args.tags), opts=child)
+                vpc_id=args.vpc_id, description=f"paved: {what} of {owner}, from the cluster's nodes only",
+                tags=args.tags), opts=child(f"{role}-sg"))
             aws.vpc.SecurityGroupIngressRule(f"{name}-{role}-from-nodes", aws.vpc.SecurityGroupIngressRuleArgs(
                 security_group_id=group.id, referenced_security_group_id=args.node_security_group_id,
                 ip_protocol="tcp", from_port=min(ports), to_port=max(ports),
                 description=f"{what} from the EKS nodes (pods are narrowed by their NetworkPolicy)", tags=args.tags),
-                opts=child)
+                opts=child(f"{role}-from-nodes"))
             return group
 
         db_resource_id = None
         db_address = None
         if data.postgres is not None:
             subnets = aws.rds.SubnetGroup(f"{name}-db-subnets", aws.rds.SubnetGroupArgs(
-                subnet_ids=args.subnet_ids, description=f"paved: private subnets of {svc.name}'s database",
-                tags=args.tags), opts=child)
-            params = aws.rds.ParameterGroup(f"{name}-db-params", parameter_group_args(data.postgres, args.tags), opts=child)
+                subnet_ids=args.subnet_ids, description=f"paved: private subnets of {owner}'s database",
+                tags=args.tags), opts=child("db-subnets"))
+            params = aws.rds.ParameterGroup(f"{name}-db-params", parameter_group_args(data.postgres, args.tags),
+                                            opts=child("db-params"))
             group = security_group("db", (POSTGRES_PORT,), "PostgreSQL")
             db = aws.rds.Instance(f"{name}-db", database_args(
-                svc, s, key.arn, subnets.name, group.id, params.name, args.tags), opts=child)
+                svc, s, key.arn, subnets.name, group.id, params.name, args.tags), opts=child("db"))
             db_resource_id, db_address = db.resource_id, db.address
 
         table_arns = []
         for table in data.tables:
             created = aws.dynamodb.Table(f"{name}-table-{table.name}", table_args(
-                env, table, key.arn, s.protect_stateful, args.tags), opts=child)
+                env, table, key.arn, s.protect_stateful, args.tags), opts=child(f"table-{table.name}"))
             table_arns.append(created.arn)
 
         cache_arns: list = []
         cache_address = None
         if data.cache is not None:
             group = security_group("cache", CACHE_PORTS, "Valkey/Redis")
-            user = aws.elasticache.User(f"{name}-cache-user", cache_user_args(env, svc.name, data.cache, args.tags),
-                                        opts=child)
+            user = aws.elasticache.User(f"{name}-cache-user", cache_user_args(env, owner, data.cache, args.tags),
+                                        opts=child("cache-user"))
             off = aws.elasticache.User(f"{name}-cache-default-user",
-                                       default_cache_user_args(env, svc.name, data.cache, args.tags), opts=child)
+                                       default_cache_user_args(env, owner, data.cache, args.tags),
+                                       opts=child("cache-default-user"))
             users = aws.elasticache.UserGroup(f"{name}-cache-users", aws.elasticache.UserGroupArgs(
-                user_group_id=cache_name(env, svc.name), engine=data.cache.engine,
-                user_ids=[user.user_id, off.user_id], tags=args.tags), opts=child)
+                user_group_id=cache_name(env, owner), engine=data.cache.engine,
+                user_ids=[user.user_id, off.user_id], tags=args.tags), opts=child("cache-users"))
             cache = aws.elasticache.ServerlessCache(f"{name}-cache", serverless_cache_args(
-                s, svc.name, data.cache, key.arn, args.subnet_ids, group.id, users.user_group_id, args.tags), opts=child)
+                s, owner, data.cache, key.arn, args.subnet_ids, group.id, users.user_group_id, args.tags),
+                opts=child("cache"))
             cache_arns = [cache.arn, user.arn]
             cache_address = cache.endpoints.apply(lambda eps: eps[0].address if eps else None)
 
@@ -363,4 +376,4 @@ def service_data(service: Service, team: Team, settings: StackSettings, network:
     return ServiceData(f"{service.name}-data", ServiceDataArgs(
         service=service, team=team, settings=settings, vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
         node_security_group_id=cluster.node_security_group_id, account_id=account_id, partition=partition,
-        tags=tags), opts=opts)
+        tags=tags), opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=former_aliases(service, "data"))))

@@ -209,3 +209,14 @@ def test_no_static_password_in_any_plan():
     for stack in STACKS:
         text = json.dumps([r for r in planned(stack)[0]["resources"] if r["type"].startswith("aws:rds")])
         assert '"password"' not in text and "masterPassword" not in text
+
+
+def test_a_renamed_service_keeps_its_database_and_its_user(tmp_path):
+    from paved import plan
+    from test_renames import renamed_project
+
+    root = renamed_project(tmp_path)
+    doc, _ = plan.build("dev", root / "services_catalog.yaml", root)
+    (db,) = [r for r in by_type(doc, "aws:rds/instance:Instance") if r["service"] == "orders-v2"]
+    assert db["inputs"]["identifier"] == "paved-dev-orders" and db["inputs"]["dbName"] == "orders"
+    assert {a["name"] for a in db["options"]["aliases"] if isinstance(a, dict)} == {"orders-data-db"}
