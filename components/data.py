@@ -227,6 +227,71 @@ def serverless_cache_args(settings: StackSettings, service: str, cache: Cache, k
     )
 
 
+# Memory of the instance classes paved's stacks allow, GiB: RDS for PostgreSQL sets
+# max_connections to LEAST(DBInstanceClassMemory / 9531392, 5000), so the connections alarm
+# fires at 80% of that (DBInstanceClassMemory is a little below the nominal memory: approximate).
+CLASS_MEMORY_GIB = {"db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
+                    "db.m7g.large": 8, "db.m7g.xlarge": 16, "db.r7g.large": 16, "db.r7g.xlarge": 32}
+ALARM_PERIOD = 300
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    """One CloudWatch alarm on a datastore metric."""
+
+    role: str  # the child's role: <name>-alarm-<role>
+    namespace: str
+    metric: str
+    dimensions: dict[str, str]
+    statistic: str
+    comparison: str
+    threshold: float
+    description: str
+
+
+def database_alarms(environment: str, service: Service) -> list[AlarmSpec]:
+    """CPU, free storage and connections of the service's database."""
+    pg = service.data.postgres
+    dims = {"DBInstanceIdentifier": database_identifier(environment, secret_owner(service))}
+    alarms = [
+        AlarmSpec("db-cpu", "AWS/RDS", "CPUUtilization", dims, "Average", "GreaterThanThreshold", 80,
+                  "database CPU above 80% for 15 minutes"),
+        AlarmSpec("db-free-storage", "AWS/RDS", "FreeStorageSpace", dims, "Minimum", "LessThanThreshold",
+                  float(pg.storage_gb * 2**30 // 10), "free storage below 10% of the allocated storage"),
+    ]
+    memory = CLASS_MEMORY_GIB.get(pg.instance_class)
+    if memory is not None:
+        limit = min(memory * 2**30 // 9531392, 5000)
+        alarms.append(AlarmSpec("db-connections", "AWS/RDS", "DatabaseConnections", dims, "Maximum",
+                                "GreaterThanThreshold", float(limit * 8 // 10),
+                                f"connections above 80% of max_connections (about {limit})"))
+    return alarms
+
+
+def cache_alarms(environment: str, service: Service) -> list[AlarmSpec]:
+    """Storage and compute of the service's cache near their limits (ElastiCache throttles beyond)."""
+    cache = service.data.cache
+    dims = {"clusterId": cache_name(environment, secret_owner(service))}
+    return [
+        AlarmSpec("cache-storage", "AWS/ElastiCache", "BytesUsedForCache", dims, "Maximum", "GreaterThanThreshold",
+                  float(cache.max_storage_gb * 10**9 * 8 // 10), "cache data above 80% of its storage limit"),
+        AlarmSpec("cache-ecpu", "AWS/ElastiCache", "ElastiCacheProcessingUnits", dims, "Sum", "GreaterThanThreshold",
+                  float(cache.max_ecpu_per_second * 60 * 8 // 10), "ECPUs above 80% of the limit"),
+    ]
+
+
+def alarm_args(environment: str, service: Service, spec: AlarmSpec, tags: dict[str, str]) -> aws.cloudwatch.MetricAlarmArgs:
+    """A CloudWatch alarm: three periods in breach; missing data is not a breach (a stopped dev database)."""
+    return aws.cloudwatch.MetricAlarmArgs(
+        name=f"paved-{environment}-{secret_owner(service)}-{spec.role}",
+        alarm_description=f"paved: {service.name} {spec.description}",
+        namespace=spec.namespace, metric_name=spec.metric, dimensions=spec.dimensions, statistic=spec.statistic,
+        comparison_operator=spec.comparison, threshold=spec.threshold,
+        period=ALARM_PERIOD if spec.namespace == "AWS/RDS" else 60, evaluation_periods=3,
+        treat_missing_data="notBreaching", tags=tags,
+    )
+
+
 def data_statements(service: Service, region: str, partition: str, account_id: str, key_arn: str,
                     db_resource_id: str | None, table_arns: list[str], cache_arns: list[str]) -> list[dict[str, Any]]:
     """The service role's rights on its own datastores, and nothing else's."""
@@ -358,6 +423,11 @@ class ServiceData(pulumi.ComponentResource):
             cache_arns = [cache.arn, user.arn]
             cache_address = cache.endpoints.apply(lambda eps: eps[0].address if eps else None)
 
+        specs = (database_alarms(env, svc) if data.postgres is not None else []) + (
+            cache_alarms(env, svc) if data.cache is not None else [])
+        for spec in specs:
+            aws.cloudwatch.MetricAlarm(f"{name}-alarm-{spec.role}", alarm_args(env, svc, spec, args.tags),
+                                       opts=child(f"alarm-{spec.role}"))
         self.wiring = DataWiring(env=data_env(svc, env, s.aws_region, db_address, cache_address), ports=data_ports(svc),
                                  migrate=data.postgres.migrate if data.postgres is not None else None)
         self.key_arn = key.arn

@@ -220,3 +220,18 @@ def test_a_renamed_service_keeps_its_database_and_its_user(tmp_path):
     (db,) = [r for r in by_type(doc, "aws:rds/instance:Instance") if r["service"] == "orders-v2"]
     assert db["inputs"]["identifier"] == "paved-dev-orders" and db["inputs"]["dbName"] == "orders"
     assert {a["name"] for a in db["options"]["aliases"] if isinstance(a, dict)} == {"orders-data-db"}
+
+
+def test_alarms_watch_the_database_and_the_cache():
+    _, orders = _svc("prod", "orders")
+    specs = {a.role: a for a in d.database_alarms("prod", orders)}
+    assert set(specs) == {"db-cpu", "db-free-storage", "db-connections"}
+    assert specs["db-free-storage"].threshold == 50 * 2**30 // 10  # 10% of 50 GiB
+    assert specs["db-connections"].threshold == (4 * 2**30 // 9531392) * 8 // 10  # db.t4g.medium
+    assert specs["db-cpu"].dimensions == {"DBInstanceIdentifier": "paved-prod-orders"}
+    args = d.alarm_args("prod", orders, specs["db-cpu"], {})
+    assert args.name == "paved-prod-orders-db-cpu" and args.treat_missing_data == "notBreaching"
+    _, inventory = _svc("prod", "inventory")
+    assert {a.role for a in d.cache_alarms("prod", inventory)} == {"cache-storage", "cache-ecpu"}
+    plan = planned("prod")[0]
+    assert len(by_type(plan, "aws:cloudwatch/metricAlarm:MetricAlarm")) == 3 + 3 + 2

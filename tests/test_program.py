@@ -47,13 +47,15 @@ def test_every_service_gets_its_resources(stack):
         if svc.data is not None:
             expected |= {"RolePolicy", "Key", "Alias"}
             if svc.data.postgres is not None:
-                expected |= {"SubnetGroup", "ParameterGroup", "SecurityGroup", "SecurityGroupIngressRule", "Instance"}
+                expected |= {"SubnetGroup", "ParameterGroup", "SecurityGroup", "SecurityGroupIngressRule", "Instance",
+                             "MetricAlarm"}
                 if svc.data.postgres.migrate is not None:
                     expected.add("Job")
             if svc.data.tables:
                 expected.add("Table")
             if svc.data.cache is not None:
-                expected |= {"SecurityGroup", "SecurityGroupIngressRule", "User", "UserGroup", "ServerlessCache"}
+                expected |= {"SecurityGroup", "SecurityGroupIngressRule", "User", "UserGroup", "ServerlessCache",
+                             "MetricAlarm"}
         assert mine == expected, f"{stack}/{svc.name}: {sorted(mine)}"
 
 
