@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from paved.cidr import covers_public_internet, ip_network
 from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
-from paved.naming import ALERT_RECEIVER_KINDS, SECRET_FILE_SUFFIX, topic_env_name
+from paved.naming import ALERT_RECEIVER_KINDS, SECRET_FILE_SUFFIX, TABLE_REGION_ENV, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
 from paved.resources import SERVICE_MAX_SURGE, RolloutNeed, memory_text, shown, surge_pods
 from paved.yamlsrc import Located, Path, field_label, load_located, read_source
@@ -270,6 +270,9 @@ def data_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     if data.empty:
         return [(("data",), "declares no datastore; give postgres, tables or cache, or drop `data`")]
     found: list[tuple[Path, str]] = []
+    if data.tables and TABLE_REGION_ENV in svc.env:
+        found.append((("env", TABLE_REGION_ENV), f"{TABLE_REGION_ENV} is set by paved for a service with DynamoDB "
+                      "tables (the stack's region, docs/data-contract.md); choose another name"))
     if settings is not None and not settings.data_allowed:
         why = "sets no paved:data" if settings.data is None else "sets paved:data.allowed: false"
         return [(("data",), f"the service declares datastores, but the stack {why}; datastores are not allowed there")]

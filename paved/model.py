@@ -142,7 +142,7 @@ def _env_name(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid environment variable name")
     if platform_env(value):
         raise ValueError(f"{value} is set by paved itself (PORT, PAVED_*, OTEL_*, KAFKA_*, the "
-                         "data contract's PG* and AWS_REGION); choose another name")
+                         "data contract's PG*); choose another name")
     if injected_env(value):
         raise ValueError(f"{value} is set in every pod by Kubernetes or EKS (the API server's address, the service's "
                          "AWS credentials); a value here would replace theirs, so choose another name")

@@ -124,6 +124,12 @@ def is_set(obj: Any, path: str | Sequence[Any]) -> bool:
     return value is UNKNOWN or value not in (None, "", [], {})
 
 
+def is_off(obj: Any, path: str | Sequence[Any]) -> bool:
+    """True when a flag is known and not true (missing, false): unknown at preview counts as on."""
+    value = lookup(obj, path)
+    return value is not True and value is not UNKNOWN
+
+
 def items(obj: Any, path: str | Sequence[Any]) -> list[Any]:
     """A list at ``path`` (empty when missing or unknown), safe on pulumi-policy's read-only proxies."""
     value = lookup(obj, path, [])

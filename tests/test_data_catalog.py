@@ -60,28 +60,17 @@ def test_an_instance_class_outside_the_stack_caps(tmp_path, capsys):
     assert res.at("services[orders].data.postgres.instanceClass")[0][0] == line_of(text, "db.r7g.4xlarge")
 
 
-def test_an_unknown_cache_engine(tmp_path, capsys):
-    text = with_data("    data:\n      cache: {engine: memcached}\n")
+@pytest.mark.parametrize(("block", "field", "needle", "message"), [
+    ("    data:\n      cache: {engine: memcached}\n", "cache.engine", "memcached", "'valkey' or 'redis'"),
+    ("    data:\n      postgres: {instanceClass: db.t4g.micro, storageGb: 5}\n", "postgres.storageGb", "storageGb: 5",
+     "greater than or equal to 20"),
+    ("    data:\n      postgres: {engineVersion: \"12\"}\n", "postgres.engineVersion", "engineVersion", "pattern"),
+    ("    data:\n      postgress: {}\n", "postgress", "postgress", "did you mean 'postgres'"),
+], ids=["unknown-engine", "storage-below-minimum", "unsupported-version", "misspelled-field"])
+def test_one_bad_data_field(tmp_path, capsys, block, field, needle, message):
+    text = with_data(block)
     res = validate(tmp_path, capsys, text)
-    expect(res, "services[orders].data.cache.engine", line_of(text, "memcached"), "'valkey' or 'redis'")
-
-
-def test_storage_below_the_minimum(tmp_path, capsys):
-    text = with_data("    data:\n      postgres: {instanceClass: db.t4g.micro, storageGb: 5}\n")
-    res = validate(tmp_path, capsys, text)
-    expect(res, "services[orders].data.postgres.storageGb", line_of(text, "storageGb: 5"), "greater than or equal to 20")
-
-
-def test_an_unsupported_engine_version(tmp_path, capsys):
-    text = with_data("    data:\n      postgres: {engineVersion: \"12\"}\n")
-    res = validate(tmp_path, capsys, text)
-    expect(res, "services[orders].data.postgres.engineVersion", line_of(text, "engineVersion"), "pattern")
-
-
-def test_a_misspelled_data_field(tmp_path, capsys):
-    text = with_data("    data:\n      postgress: {}\n")
-    res = validate(tmp_path, capsys, text)
-    expect(res, "services[orders].data.postgress", line_of(text, "postgress"), "did you mean 'postgres'")
+    expect(res, f"services[orders].data.{field}", line_of(text, needle), message)
 
 
 def test_an_empty_data_block(tmp_path, capsys):
@@ -117,12 +106,19 @@ def test_provisioned_capacity_above_the_stack_cap(tmp_path, capsys):
     assert any("maxProvisionedCapacity" in r.rest for r in res.reported), res.err
 
 
-@pytest.mark.parametrize("name", ["PGHOST", "PGPASSWORD", "AWS_REGION", "PAVED_TABLE_STOCK"])
+@pytest.mark.parametrize("name", ["PGHOST", "PGPASSWORD", "PAVED_TABLE_STOCK"])
 def test_the_data_contract_variables_are_refused_in_env(tmp_path, capsys, name):
     text = mutate("      KEYBOARD_LAYOUT: us", f"      {name}: x")
     res = validate(tmp_path, capsys, text)
     assert res.rc == 1
     assert any("set by paved itself" in r.rest for r in res.reported), res.err
+
+
+def test_aws_region_is_refused_only_where_paved_sets_it(tmp_path, capsys):
+    text = mutate("      KEYBOARD_LAYOUT: us", "      AWS_REGION: eu-west-1", with_data(TABLE))
+    res = validate(tmp_path, capsys, text)
+    expect(res, "services[orders].env.AWS_REGION", line_of(text, "AWS_REGION"), "set by paved for a service with DynamoDB")
+    assert validate(tmp_path, capsys, mutate("      KEYBOARD_LAYOUT: us", "      AWS_REGION: eu-west-1")).rc == 0
 
 
 # --- the stack side ----------------------------------------------------------------------------

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import RDS_INSTANCE, UNKNOWN, is_set, lookup
+from paved.resources import RDS_INSTANCE, is_off, is_set
 from policies.rules.aws.aws_common import subject
 
 
 def validate(args, report) -> None:
     who = subject(args.resource_type, args.name)
-    encrypted = lookup(args.props, "storageEncrypted")
-    if encrypted is not True and encrypted is not UNKNOWN:
+    if is_off(args.props, "storageEncrypted"):
         report(f"{who} must encrypt its storage (storageEncrypted: true).")
     if not is_set(args.props, "kmsKeyId"):
         report(f"{who} must encrypt with a customer-managed KMS key (kmsKeyId), not the aws/rds key.")

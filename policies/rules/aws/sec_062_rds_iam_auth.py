@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import RDS_INSTANCE, UNKNOWN, is_set, lookup
+from paved.resources import RDS_INSTANCE, is_off, is_set
 from policies.rules.aws.aws_common import subject
 
 
 def validate(args, report) -> None:
     who = subject(args.resource_type, args.name)
-    iam = lookup(args.props, "iamDatabaseAuthenticationEnabled")
-    if iam is not True and iam is not UNKNOWN:
+    if is_off(args.props, "iamDatabaseAuthenticationEnabled"):
         report(f"{who} must enable IAM database authentication (iamDatabaseAuthenticationEnabled: true).")
-    managed = lookup(args.props, "manageMasterUserPassword")
-    if is_set(args.props, "password") or (managed is not True and managed is not UNKNOWN):
+    if is_set(args.props, "password") or is_off(args.props, "manageMasterUserPassword"):
         report(f"{who} must let RDS manage the master password in Secrets Manager (manageMasterUserPassword: true, "
                f"no password input).")
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import DYNAMODB_TABLE, UNKNOWN, is_set, lookup
+from paved.resources import DYNAMODB_TABLE, is_off, is_set
 from policies.rules.aws.aws_common import subject
 
 
 def validate(args, report) -> None:
     who = subject(args.resource_type, args.name)
-    pitr = lookup(args.props, "pointInTimeRecovery.enabled")
-    if pitr is not True and pitr is not UNKNOWN:
+    if is_off(args.props, "pointInTimeRecovery.enabled"):
         report(f"{who} must enable point-in-time recovery (pointInTimeRecovery.enabled: true).")
-    sse = lookup(args.props, "serverSideEncryption.enabled")
-    if (sse is not True and sse is not UNKNOWN) or not is_set(args.props, "serverSideEncryption.kmsKeyArn"):
+    if is_off(args.props, "serverSideEncryption.enabled") or not is_set(args.props, "serverSideEncryption.kmsKeyArn"):
         report(f"{who} must encrypt with a customer-managed KMS key (serverSideEncryption.enabled and kmsKeyArn), "
                f"not the AWS-owned key.")
 

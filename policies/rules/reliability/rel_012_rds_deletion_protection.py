@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import RDS_INSTANCE, UNKNOWN, is_set, lookup
+from paved.resources import RDS_INSTANCE, is_off, is_set, lookup
 from policies.rules.aws.aws_common import subject
 
 
@@ -11,8 +11,7 @@ def validate(args, report) -> None:
     if not args.get_config()["requireDeletionProtection"]:
         return
     who = subject(args.resource_type, args.name)
-    protected = lookup(args.props, "deletionProtection")
-    if protected is not True and protected is not UNKNOWN:
+    if is_off(args.props, "deletionProtection"):
         report(f"{who} must enable deletion protection (deletionProtection: true).")
     skip = lookup(args.props, "skipFinalSnapshot")
     if skip is True or not is_set(args.props, "finalSnapshotIdentifier"):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from policies.framework import Rule
-from paved.resources import RDS_INSTANCE, UNKNOWN, lookup
+from paved.resources import RDS_INSTANCE, is_off
 from policies.rules.aws.aws_common import subject
 
 
 def validate(args, report) -> None:
     if not args.get_config()["requireMultiAz"]:
         return
-    multi = lookup(args.props, "multiAz")
-    if multi is not True and multi is not UNKNOWN:
+    if is_off(args.props, "multiAz"):
         report(f"{subject(args.resource_type, args.name)} must run multi-AZ (multiAz: true) in this environment.")
 
 
