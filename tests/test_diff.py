@@ -147,8 +147,9 @@ def test_changing_the_image_rolls_the_deployment_in_place(repo):
     text, md, data = all_formats(report)
 
     # The version label is on the pod template only, so the Deployment is the one object that
-    # changes (its selector leaves the version out: no replacement).
-    assert ops(report) == {("Deployment", "orders-deployment"): "update"}
+    # changes (its selector leaves the version out: no replacement); orders declares a migration,
+    # so the new version also gets its own migration Job (docs/data.md), replacing the old one.
+    assert ops(report) == {("Deployment", "orders-deployment"): "update", ("Job", "orders-migrate"): "replace"}
     deployment = next(r for r in group(report, "orders")["resources"] if r["name"] == "orders-deployment")
     paths = {c["path"]: (c["before"], c["after"]) for c in deployment["changes"]}
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/orders"
