@@ -8,13 +8,21 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from paved.layers import split_stack
 
-def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pulumi.Resource) -> aws.kms.Key:
-    """A symmetric CMK with yearly rotation; named ``<name>-key``, aliased ``alias/paved/<stack>/<name>``.
+
+def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pulumi.Resource,
+                 tags: dict[str, str] | None = None, aliases: Any = None) -> aws.kms.Key:
+    """A symmetric CMK with yearly rotation; named ``<name>-key``, aliased ``alias/paved/<environment>/<name>``
+    (a team stack ``prod.checkout`` names its keys under ``prod``, as the single-stack layout did).
 
     Aliases are unique per account and region, and every environment's stack creates the
     same component names: the stack in the alias keeps dev and prod in one account apart.
+    ``aliases`` (role → Pulumi aliases) keeps the key of a renamed owner.
     """
+    def opts(role: str) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=parent, aliases=aliases(role) if aliases else None)
+
     key = aws.kms.Key(
         f"{name}-key",
         aws.kms.KeyArgs(
@@ -22,11 +30,12 @@ def customer_key(name: str, purpose: str, deletion_window_days: int, parent: pul
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=deletion_window_days,
+            tags=tags,
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=opts("key"),
     )
-    aws.kms.Alias(f"{name}-key-alias", aws.kms.AliasArgs(name=f"alias/paved/{pulumi.get_stack()}/{name}", target_key_id=key.key_id),
-                  opts=pulumi.ResourceOptions(parent=parent))
+    aws.kms.Alias(f"{name}-key-alias", aws.kms.AliasArgs(name=f"alias/paved/{split_stack(pulumi.get_stack())[0]}/{name}", target_key_id=key.key_id),
+                  opts=opts("key-alias"))
     return key
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from components.addons.argo_rollouts import ArgoRollouts
 from components.addons.metrics_server import NAMESPACE as METRICS_SERVER_NAMESPACE
 from components.addons.metrics_server import MetricsServer
 from components.cluster import ClusterReference, EksCluster, EksClusterArgs
+from components.data import service_data
 from components.identity import ServiceIdentity, ServiceIdentityArgs
 from components.kafka import KafkaCluster, KafkaClusterArgs
 from components.logs import ENDPOINTS as LOGS_ENDPOINTS
@@ -274,6 +276,8 @@ class Platform(pulumi.ComponentResource):
         services = {}
         for svc in in_teams:
             team = catalog.team(svc.team)
+            data = service_data(svc, team, s, shared.net, cluster, caller.account_id, self._partition,
+                                team_tags(catalog, svc.name), with_aws)
             identity = ServiceIdentity(f"{svc.name}-identity", ServiceIdentityArgs(
                 service=svc.name, namespace=team.namespace_name, mode=s.cluster.identity,
                 cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn, account_id=caller.account_id,
@@ -283,7 +287,8 @@ class Platform(pulumi.ComponentResource):
                 kafka_cluster_arn=kafka_arn if uses_kafka(svc) else None,
                 produces=tuple(t.name for t in svc.kafka.produces), consumes=svc.kafka.consumes,
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
-                owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names),
+                owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names,
+                extra_statements=data.statements if data else None),
                 opts=pulumi.ResourceOptions.merge(with_aws, pulumi.ResourceOptions(aliases=former_aliases(svc, "identity"))))
             callers, callees = peers(catalog, svc.name)
             wiring = AwsWiring(
@@ -292,7 +297,7 @@ class Platform(pulumi.ComponentResource):
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
                 load_balancer=shared.load_balancer, keda=shared.keda, region=s.aws_region,
                 lower_layer=shared.reference is not None, rollouts_controller=shared.rollouts,
-                web_acl_arn=shared.web_acl_arn)
+                web_acl_arn=shared.web_acl_arn, data=data.wiring if data else None)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
@@ -331,6 +336,14 @@ class _Shared:
     keda: pulumi.Resource | None = None
     rollouts: pulumi.Resource | None = None
     web_acl_arn: pulumi.Output[str] | None = None
+
+    @property
+    def net(self) -> Any:
+        """Where a service's datastores go: the VPC and its private subnets."""
+        if self.network is not None:
+            return self.network
+        return types.SimpleNamespace(vpc_id=self.reference.get_output("vpcId"),
+                                     private_subnet_ids=self.reference.get_output("privateSubnetIds"))
 
 
 def platform_stack_reference(environment: str) -> str:

@@ -63,7 +63,9 @@ from pulumi_kubernetes.policy.v1 import (
 )
 
 from components import edge_auth, lag_scaling, rollout
+from components.data import DataWiring
 from components.identity import role_annotations
+from components.migration import migration_job_args, migration_network_policy_args
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
 from components.labels import name_labels, pod_labels, selector_labels, service_labels
@@ -113,6 +115,7 @@ class AwsWiring:
     region: str | None = None  # the MSK cluster's region, for KEDA's IAM authentication
     rollouts_controller: pulumi.Resource | None = None  # the Argo Rollouts chart, for services with `rollout`
     web_acl_arn: pulumi.Input[str] | None = None  # the environment's WAF web ACL, for public services
+    data: DataWiring | None = None  # the service's datastores (components/data.py)
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,9 @@ def env_vars(args: MicroserviceArgs) -> list[EnvVarArgs]:
     secret_files = {f"{s.env_name}_FILE": f"{SECRETS_DIR}/{s.name}" for s in svc.secrets}
     # paved's telemetry settings win over the catalog's.
     telemetry = otel_env(svc, args.team, args.settings)
+    data = args.aws.data.env if args.aws is not None and args.aws.data is not None else {}
     return [EnvVarArgs(name=k, value=v)
-            for k, v in {**platform, **svc.env, **telemetry, **secret_files, **kafka_env(args)}.items()]
+            for k, v in {**platform, **svc.env, **telemetry, **secret_files, **kafka_env(args), **data}.items()]
 
 
 def lag_scaled(args: MicroserviceArgs) -> bool:
@@ -377,16 +381,24 @@ def _peer(peer: Peer) -> NetworkPolicyPeerArgs:
     )
 
 
+def identity_egress(wiring: AwsWiring) -> NetworkPolicyEgressRuleArgs:
+    """Egress to where the pod gets its AWS credentials."""
+    if wiring.identity_mode == "podIdentity":
+        return pod_identity_agent_egress()
+    # IRSA exchanges the token at STS: through an interface endpoint inside the VPC.
+    return NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=wiring.vpc_cidr))],
+                                       ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)])
+
+
 def aws_egress(args: MicroserviceArgs) -> list[NetworkPolicyEgressRuleArgs]:
-    """Egress to the AWS side: credentials from the Pod Identity Agent, Kafka brokers in the VPC."""
+    """Egress to the AWS side: credentials, Kafka brokers and the service's datastores in the VPC."""
     if args.aws is None:
         return []
-    rules = []
-    if args.aws.identity_mode == "podIdentity":
-        rules.append(pod_identity_agent_egress())
-    else:  # IRSA exchanges the token at STS: through an interface endpoint inside the VPC.
+    rules = [identity_egress(args.aws)]
+    if args.aws.data is not None and args.aws.data.ports:
         rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
-                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=443)]))
+                                                 ports=[NetworkPolicyPortArgs(protocol="TCP", port=p)
+                                                        for p in args.aws.data.ports]))
     if uses_kafka(args.service):
         rules.append(NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=args.aws.vpc_cidr))],
                                                  ports=[NetworkPolicyPortArgs(protocol="TCP", port=KAFKA_IAM_PORT)]))
@@ -482,6 +494,21 @@ class Microservice(pulumi.ComponentResource):
                 spec=external_secret_spec(args, STORE_NAME),
                 opts=child("external-secret", [args.aws.secret_store, *args.aws.secret_pushes]),
             ))
+        migrate = args.aws.data.migrate if args.aws is not None and args.aws.data is not None else None
+        if migrate is not None:
+            # pulumi-kubernetes waits for the Job to complete: the new pods start only after the
+            # migration succeeded, and a failed one fails the update (docs/data.md).
+            labels = service_labels(args.service, args.team, args.settings.environment)
+            policy = k8s.networking.v1.NetworkPolicy(f"{name}-migrate-netpol", migration_network_policy_args(
+                args.service, args.team.namespace_name, labels, [identity_egress(args.aws)], args.aws.vpc_cidr,
+                args.aws.data.ports), opts=child("migrate-netpol"))
+            pod = pod_spec(args)
+            pod_needs.append(k8s.batch.v1.Job(f"{name}-migrate", migration_job_args(
+                args.service, migrate, args.team.namespace_name, labels, pod, pod.containers[0]),
+                opts=pulumi.ResourceOptions.merge(child("migrate", [*pod_needs, policy]), pulumi.ResourceOptions(
+                    # Pulumi's own wait (10 minutes by default) outlasts the Job's deadline.
+                    custom_timeouts=pulumi.CustomTimeouts(create=f"{migrate.timeout_seconds + 120}s",
+                                                          update=f"{migrate.timeout_seconds + 120}s")))))
         if args.service.rollout is not None:
             deployment = self._rollout(name, args, child, pod_needs)
         else:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from paved.cidr import covers_public_internet, ip_network
 from paved.errors import InputError, Issue
 from paved.model import MAX_LIMIT_REQUEST_RATIO, CatalogDoc, Service, Team, relative_path_problem
-from paved.naming import ALERT_RECEIVER_KINDS, SECRET_FILE_SUFFIX, topic_env_name
+from paved.naming import ALERT_RECEIVER_KINDS, SECRET_FILE_SUFFIX, TABLE_REGION_ENV, topic_env_name
 from paved.quantity import cpu_cores, memory_bytes
 from paved.resources import SERVICE_MAX_SURGE, RolloutNeed, memory_text, shown, surge_pods
 from paved.yamlsrc import Located, Path, field_label, load_located, read_source
@@ -257,6 +257,7 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     found += _egress_rules(svc, settings)
     found += _rollout_rules(svc)
     found += _auth_rules(svc)
+    found += data_rules(svc, settings)
     found += _repeated(("formerNames",), list(svc.former_names), "name")
     found += _repeated(("formerTeams",), list(svc.former_teams), "team")
     for j, old in enumerate(svc.former_teams):
@@ -264,6 +265,69 @@ def service_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
             found.append((("formerTeams", j), f"{old!r} is the service's current team; formerTeams lists only teams "
                           "it has left"))
     return found
+
+
+def data_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
+    """The service's ``data`` against itself and (with ``settings``) the stack's paved:data."""
+    data = svc.data
+    if data is None:
+        return []
+    if data.empty:
+        return [(("data",), "declares no datastore; give postgres, tables or cache, or drop `data`")]
+    found: list[tuple[Path, str]] = []
+    if data.tables and TABLE_REGION_ENV in svc.env:
+        found.append((("env", TABLE_REGION_ENV), f"{TABLE_REGION_ENV} is set by paved for a service with DynamoDB "
+                      "tables (the stack's region, docs/data-contract.md); choose another name"))
+    if settings is not None and not settings.data_allowed:
+        why = "sets no paved:data" if settings.data is None else "sets paved:data.allowed: false"
+        return [(("data",), f"the service declares datastores, but the stack {why}; datastores are not allowed there")]
+    pg = data.postgres
+    if pg is not None:
+        if pg.max_storage_gb is not None and pg.max_storage_gb < pg.storage_gb:
+            found.append((("data", "postgres", "maxStorageGb"), f"maxStorageGb ({pg.max_storage_gb}) is below storageGb "
+                          f"({pg.storage_gb})"))
+        if settings is not None and pg.instance_class not in settings.data.allowed_instance_classes:
+            found.append((("data", "postgres", "instanceClass"), f"{pg.instance_class} is not in this stack's "
+                          f"paved:data.allowedInstanceClasses ({', '.join(settings.data.allowed_instance_classes)})"))
+    found += _repeated(("data", "tables"), [t.name for t in data.tables], "table")
+    for i, table in enumerate(data.tables):
+        where: Path = ("data", "tables", i)
+        found += [(where + loc, msg) for loc, msg in _repeated(("gsis",), [g.name for g in table.gsis], "index")]
+        types: dict[str, str] = {}
+        keys = [(("hashKey",), table.hash_key), (("rangeKey",), table.range_key)]
+        keys += [(("gsis", j, part), getattr(g, attr)) for j, g in enumerate(table.gsis)
+                 for part, attr in (("hashKey", "hash_key"), ("rangeKey", "range_key"))]
+        for loc, key in keys:
+            if key is None:
+                continue
+            if types.setdefault(key.name, key.type) != key.type:
+                found.append((where + loc + ("type",), f"attribute {key.name!r} is a key of type {types[key.name]} "
+                              f"elsewhere in this table; an attribute has one type"))
+        if table.range_key is not None and table.range_key.name == table.hash_key.name:
+            found.append((where + ("rangeKey", "name"), "the sort key must differ from the partition key"))
+        if settings is not None and table.capacity is not None:
+            cap = settings.data.max_provisioned_capacity
+            for unit in ("read", "write"):
+                if getattr(table.capacity, unit) > cap:
+                    found.append((where + ("capacity", unit), f"{getattr(table.capacity, unit)} {unit} capacity units "
+                                  f"is above this stack's paved:data.maxProvisionedCapacity ({cap})"))
+    return found
+
+
+def _table_owners(c: _Collector, services_raw: list) -> None:
+    """A table name belongs to one service: its physical name (<env>-<name>) has no service in it."""
+    owners: dict[str, str] = {}
+    for i, raw in enumerate(services_raw):
+        data = raw.get("data") if isinstance(raw, dict) else None
+        tables = data.get("tables") if isinstance(data, dict) else None
+        for j, table in enumerate(tables if isinstance(tables, list) else []):
+            tname = table.get("name") if isinstance(table, dict) else None
+            if not isinstance(tname, str):
+                continue
+            other = owners.setdefault(tname, str(raw.get("name")))
+            if other != raw.get("name"):
+                c.add(("services", i, "data", "tables", j, "name"),
+                      f"table {tname!r} is already claimed by service {other!r}; a table has one owning service")
 
 
 # Egress a service may not declare: link-local space holds the node's instance metadata
@@ -630,6 +694,8 @@ def validate_document(doc: Located, environments: Mapping[str, Any]) -> tuple[li
             if isinstance(topic, str) and topic not in producers:
                 c.add(("services", i, "kafka", "consumes", j),
                       f"topic {topic!r} is produced by no service{_did_you_mean(topic, sorted(producers))}")
+
+    _table_owners(c, services_raw)
 
     for env, by_team in running.items():
         for team_name, services in by_team.items():

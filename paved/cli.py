@@ -70,6 +70,13 @@ def _build(args: argparse.Namespace, root: Path, with_platform: bool = False) ->
                           with_platform=with_platform, teams=getattr(args, "only_teams", None))[0]
 
 
+def _environment(args: argparse.Namespace) -> str:
+    """The environment of ``--stack`` (``prod`` for ``prod`` and for ``prod.checkout``)."""
+    from paved.layers import split_stack
+
+    return split_stack(args.stack)[0]
+
+
 def _team_of(args: argparse.Namespace) -> str | None:
     """The one team stack a command is about (``--team T`` or ``--stack ENV.TEAM``), if any."""
     from paved.layers import split_stack
@@ -283,10 +290,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_cost(args: argparse.Namespace) -> int:
     from paved import cost
 
-    doc = _plan_for(args, _root())
+    root = _root()
+    doc = _plan_for(args, root)
     # An unlisted instance type is "not priced" here (the budget rules still refuse it).
     est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)],
-                        strict=False)
+                        strict=False, table_requests=cost.table_requests(root, _environment(args)))
     out = (json.dumps(cost.as_json(est, args.stack), indent=2) + "\n" if args.format == "json"
            else _noted(cost.text(est, args.stack), doc))
     _emit(out, args.output)

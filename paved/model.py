@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from paved.cidr import OPEN_WORLD, covers_public_internet, ip_network
-from paved.naming import ALERT_RECEIVER_KINDS, INJECTED_ENV_NAMES, injected_env, platform_env, reserved_namespace
+from paved.naming import ALERT_RECEIVER_KINDS, INJECTED_ENV_NAMES, PLATFORM_ENV_NAMES, injected_env, platform_env, reserved_namespace
 from paved.quantity import QUANTITY_PATTERN, cpu_cores, memory_bytes
 
 # Every pattern is matched against the whole string (``fullmatch``): with ``re.match`` and
@@ -141,7 +141,8 @@ def _env_name(value: str) -> str:
     if not ENV_NAME.fullmatch(value):
         raise ValueError(f"{value!r} is not a valid environment variable name")
     if platform_env(value):
-        raise ValueError(f"{value} is set by paved itself (PORT, PAVED_*, OTEL_*, KAFKA_*); choose another name")
+        raise ValueError(f"{value} is set by paved itself (PORT, PAVED_*, OTEL_*, KAFKA_*, the "
+                         "data contract's PG*); choose another name")
     if injected_env(value):
         raise ValueError(f"{value} is set in every pod by Kubernetes or EKS (the API server's address, the service's "
                          "AWS credentials); a value here would replace theirs, so choose another name")
@@ -226,7 +227,7 @@ Image = Annotated[str, AfterValidator(_image), _string(
     r"(:(?!latest(@|$))[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$",
     maxLength=MAX_IMAGE_LENGTH)]
 EnvName = Annotated[str, AfterValidator(_env_name), _string(
-    r"^(?!(PORT|" + "|".join(sorted(INJECTED_ENV_NAMES)) + r")$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
+    r"^(?!(" + "|".join(sorted(PLATFORM_ENV_NAMES | INJECTED_ENV_NAMES)) + r")$|PAVED_|OTEL_|KAFKA_)[A-Za-z_][A-Za-z0-9_]*$")]
 TopicName = Annotated[str, AfterValidator(_topic), _string(r"^(?!\.\.?$|__)[a-zA-Z0-9._-]{1,249}$")]
 Host = Annotated[str, AfterValidator(_host), _string(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$")]
@@ -561,6 +562,140 @@ class ScalingOverride(Model):
     scale_down_stabilization_seconds: int | None = Field(default=None, ge=0, le=3600)
 
 
+# PostgreSQL major versions RDS offers in standard support (RDS for PostgreSQL release calendar);
+# 13 left standard support in February 2026. A version is a major ("17"), or major.minor.
+POSTGRES_MAJOR_VERSIONS = ("14", "15", "16", "17")
+POSTGRES_VERSION = r"^(14|15|16|17)(\.[0-9]{1,2})?$"
+DB_INSTANCE_CLASS = r"^db\.[a-z0-9]+\.[a-z0-9]+$"
+# gp3 storage for RDS PostgreSQL: 20 GiB to 64 TiB.
+MIN_DB_STORAGE_GB = 20
+MAX_DB_STORAGE_GB = 65536
+# DynamoDB attribute names used as keys: 1-255 bytes; paved keeps them to identifier-like text.
+ATTRIBUTE_NAME = r"^[A-Za-z0-9_.-]{1,255}$"
+# Serverless cache engines and the major versions paved deploys for each.
+CACHE_MAJOR_VERSIONS = {"valkey": "8", "redis": "7"}
+
+
+class Migrate(Model):
+    """The service's schema migration, run as a Kubernetes Job before each new image rolls out."""
+
+    command: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_as_tuple)] = Field(
+        min_length=1, max_length=64, examples=[["python", "-m", "orders.migrate"]],
+        description="Command (the container's argv, no shell) that applies the pending migrations and exits 0; it "
+                    "runs with the service's image, environment and identity, and must be safe to run again.")
+    timeout_seconds: int = Field(default=600, ge=30, le=7200,
+                                 description="How long the migration may run before its Job fails (activeDeadlineSeconds).")
+
+
+class Postgres(Model):
+    """A dedicated RDS for PostgreSQL instance for the service (docs/data.md says why dedicated)."""
+
+    instance_class: str = Field(default="db.t4g.micro", pattern=DB_INSTANCE_CLASS, examples=["db.t4g.medium"],
+                                description="RDS instance class; the stack's paved:data.allowedInstanceClasses "
+                                            "lists the ones allowed (cost caps).")
+    storage_gb: int = Field(default=MIN_DB_STORAGE_GB, ge=MIN_DB_STORAGE_GB, le=MAX_DB_STORAGE_GB, examples=[50],
+                            description="Allocated gp3 storage in GiB (20 to 65536).")
+    max_storage_gb: int | None = Field(
+        default=None, ge=MIN_DB_STORAGE_GB, le=MAX_DB_STORAGE_GB, examples=[200],
+        description="Upper bound for storage autoscaling; unset keeps storage at storageGb.")
+    engine_version: str = Field(default="17", pattern=POSTGRES_VERSION, examples=["17", "16.4"],
+                                description="PostgreSQL major version (RDS picks and upgrades the minor), or "
+                                            "major.minor; one of " + ", ".join(POSTGRES_MAJOR_VERSIONS) + ".")
+    migrate: Migrate | None = Field(default=None, description="Migration run before each rollout.")
+
+    @property
+    def major_version(self) -> str:
+        """The major version: ``16.4`` → ``16``."""
+        return self.engine_version.split(".")[0]
+
+
+class KeyAttribute(Model):
+    """A key attribute of a DynamoDB table or index."""
+
+    name: str = Field(pattern=ATTRIBUTE_NAME, examples=["sku"], description="Attribute name.")
+    type: Literal["S", "N", "B"] = Field(default="S", description="S (string), N (number) or B (binary).")
+
+
+class SecondaryIndex(Model):
+    """A global secondary index."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$", examples=["by-warehouse"])
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
+    projection: Literal["ALL", "KEYS_ONLY"] = Field(default="ALL", description="Attributes copied into the index.")
+
+
+class Capacity(Model):
+    """Provisioned throughput (instead of on-demand), capped by the cost rules."""
+
+    read: int = Field(ge=1, le=40000, description="Read capacity units.")
+    write: int = Field(ge=1, le=40000, description="Write capacity units.")
+
+
+class Table(Model):
+    """A DynamoDB table the service owns. On-demand unless ``capacity`` is given."""
+
+    name: Name = Field(examples=["stock-levels"],
+                       description="Table name, unique in the catalog; the physical name is <env>-<name>.")
+    hash_key: KeyAttribute = Field(description="Partition key.")
+    range_key: KeyAttribute | None = Field(default=None, description="Sort key.")
+    gsis: Annotated[tuple[SecondaryIndex, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(), max_length=20, description="Global secondary indexes.")
+    ttl: str | None = Field(default=None, pattern=ATTRIBUTE_NAME, examples=["expiresAt"],
+                            description="Attribute holding each item's expiry (epoch seconds).")
+    capacity: Capacity | None = Field(default=None, description="Provisioned capacity; unset means on-demand.")
+
+
+class Cache(Model):
+    """An ElastiCache cache (Valkey or Redis OSS), TLS and IAM authentication always on."""
+
+    engine: Literal["valkey", "redis"] = Field(examples=["valkey"], description="valkey or redis (Redis OSS).")
+    max_storage_gb: int = Field(default=1, ge=1, le=5000, description="Serverless data storage limit in GB.")
+    max_ecpu_per_second: int = Field(default=5000, ge=1000, le=15000000,
+                                     description="Serverless compute limit in ElastiCache Processing Units per second.")
+
+    @property
+    def major_version(self) -> str:
+        """The engine major version paved deploys."""
+        return CACHE_MAJOR_VERSIONS[self.engine]
+
+
+class Data(Model):
+    """The service's own datastores: a PostgreSQL database, DynamoDB tables, a cache."""
+
+    postgres: Postgres | None = None
+    tables: Annotated[tuple[Table, ...], BeforeValidator(_as_tuple)] = Field(default=(), max_length=50)
+    cache: Cache | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is declared."""
+        return self.postgres is None and not self.tables and self.cache is None
+
+
+class PostgresOverride(Model):
+    """Per-environment sizes of the database."""
+
+    instance_class: str | None = Field(default=None, pattern=DB_INSTANCE_CLASS)
+    storage_gb: int | None = Field(default=None, ge=MIN_DB_STORAGE_GB, le=MAX_DB_STORAGE_GB)
+    max_storage_gb: int | None = Field(default=None, ge=MIN_DB_STORAGE_GB, le=MAX_DB_STORAGE_GB)
+    engine_version: str | None = Field(default=None, pattern=POSTGRES_VERSION)
+
+
+class CacheOverride(Model):
+    """Per-environment limits of the cache."""
+
+    max_storage_gb: int | None = Field(default=None, ge=1, le=5000)
+    max_ecpu_per_second: int | None = Field(default=None, ge=1000, le=15000000)
+
+
+class DataOverride(Model):
+    """Per-environment sizes of the service's datastores (tables have none: on-demand scales itself)."""
+
+    postgres: PostgresOverride | None = None
+    cache: CacheOverride | None = None
+
+
 class ServiceOverride(Model):
     """Per-environment changes to a service; merged key by key onto the base entry."""
 
@@ -569,6 +704,7 @@ class ServiceOverride(Model):
     scaling: ScalingOverride | None = None
     env: dict[EnvName, str] | None = None
     public: Public | None = None
+    data: DataOverride | None = None
 
 
 class Service(Model):
@@ -603,6 +739,10 @@ class Service(Model):
                                  "analysis": "slo"}],
         description="Release through Argo Rollouts (canary or blue-green) instead of a rolling update.")
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")
+    data: Data | None = Field(
+        default=None, examples=[{"postgres": {"instanceClass": "db.t4g.medium", "storageGb": 50,
+                                              "migrate": {"command": ["python", "-m", "orders.migrate"]}}}],
+        description="Datastores the service owns (docs/data.md); the stack's paved:data must allow them.")
     overrides: dict[str, ServiceOverride] = Field(default_factory=dict)
 
 

@@ -53,7 +53,13 @@ RESERVED_NAMESPACE_PREFIX = "kube-"
 # components/monitoring.py); a catalog `env` entry may not set them. Whole prefixes are
 # reserved where paved sets a family (one KAFKA_TOPIC_<TOPIC> per topic, the OTEL_* SDK
 # settings); `<SECRET>_FILE` is reserved per declared secret.
-PLATFORM_ENV_NAMES = frozenset({"PORT"})
+# The data contract (docs/data-contract.md): libpq's own variables for the service's PostgreSQL
+# database (PGPASSWORD too: paved never sets one, the service signs an IAM token instead, and a
+# catalog value would be a static password). AWS_REGION, which paved sets for a service with
+# DynamoDB tables, is refused only there (paved.catalog.data_rules): elsewhere it stays free.
+DATA_ENV_NAMES = frozenset({"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSSLMODE", "PGSSLROOTCERT", "PGPASSWORD"})
+TABLE_REGION_ENV = "AWS_REGION"
+PLATFORM_ENV_NAMES = frozenset({"PORT"}) | DATA_ENV_NAMES
 PLATFORM_ENV_PREFIXES = ("PAVED_", "OTEL_", "KAFKA_")
 SECRET_FILE_SUFFIX = "_FILE"
 # Set in every pod by the platform underneath paved: the kubelet gives the API server's
@@ -80,6 +86,26 @@ def platform_env(name: str) -> bool:
 def injected_env(name: str) -> bool:
     """Whether Kubernetes or EKS sets the environment variable ``name`` in every pod."""
     return name in INJECTED_ENV_NAMES
+
+
+def table_env_name(table: str) -> str:
+    """The variable carrying a table's physical name: ``stock-levels`` → ``PAVED_TABLE_STOCK_LEVELS``."""
+    return "PAVED_TABLE_" + table.upper().replace("-", "_")
+
+
+def table_name(environment: str, table: str) -> str:
+    """DynamoDB name of a catalog table: ``<env>-<table>`` (table names are unique in the catalog)."""
+    return f"{environment}-{table}"
+
+
+def database_identifier(environment: str, service: str) -> str:
+    """RDS instance identifier of a service's database: ``paved-<env>-<service>``."""
+    return f"paved-{environment}-{service}"
+
+
+def database_name(service: str) -> str:
+    """PostgreSQL database (and IAM database user) of a service: ``order-history`` → ``order_history``."""
+    return service.replace("-", "_")
 
 
 def topic_env_name(topic: str) -> str:

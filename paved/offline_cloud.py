@@ -146,6 +146,32 @@ def outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[s
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
         }.get(typ, "r")
         rid = f"{prefix}-{_hex(name)}"
+    elif typ == "aws:rds/instance:Instance":
+        ident = inputs.get("identifier") or name
+        rid = ident
+        state["resourceId"] = f"db-{_hex(ident, 26).upper()}"
+        state["address"] = f"{ident}.{_hex(ident, 12)}.{region}.rds.amazonaws.com"
+        state["endpoint"] = f"{state['address']}:{inputs.get('port', 5432)}"
+        arn = f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{ident}"
+    elif typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
+        rid = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+        state["name"] = rid
+    elif typ == "aws:dynamodb/table:Table":
+        rid = inputs.get("name", name)
+        arn = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{rid}"
+    elif typ == "aws:elasticache/serverlessCache:ServerlessCache":
+        cache = inputs.get("name", name)
+        rid = cache
+        host = f"{cache}-{_hex(cache, 6)}.serverless.{region[:3]}{region.split('-')[1][0]}{region[-1]}.cache.amazonaws.com"
+        state["endpoints"] = [{"address": host, "port": 6379}]
+        state["readerEndpoints"] = [{"address": host, "port": 6380}]
+        arn = f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:serverlesscache:{cache}"
+    elif typ == "aws:elasticache/user:User":
+        rid = inputs.get("userId", name)
+        arn = f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:user:{rid}"
+    elif typ == "aws:elasticache/userGroup:UserGroup":
+        rid = inputs.get("userGroupId", name)
+        arn = f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:usergroup:{rid}"
     elif typ == "aws:eks/nodeGroup:NodeGroup":
         rid = f"{inputs.get('clusterName', 'cluster')}:{inputs.get('nodeGroupName', name)}"
     if typ.startswith("aws:") and "arn" not in state:

@@ -68,6 +68,12 @@ DEFAULT_MSK_VOLUME_GB = 1000  # MSK storageInfo.ebsStorageInfo.volumeSize
 # Losing one of these loses data or locks it away (a KMS key), or takes every workload
 # down (the cluster, a team namespace). The protect transformation, PAVED-REL-001 and
 # ``paved diff``'s data-loss check all use this one set.
+# Services' datastores (components/data.py); rules and cost read them by these.
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
+
 STATEFUL_TYPES = frozenset({
     "aws:msk/cluster:Cluster",
     "aws:msk/topic:Topic",  # deleting a topic drops its messages
@@ -75,6 +81,10 @@ STATEFUL_TYPES = frozenset({
     "aws:secretsmanager/secret:Secret",
     "aws:eks/cluster:Cluster",
     "kubernetes:core/v1:Namespace",
+    # Services' datastores (components/data.py).
+    "aws:rds/instance:Instance",
+    "aws:dynamodb/table:Table",
+    "aws:elasticache/serverlessCache:ServerlessCache",
 })
 
 
@@ -129,6 +139,12 @@ def is_set(obj: Any, path: str | Sequence[Any]) -> bool:
     """True when the value is present (or unknown at preview, which counts as set)."""
     value = lookup(obj, path)
     return value is UNKNOWN or value not in (None, "", [], {})
+
+
+def is_off(obj: Any, path: str | Sequence[Any]) -> bool:
+    """True when a flag is known and not true (missing, false): unknown at preview counts as on."""
+    value = lookup(obj, path)
+    return value is not True and value is not UNKNOWN
 
 
 def items(obj: Any, path: str | Sequence[Any]) -> list[Any]:

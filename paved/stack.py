@@ -301,6 +301,34 @@ class LogsSettings(_Section):
         "assumption, not a measurement: compare with the groups' IncomingBytes metric once deployed."))
 
 
+# The shortest backup retention a protected stack (prod) may keep: a week of point-in-time restore.
+MIN_PROTECTED_BACKUP_DAYS = 7
+
+
+class DataRequests(_Section):
+    """Assumed monthly DynamoDB traffic per table, for `paved cost` (on-demand bills per request)."""
+
+    reads_millions: float = Field(default=10, ge=0, le=1_000_000, description="Read requests per table per month, millions.")
+    writes_millions: float = Field(default=2, ge=0, le=1_000_000, description="Write requests per table per month, millions.")
+
+
+class DataSettings(_Section):
+    """Services' datastores (catalog ``data``): whether they are allowed, and their guardrails."""
+
+    allowed: bool = Field(description="Whether services may declare `data` in this stack at all.")
+    backup_retention_days: int = Field(ge=1, le=35, description="RDS automated backups kept, days (at least 7 where "
+                                                               "paved:protectStateful is set).")
+    allowed_instance_classes: list[Annotated[str, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")]] = Field(
+        min_length=1, examples=[["db.t4g.micro", "db.t4g.small"]],
+        description="RDS instance classes services may use (the cost cap).")
+    multi_az: bool = Field(description="RDS standby in a second zone (required where paved:protectStateful is set).")
+    cache_mode: Literal["serverless"] = Field(default="serverless", description="How caches run: ElastiCache "
+                                              "Serverless (node-based replication groups are not built yet).")
+    max_provisioned_capacity: int = Field(default=100, ge=1, le=40000, description="Cap on a provisioned table's "
+                                          "read or write capacity units.")
+    requests: DataRequests = Field(default_factory=DataRequests)
+
+
 class StackSettings(BaseModel):
     """Everything environment-specific. Keys are ``paved:<camelCase>`` in the stack file."""
 
@@ -332,6 +360,22 @@ class StackSettings(BaseModel):
         default="single",
         description="single: the environment is one stack; layered: a platform stack (ENV) plus one stack per "
                     "team (ENV.TEAM) that reads the platform's outputs (docs/layers.md).")
+    data: DataSettings | None = Field(default=None, description="Datastores of services; unset means none allowed.")
+
+    @model_validator(mode="after")
+    def _protected_data(self) -> "StackSettings":
+        if self.protect_stateful and self.data is not None:
+            if self.data.backup_retention_days < MIN_PROTECTED_BACKUP_DAYS:
+                raise ValueError(f"data.backupRetentionDays ({self.data.backup_retention_days}) is below "
+                                 f"{MIN_PROTECTED_BACKUP_DAYS}, the minimum where paved:protectStateful is set")
+            if not self.data.multi_az:
+                raise ValueError("data.multiAz must be true where paved:protectStateful is set")
+        return self
+
+    @property
+    def data_allowed(self) -> bool:
+        """Whether services may declare datastores here."""
+        return self.data is not None and self.data.allowed
 
     @model_validator(mode="after")
     def _kafka_fits_zones(self) -> "StackSettings":

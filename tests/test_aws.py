@@ -37,6 +37,34 @@ def walk_strings(value):
             yield from walk_strings(v)
 
 
+def doc_region(doc: dict) -> str:
+    return one(doc, "pulumi:providers:aws")["inputs"]["region"]
+
+
+def data_sids(svc, statements: dict, own_tables: set[str]) -> set[str]:
+    """The statements a service's datastores add, each checked for its scope."""
+    sids: set[str] = set()
+    data = svc.data
+    if data is None:
+        return sids
+    if data.postgres is not None:
+        sids.add("ConnectToOwnDatabase")
+        connect = statements["ConnectToOwnDatabase"]
+        assert connect["Action"] == "rds-db:connect"
+        assert ":dbuser:db-" in connect["Resource"] and connect["Resource"].endswith("/" + svc.name.replace("-", "_"))
+    if data.tables:
+        sids |= {"UseOwnTables", "QueryOwnIndexes", "UseOwnDataKeyThroughDynamoDB"}
+        assert set(statements["UseOwnTables"]["Resource"]) == own_tables
+        assert set(statements["QueryOwnIndexes"]["Resource"]) == {f"{t}/index/*" for t in own_tables}
+        assert statements["UseOwnDataKeyThroughDynamoDB"]["Condition"]["StringEquals"]["kms:ViaService"].startswith(
+            "dynamodb.")
+    if data.cache is not None:
+        sids.add("ConnectToOwnCache")
+        assert statements["ConnectToOwnCache"]["Action"] == "elasticache:Connect"
+        assert {r.split(":")[5] for r in statements["ConnectToOwnCache"]["Resource"]} == {"serverlesscache", "user"}
+    return sids
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_service_role_is_exactly_its_least_privilege(stack):
     doc = planned(stack)[0]
@@ -44,15 +72,20 @@ def test_each_service_role_is_exactly_its_least_privilege(stack):
     policies = {r["service"]: json.loads(r["inputs"]["policy"]) for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if r["service"]}
     for svc in catalog.services:
         uses_kafka = bool(svc.kafka.produces or svc.kafka.consumes)
-        if not svc.secrets and not uses_kafka:
+        if not svc.secrets and not uses_kafka and svc.data is None:
             assert svc.name not in policies
             continue
         statements = {s["Sid"]: s for s in policies[svc.name]["Statement"]}
+        own_tables = {f"arn:aws:dynamodb:{doc_region(doc)}:123456789012:table/{stack}-{t.name}"
+                      for t in (svc.data.tables if svc.data else ())}
         for s in statements.values():
             actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
             resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+            # The one wildcard: the indexes of the service's own tables (`<table ARN>/index/*`).
+            resources = [r for r in resources if r.removesuffix("/index/*") not in own_tables]
             assert s["Effect"] == "Allow" and "*" not in "".join(actions) and "*" not in "".join(resources), (svc.name, s)
         expected_sids = set()
+        expected_sids |= data_sids(svc, statements, own_tables)
         if svc.secrets:
             expected_sids |= {"ReadOwnSecrets", "DecryptOwnSecrets"}
             assert statements["ReadOwnSecrets"]["Action"] == "secretsmanager:GetSecretValue"

@@ -48,6 +48,18 @@ def test_every_service_gets_its_resources(stack):
             expected.add("Ingress")
         if svc.rollout is not None:  # Argo Rollouts: a Rollout in place of the Deployment, its analysis
             expected = (expected - {"Deployment"}) | {"Rollout"} | ({"AnalysisTemplate"} if svc.rollout.analysis else set())
+        if svc.data is not None:
+            expected |= {"RolePolicy", "Key", "Alias"}
+            if svc.data.postgres is not None:
+                expected |= {"SubnetGroup", "ParameterGroup", "SecurityGroup", "SecurityGroupIngressRule", "Instance",
+                             "MetricAlarm"}
+                if svc.data.postgres.migrate is not None:
+                    expected.add("Job")
+            if svc.data.tables:
+                expected.add("Table")
+            if svc.data.cache is not None:
+                expected |= {"SecurityGroup", "SecurityGroupIngressRule", "User", "UserGroup", "ServerlessCache",
+                             "MetricAlarm"}
         assert mine == expected, f"{stack}/{svc.name}: {sorted(mine)}"
 
 
@@ -140,7 +152,8 @@ def test_network_policies_follow_calls(stack):
     blocks = {(peer["ipBlock"]["cidr"], rule["ports"][0]["port"])
               for rule in pol["orders"]["egress"] for peer in rule["to"] if "ipBlock" in peer}
     vpc = {"dev": "10.10.0.0/16", "staging": "10.20.0.0/16", "prod": "10.30.0.0/16"}[stack]
-    assert blocks == {("169.254.170.23/32", 80), ("fd00:ec2::23/128", 80), (vpc, 9098)}
+    # ... and its PostgreSQL database (components/data.py), also inside the VPC.
+    assert blocks == {("169.254.170.23/32", 80), ("fd00:ec2::23/128", 80), (vpc, 9098), (vpc, 5432)}
 
 
 def test_children_are_parented_and_named_by_role():

@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from paved.cost import datastores
+from paved.cost.datastores import TableRequests
 from paved.cost.output import quantity_text
 from paved.cost import extras
 from paved.cost.prices import CostError, Price, Prices, load_prices
 from paved.resources import (
-    EKS_CLUSTER, KMS_KEY, LOG_GROUP, LOG_NAMESPACES_TAG, LOG_VOLUME_TAG, MSK_CLUSTER, NAT_GATEWAY, NODE_GROUP, SECRET,
-    UNKNOWN, VPC_ENDPOINT, WAF_REQUESTS_TAG, WAF_WEB_ACL, Item,
+    DYNAMODB_TABLE, EKS_CLUSTER, KMS_KEY, LOG_GROUP, LOG_NAMESPACES_TAG, LOG_VOLUME_TAG, MSK_CLUSTER, NAT_GATEWAY,
+    NODE_GROUP, RDS_INSTANCE, SECRET, SERVERLESS_CACHE, UNKNOWN, VPC_ENDPOINT, WAF_REQUESTS_TAG, WAF_WEB_ACL, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
 )
@@ -253,7 +255,10 @@ RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "n
         "vpcInterfaceEndpoint": 2, "albHour": 2, "albLcu": 2, "publicIpv4": 2,
         "mskBroker": 3, "mskStorage": 3,
         "secretsManagerSecret": 4, "kmsKey": 5, "cloudwatchLogsIngestion": 6, "cloudwatchLogsStorage": 6,
-        "wafv2WebAcl": 6, "wafv2Rule": 6, "wafv2Requests": 6}
+        "wafv2WebAcl": 6, "wafv2Rule": 6, "wafv2Requests": 6,
+        "rdsInstance": 6, "rdsInstanceMultiAz": 6, "rdsStorageGp3": 6, "rdsStorageGp3MultiAz": 6,
+        "dynamodbReadRequest": 7, "dynamodbWriteRequest": 7, "dynamodbReadCapacity": 7, "dynamodbWriteCapacity": 7,
+        "elasticacheServerlessStorage": 8}
 MERGED = {"natGateway": "NAT gateway", "vpcInterfaceEndpoint": "VPC interface endpoint zone",
           "secretsManagerSecret": "Secrets Manager secret", "kmsKey": "KMS key"}
 
@@ -301,6 +306,9 @@ PRICERS = {
     KMS_KEY: _simple("KMS key", "kmsKey"),
     LOG_GROUP: _log_group,
     WAF_WEB_ACL: _waf,
+    RDS_INSTANCE: lambda it, prices, lines, unpriced, resources: datastores.rds_instance(it, prices, lines, unpriced, Line),
+    SERVERLESS_CACHE: lambda it, prices, lines, unpriced, resources: datastores.serverless_cache(
+        it, prices, lines, unpriced, Line),
 }
 
 
@@ -326,8 +334,12 @@ def _team_share(team: str, shares: list[Share], prices: Prices) -> Share:
                  sum(s.max_replicas for s in shares), summed("at_min"), summed("at_max"))
 
 
-def estimate(resources: Iterable[Any], prices: Prices | None = None, strict: bool = True) -> Estimate:
+def estimate(resources: Iterable[Any], prices: Prices | None = None, strict: bool = True,
+             table_requests: TableRequests | None = datastores.DEFAULT_TABLE_REQUESTS) -> Estimate:
     """The monthly estimate of ``resources`` (see the module docstring for the accepted forms).
+
+    ``table_requests`` is the assumed monthly traffic of each on-demand DynamoDB table (the
+    stack's paved:data.requests; by default its defaults, which the budget rules use).
 
     A resource the price file cannot price (an instance or broker type it does not list) raises
     CostError, which the budget rules turn into a violation; with ``strict`` False (``paved
@@ -346,6 +358,8 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None, strict: boo
                 if strict:
                     raise
                 unpriced.append(f"not priced: {exc}")
+        elif it.type == DYNAMODB_TABLE:
+            datastores.dynamodb_table(it, prices, lines, unpriced, Line, table_requests)
     extras.add(normalized, prices, lines, unpriced, strict)
 
     lines = sorted(_merge(lines, prices), key=lambda ln: RANK.get(ln.price.key.partition(".")[0], len(RANK)))

@@ -118,7 +118,7 @@ def workload_stack(dep=None, autoscaler=None, budget=None) -> list:
 
 def test_index_lists_every_reliability_rule_in_id_order():
     ids = [r.id for r in reliability_rules.RULES]
-    assert ids == [f"PAVED-REL-{n:03d}" for n in range(1, 12)]
+    assert ids == [f"PAVED-REL-{n:03d}" for n in range(1, 15)]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

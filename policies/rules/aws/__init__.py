@@ -24,6 +24,13 @@ from policies.rules.aws import (
     sec_057_kms_key_rotation,
     sec_058_kms_key_policy_safety,
     sec_059_aws_required_tags,
+    sec_060_rds_cmk_encryption,
+    sec_061_rds_no_public_access,
+    sec_062_rds_iam_auth,
+    sec_063_rds_force_ssl,
+    sec_064_rds_supported_engine,
+    sec_065_dynamodb_pitr_cmk,
+    sec_066_cache_encryption_auth,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -47,4 +54,11 @@ RULES: tuple[Rule, ...] = (
     sec_057_kms_key_rotation.RULE,
     sec_058_kms_key_policy_safety.RULE,
     sec_059_aws_required_tags.RULE,
+    sec_060_rds_cmk_encryption.RULE,
+    sec_061_rds_no_public_access.RULE,
+    sec_062_rds_iam_auth.RULE,
+    sec_063_rds_force_ssl.RULE,
+    sec_064_rds_supported_engine.RULE,
+    sec_065_dynamodb_pitr_cmk.RULE,
+    sec_066_cache_encryption_auth.RULE,
 )

@@ -24,6 +24,7 @@ from paved.resources import SECRET, UNKNOWN, items, lookup
 _SERVICE_NAMES = {
     "ec2": "EC2", "eks": "EKS", "iam": "IAM", "kms": "KMS", "msk": "MSK", "s3": "S3",
     "secretsmanager": "Secrets Manager", "cloudwatch": "CloudWatch", "lambda": "Lambda",
+    "rds": "RDS", "dynamodb": "DynamoDB", "elasticache": "ElastiCache",
 }
 
 

@@ -15,6 +15,8 @@ from policies.rules.cost import (
     cost_009_secret_sprawl,
     cost_010_monthly_budget,
     cost_011_monthly_budget_warning,
+    cost_012_rds_instance_class,
+    cost_013_dynamodb_capacity_cap,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -29,4 +31,6 @@ RULES: tuple[Rule, ...] = (
     cost_009_secret_sprawl.RULE,
     cost_010_monthly_budget.RULE,
     cost_011_monthly_budget_warning.RULE,
+    cost_012_rds_instance_class.RULE,
+    cost_013_dynamodb_capacity_cap.RULE,
 )

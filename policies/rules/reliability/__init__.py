@@ -15,6 +15,9 @@ from policies.rules.reliability import (
     rel_009_kms_deletion_window,
     rel_010_secret_recovery_window,
     rel_011_container_probes,
+    rel_012_rds_backup_retention,
+    rel_013_rds_deletion_protection,
+    rel_014_rds_multi_az,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -29,4 +32,7 @@ RULES: tuple[Rule, ...] = (
     rel_009_kms_deletion_window.RULE,
     rel_010_secret_recovery_window.RULE,
     rel_011_container_probes.RULE,
+    rel_012_rds_backup_retention.RULE,
+    rel_013_rds_deletion_protection.RULE,
+    rel_014_rds_multi_az.RULE,
 )
