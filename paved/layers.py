@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from paved.catalog import Catalog
-from paved.errors import PavedError
+from paved.errors import PavedError, UsageError
 
 SEPARATOR = "."  # prod.checkout: Pulumi allows periods in stack names
 LAYOUTS = ("single", "layered")
@@ -86,12 +87,19 @@ def deployed_before(lower: str, upper: str) -> bool:
     return upper.startswith(lower + SEPARATOR) and SEPARATOR not in lower
 
 
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
 def split_stack(stack: str) -> tuple[str, str | None]:
-    """``prod.checkout`` → (``prod``, ``checkout``); ``prod`` → (``prod``, None)."""
-    env, sep, team = stack.partition(SEPARATOR)
-    if sep and (not team or SEPARATOR in team):
-        raise LayerError(f"stack {stack!r}: a team stack is named ENV{SEPARATOR}TEAM (for example prod.checkout)")
-    return env, (team if sep else None)
+    """``prod.checkout`` → (``prod``, ``checkout``); ``prod`` → (``prod``, None).
+
+    UsageError unless both parts are stack names (DNS labels, at most 63 characters), so that a
+    name given on the command line cannot lead out of ``stacks/`` or ``policies/config/``."""
+    parts = stack.split(SEPARATOR) if isinstance(stack, str) else [""]
+    if len(parts) > 2 or not all(len(p) <= 63 and _LABEL.fullmatch(p) for p in parts):
+        raise UsageError(f"{stack!r} is not a stack name: ENV, or ENV{SEPARATOR}TEAM for a team stack (for example "
+                         "prod.checkout), each lowercase letters, digits and '-', at most 63 characters")
+    return parts[0], (parts[1] if len(parts) == 2 else None)
 
 
 def layer_of(stack: str, layout: str, catalog: Catalog | None = None) -> Layer:

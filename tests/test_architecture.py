@@ -16,8 +16,8 @@ import pytest
 from conftest import ROOT
 
 BOTTOM = {"catalog", "model", "stack", "naming", "quantity", "errors", "yamlsrc", "resources", "cidr",
-          "metrics_contract", "cost", "term"}
-ENGINE = {"engine", "offline_cloud", "sdk_inputs", "k8s_schema", "crd_schema", "plan", "charts"}
+          "metrics_contract", "cost", "term", "layers", "model_data", "catalog_rules"}
+ENGINE = {"engine", "offline_cloud", "sdk_inputs", "k8s_schema", "crd_schema", "plan", "charts", "layered"}
 LAYER_OF_PAVED = {**{m: "bottom" for m in BOTTOM}, **{m: "engine" for m in ENGINE}}
 # What each kind of module may import from this repository (top-level package, paved layer).
 ALLOWED = {

@@ -166,7 +166,8 @@ def test_changing_the_image_of_a_canary_service_says_it_starts_a_canary(repo):
     text, md, data = all_formats(report)
 
     # orders has `rollout: {strategy: canary}`: its Rollout is updated in place, nothing else.
-    assert ops(report) == {("Rollout", "orders-rollout"): "update"}
+    # orders declares a migration: the new image also gets its own migration Job (docs/data.md).
+    assert ops(report) == {("Rollout", "orders-rollout"): "update", ("Job", "orders-migrate"): "replace"}
     ro = next(r for r in group(report, "orders")["resources"] if r["name"] == "orders-rollout")
     assert not ro["replaceReasons"]
     (hint,) = data["hints"]

@@ -36,13 +36,14 @@ OPERATOR, KSM, OTEL = "Deployment.monitoring.kps-operator", "Deployment.monitori
 KEDA = {"Deployment.keda.keda-operator", "Deployment.keda.keda-operator-metrics-apiserver",
         "Deployment.keda.keda-admission-webhooks"}
 FLUENT_BIT = "DaemonSet.logging.fluent-bit"
+ROLLOUTS = "Deployment.argo-rollouts.paved-rollouts-argo-rollouts"
 CHART_ACCEPTED = {
     # Pinned release tags, IfNotPresent: a pull per pod start would make a registry outage a restart outage.
     "CKV_K8S_15": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, OTEL, RELOADER,
-                   FLUENT_BIT, *KEDA},
+                   FLUENT_BIT, ROLLOUTS, *KEDA},
     # Operators call the API (PAVED-SEC-022 checks each is bound); Jaeger's ServiceAccount says false.
     "CKV_K8S_38": {LB, ESO, ESO_CERT, ESO_WEBHOOK, AUTOSCALER, METRICS, GRAFANA, JAEGER, OPERATOR, KSM, RELOADER,
-                   FLUENT_BIT, *KEDA},
+                   FLUENT_BIT, ROLLOUTS, *KEDA},
     # Fluent Bit reads root-owned node log files as uid 0 (recorded: policies/rules/kubernetes/node_access.py).
     "CKV_K8S_23": {FLUENT_BIT},
     # The images' own non-root users (PAVED-SEC-005, advisory).
