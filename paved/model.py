@@ -629,7 +629,7 @@ class Service(Model):
     api: Api | None = Field(default=None, description="The API the service provides, for the developer portal.")
     data: Data | None = Field(
         default=None, examples=[{"postgres": {"instanceClass": "db.t4g.medium", "storageGb": 50,
-                                              "migrate": {"command": ["python", "-m", "orders.migrate"]}}}],
+                                              "migrate": {"command": ["python", "/app/service/app.py", "migrate"]}}}],
         description="Datastores the service owns (docs/data.md); the stack's paved:data must allow them.")
     overrides: dict[str, ServiceOverride] = Field(default_factory=dict)
 

@@ -28,7 +28,7 @@ class Migrate(Model):
     """The service's schema migration, run as a Kubernetes Job before each new image rolls out."""
 
     command: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_as_tuple)] = Field(
-        min_length=1, max_length=64, examples=[["python", "-m", "orders.migrate"]],
+        min_length=1, max_length=64, examples=[["python", "/app/service/app.py", "migrate"]],
         description="Command (the container's argv, no shell) that applies the pending migrations and exits 0; it "
                     "runs with the service's image, environment and identity, and must be safe to run again.")
     timeout_seconds: int = Field(default=600, ge=30, le=7200,

@@ -66,7 +66,7 @@ def test_table_args_are_on_demand_with_pitr_cmk_ttl_and_indexes():
     _, svc = _svc("prod", "inventory")
     levels, reservations = svc.data.tables
     a = d.table_args("prod", levels, "arn:key", True, {})
-    assert a.name == "prod-stock-levels" and a.billing_mode == "PAY_PER_REQUEST" and a.read_capacity is None
+    assert a.name == "prod-stock" and a.billing_mode == "PAY_PER_REQUEST" and a.read_capacity is None
     assert a.point_in_time_recovery.enabled is True
     assert a.server_side_encryption.enabled is True and a.server_side_encryption.kms_key_arn == "arn:key"
     assert a.deletion_protection_enabled is True
@@ -74,18 +74,18 @@ def test_table_args_are_on_demand_with_pitr_cmk_ttl_and_indexes():
     (gsi,) = a.global_secondary_indexes
     assert [(k.attribute_name, k.key_type) for k in gsi.key_schemas] == [("warehouse", "HASH"), ("sku", "RANGE")]
     b = d.table_args("dev", reservations, "arn:key", False, {})
-    assert b.ttl.attribute_name == "expiresAt" and b.ttl.enabled is True and b.range_key == "sku"
+    assert b.ttl.attribute_name == "expires_at" and b.ttl.enabled is True and b.range_key is None
     assert b.global_secondary_indexes is None and b.deletion_protection_enabled is False
 
 
 def test_cache_uses_the_key_iam_users_only_and_a_disabled_default_user():
-    _, svc = _svc("prod", "inventory")
+    _, svc = _svc("prod", "orders")
     cache = svc.data.cache
     a = d.serverless_cache_args(_settings("prod"), svc.name, cache, "arn:key", ["subnet-1"], "sg-1", "group", {})
     assert (a.name, a.engine, a.major_engine_version, a.kms_key_id, a.user_group_id) == (
-        "prod-inventory", "valkey", "8", "arn:key", "group")
+        "prod-orders", "valkey", "8", "arn:key", "group")
     user = d.cache_user_args("prod", svc.name, cache, {})
-    assert user.authentication_mode.type == "iam" and user.user_id == user.user_name == "prod-inventory"
+    assert user.authentication_mode.type == "iam" and user.user_id == user.user_name == "prod-orders"
     assert "-@dangerous" in user.access_string
     off = d.default_cache_user_args("prod", svc.name, cache, {})
     assert off.user_name == "default" and off.access_string.startswith("off")
@@ -99,10 +99,9 @@ def test_data_statements_are_scoped_to_the_service_s_own_resources():
     _, svc = _svc("prod", "inventory")
     st = {s["Sid"]: s for s in d.data_statements(
         svc, "us-east-1", "aws", "123456789012", "arn:key", None,
-        ["arn:aws:dynamodb:us-east-1:123456789012:table/prod-stock-levels"],
-        ["arn:cache", "arn:user"])}
-    assert set(st) == {"UseOwnTables", "QueryOwnIndexes", "UseOwnDataKeyThroughDynamoDB", "ConnectToOwnCache"}
-    assert st["QueryOwnIndexes"]["Resource"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/prod-stock-levels/index/*"]
+        ["arn:aws:dynamodb:us-east-1:123456789012:table/prod-stock"], [])}
+    assert set(st) == {"UseOwnTables", "QueryOwnIndexes", "UseOwnDataKeyThroughDynamoDB"}
+    assert st["QueryOwnIndexes"]["Resource"] == ["arn:aws:dynamodb:us-east-1:123456789012:table/prod-stock/index/*"]
     _, orders = _svc("prod", "orders")
     (connect,) = d.data_statements(orders, "us-east-1", "aws", "123456789012", "arn:key", "db-ABC", [], [])
     assert connect["Resource"] == "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABC/orders"
@@ -110,14 +109,16 @@ def test_data_statements_are_scoped_to_the_service_s_own_resources():
 
 def test_the_data_contract_names():
     _, orders = _svc("prod", "orders")
-    env = d.data_env(orders, "prod", "us-east-1", "db.example", None)
+    env = d.data_env(orders, "prod", "us-east-1", "db.example", "cache.example")
     assert env == {"PGHOST": "db.example", "PGPORT": "5432", "PGDATABASE": "orders", "PGUSER": "orders",
-                   "PGSSLMODE": "verify-full", "PGSSLROOTCERT": d.RDS_CA_BUNDLE, "PAVED_DB_AUTH": "iam"}
+                   "PGSSLMODE": "verify-full", "PGSSLROOTCERT": d.RDS_CA_BUNDLE, "PAVED_DB_AUTH": "iam",
+                   "PAVED_CACHE_HOST": "cache.example", "PAVED_CACHE_PORT": "6379", "PAVED_CACHE_TLS": "true",
+                   "PAVED_CACHE_USER": "prod-orders"}
     _, inventory = _svc("prod", "inventory")
-    env = d.data_env(inventory, "prod", "us-east-1", None, "cache.example")
-    assert env == {"AWS_REGION": "us-east-1", "PAVED_TABLE_STOCK_LEVELS": "prod-stock-levels",
-                   "PAVED_TABLE_STOCK_RESERVATIONS": "prod-stock-reservations", "PAVED_CACHE_HOST": "cache.example",
-                   "PAVED_CACHE_PORT": "6379", "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": "prod-inventory"}
+    env = d.data_env(inventory, "prod", "us-east-1", None, None)
+    # The names sample_services/inventory reads.
+    assert env == {"AWS_REGION": "us-east-1", "PAVED_TABLE_STOCK": "prod-stock",
+                   "PAVED_TABLE_RESERVATIONS": "prod-reservations"}
     assert table_env_name("stock-levels") == "PAVED_TABLE_STOCK_LEVELS"
 
 
@@ -133,7 +134,7 @@ def test_the_migration_job_runs_the_command_as_the_service_before_rollout():
     assert tpl.restart_policy == "Never" and tpl.service_account_name == "orders"
     assert tpl.automount_service_account_token is False
     (c,) = tpl.containers
-    assert c.command == ["python", "-m", "orders.migrate"] and c.image == svc.image
+    assert c.command == ["python", "/app/service/app.py", "migrate"] and c.image == svc.image
     assert c.security_context == pod.containers[0].security_context and c.resources == pod.containers[0].resources
     assert c.liveness_probe is None and c.ports is None
     # The service's selectors (name + instance) never match the migration pod.
@@ -183,7 +184,7 @@ def test_the_plan_has_every_guardrail(stack):
 @pytest.mark.parametrize("stack", ["prod"])
 def test_the_deployment_waits_for_the_migration_and_gets_the_contract(stack):
     plan = planned(stack)[0]
-    (job,) = by_type(plan, "kubernetes:batch/v1:Job")
+    job = next(j for j in by_type(plan, "kubernetes:batch/v1:Job") if j["service"] == "orders")
     # orders is a canary: its pods are an Argo Rollout's, with the same pod template.
     deployments = {r["service"]: r for t in ("kubernetes:apps/v1:Deployment", "kubernetes:argoproj.io/v1alpha1:Rollout")
                    for r in by_type(plan, t) if r["service"]}
@@ -195,7 +196,8 @@ def test_the_deployment_waits_for_the_migration_and_gets_the_contract(stack):
     assert env["PAVED_DB_AUTH"] == "iam" and "PGPASSWORD" not in env
     inv = {e["name"]: e.get("value") for e in
            deployments["inventory"]["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert inv["PAVED_TABLE_STOCK_LEVELS"] == "prod-stock-levels" and inv["PAVED_CACHE_TLS"] == "true"
+    assert inv["PAVED_TABLE_STOCK"] == "prod-stock" and inv["PAVED_TABLE_RESERVATIONS"] == "prod-reservations"
+    assert env["PAVED_CACHE_TLS"] == "true" and env["PAVED_CACHE_USER"] == "prod-orders"
     job_env = {e["name"] for e in job["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert {"PGHOST", "PGUSER", "PAVED_DB_AUTH"} <= job_env
     # The migration pods get their own NetworkPolicy: credentials and the database, no ingress.
@@ -233,7 +235,6 @@ def test_alarms_watch_the_database_and_the_cache():
     assert specs["db-cpu"].dimensions == {"DBInstanceIdentifier": "paved-prod-orders"}
     args = d.alarm_args("prod", orders, specs["db-cpu"], {})
     assert args.name == "paved-prod-orders-db-cpu" and args.treat_missing_data == "notBreaching"
-    _, inventory = _svc("prod", "inventory")
-    assert {a.role for a in d.cache_alarms("prod", inventory)} == {"cache-storage", "cache-ecpu"}
+    assert {a.role for a in d.cache_alarms("prod", orders)} == {"cache-storage", "cache-ecpu"}
     plan = planned("prod")[0]
-    assert len(by_type(plan, "aws:cloudwatch/metricAlarm:MetricAlarm")) == 3 + 3 + 2
+    assert len(by_type(plan, "aws:cloudwatch/metricAlarm:MetricAlarm")) == 3 + 2 + 3  # orders: db and cache; payments

@@ -18,7 +18,7 @@ def test_changing_a_table_hash_key_replaces_it_with_data_loss(repo, capsys):  # 
     captured = capsys.readouterr()
     assert "refusing (--fail-on-destroy)" in captured.err
     risks = {r["name"]: r for r in json.loads(captured.out)["dataLossRisks"]}
-    table = risks["inventory-data-table-stock-levels"]
+    table = risks["inventory-data-table-stock"]
     assert table["op"] == "replace" and table["dataLoss"]["stateful"] and table["dataLoss"]["protected"]
     args.format, args.fail_on_destroy = "text", False
     assert diff.run(args, repo, repo / "services_catalog.yaml") == 0
