@@ -29,6 +29,8 @@ def add_parser(sub: Any, catalog_arg: Any) -> None:
     catalog_arg(p)
     p.add_argument("--base", metavar="GIT_REF", help="mark the stacks whose inputs differ from this revision's")
     p.add_argument("--affected", action="store_true", help="with --base: list only the affected stacks")
+    p.add_argument("--layer", choices=["single", "platform", "team"],
+                   help="list only the stacks of this layer (the deploy workflow runs team stacks after the platform's)")
     p.add_argument("--format", choices=["text", "json", "matrix"], default="text",
                    help="text for people (default), json for tools, matrix: a GitHub Actions matrix "
                         '({"include": [{"stack", "environment"}]}) of the listed stacks')
@@ -89,6 +91,8 @@ def run(args: argparse.Namespace, root: Path, catalog: Path) -> int:
     rows = listing(root, envs, catalog, args.base)
     if args.affected:
         rows = [r for r in rows if r["affected"]]
+    if args.layer:
+        rows = [r for r in rows if r["layer"] == args.layer]
     if args.format == "json":
         out = json.dumps({"version": 1, "base": args.base, "stacks": rows}, indent=2) + "\n"
     elif args.format == "matrix":

@@ -268,3 +268,46 @@ def test_incremental_diff_equals_the_full_one(tmp_path):
         assert inc["summary"][key] == whole["summary"][key], key
     assert inc["summary"]["cost"]["delta"] == whole["summary"]["cost"]["delta"]
     assert inc["summary"]["cost"]["podsAtMax"]["delta"] == whole["summary"]["cost"]["podsAtMax"]["delta"]
+
+
+def test_paved_stacks_lists_the_stacks_and_the_affected_ones(tmp_path, capsys, monkeypatch):
+    """What the workflows preview and deploy: every stack, and with --base the ones a change affects."""
+    import shutil
+
+    from test_diff import PROJECT, git
+
+    monkeypatch.setenv("PAVED_ROOT", str(ROOT))
+    assert main(["stacks", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["stacks"]
+    assert [(r["name"], r["layer"]) for r in rows] == [("dev", "single"), ("staging", "single"), ("prod", "single")]
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in PROJECT:
+        src = ROOT / name
+        (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
+         else shutil.copy(src, root / name))
+    stack = root / "stacks" / "Pulumi.dev.yaml"
+    stack.write_text(stack.read_text() + "  paved:layout: layered\n")
+    git(root, "init", "--quiet")
+    git(root, "add", "-A")
+    git(root, "commit", "--quiet", "-m", "base")
+    monkeypatch.setenv("PAVED_ROOT", str(root))
+    monkeypatch.chdir(root)
+    assert main(["stacks", "--stack", "dev", "--base", "HEAD", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["stacks"]
+    assert [r["name"] for r in rows][0] == "dev" and not any(r["affected"] for r in rows)
+    path = root / "services_catalog.yaml"
+    text = path.read_text()
+    limits = text.index("limits: {cpu: ", text.index("  - name: analytics"))
+    path.write_text(text[:limits] + "limits: {cpu: 900m" + text[text.index(",", limits):])
+    assert main(["stacks", "--stack", "dev", "--layer", "team", "--base", "HEAD", "--affected", "--format", "matrix"]) == 0
+    matrix = json.loads(capsys.readouterr().out)
+    catalog = load_catalog(ROOT / "services_catalog.yaml", {e: None for e in list_stacks(ROOT)}).for_environment("dev")
+    touched = sorted(f"dev.{t.name}" for t in catalog.teams
+                     if "analytics" in {s.name for s in team_catalog(catalog, t.name).services})
+    assert sorted(m["stack"] for m in matrix["include"]) == touched and "dev" not in touched
+    assert all(m["environment"] == "dev" for m in matrix["include"])
+    # A change to a platform setting affects the platform stack and every team stack.
+    stack.write_text(stack.read_text().replace("paved:kmsDeletionWindowDays: 7", "paved:kmsDeletionWindowDays: 8"))
+    assert main(["stacks", "--stack", "dev", "--base", "HEAD", "--affected", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["stacks"]) == 1 + len(catalog.teams)

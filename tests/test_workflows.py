@@ -173,11 +173,13 @@ def test_policy_packs_run_with_the_stacks_config():
     for name, _, step in pulumi_steps():
         if step["with"].get("policyPacks"):
             config = step["with"].get("policyPackConfigs", "")
-            assert re.fullmatch(r"policies/config/\$\{\{ (matrix|inputs)\.stack \}\}\.json", config), (name, config)
+            # The environment's thresholds (a team stack ENV.TEAM uses ENV's).
+            assert re.fullmatch(r"policies/config/\$\{\{ (matrix\.environment|inputs\.environment \|\| inputs\.stack) \}\}\.json",
+                                config), (name, config)
     for stack in STACKS:
         assert (ROOT / "policies" / "config" / f"{stack}.json").is_file()
     (up,) = [s for s in workflow("pulumi-up.yml")["jobs"]["up"]["steps"] if "pulumi up" in str(s.get("run", ""))]
-    assert '--policy-pack policies --policy-pack-config "policies/config/$STACK.json"' in up["run"]
+    assert '--policy-pack policies --policy-pack-config "policies/config/$ENVIRONMENT.json"' in up["run"]
 
 
 def test_pull_request_workflow():
@@ -208,7 +210,10 @@ def test_pull_request_workflow():
     assert diff["permissions"]["pull-requests"] == "write"
 
     preview = jobs["preview"]
-    assert preview["needs"] == "credentials" and "needs.credentials.outputs.present == 'true'" in preview["if"]
+    assert preview["needs"] == ["credentials", "affected"] and "needs.credentials.outputs.present == 'true'" in preview["if"]
+    # Only the stacks the pull request affects (their input hashes differ from the base's).
+    assert preview["strategy"]["matrix"] == "${{ fromJSON(needs.affected.outputs.matrix) }}"
+    assert "paved stacks --base HEAD^1 --affected --format matrix" in steps_text(jobs["affected"])
     assert "secrets.PULUMI_ACCESS_TOKEN" in str(jobs["credentials"]["steps"][0]["env"])
     (pulumi,) = action_steps(preview, "pulumi/actions")
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["policyPacks"] == "policies"
@@ -239,14 +244,23 @@ def test_deploy_goes_dev_staging_prod_through_environments():
     assert doc["on"]["push"]["branches"] == ["main"]
     jobs = doc["jobs"]
     assert [jobs[s]["with"]["stack"] for s in ("dev", "staging", "prod")] == ["dev", "staging", "prod"]
-    assert "needs" not in jobs["dev"] and jobs["staging"]["needs"] == "dev" and jobs["prod"]["needs"] == "staging"
-    assert all(j["uses"] == "./.github/workflows/pulumi-up.yml" for j in jobs.values())
+    assert jobs["dev"]["needs"] == "stacks" and jobs["staging"]["needs"] == ["dev", "dev-teams"]
+    assert jobs["prod"]["needs"] == ["staging", "staging-teams"]
+    for env in ("dev", "staging", "prod"):
+        # The platform stack first, then the team stacks the push changed, in parallel, each through
+        # pulumi-up.yml (its own concurrency group, gates and paved verify).
+        teams = jobs[f"{env}-teams"]
+        assert teams["needs"] == ["stacks", env] and f"needs.{env}.result == 'success'" in teams["if"]
+        assert teams["strategy"]["matrix"] == f"${{{{ fromJSON(needs.stacks.outputs.{env}) }}}}"
+        assert teams["with"] == {"stack": "${{ matrix.stack }}", "environment": env}
+    assert "--layer team --base \"$BEFORE\" --affected --format matrix" in steps_text(jobs["stacks"])
+    assert all(j["uses"] == "./.github/workflows/pulumi-up.yml" for n, j in jobs.items() if n != "stacks")
 
 
 def test_deploy_applies_exactly_the_previewed_plan():
     jobs = workflow("pulumi-up.yml")["jobs"]
     preview, up = jobs["preview"], jobs["up"]
-    assert "environment" not in preview and up["environment"] == "${{ inputs.stack }}"  # approval sees the preview
+    assert "environment" not in preview and up["environment"] == "${{ inputs.environment || inputs.stack }}"  # approval sees the preview
     assert up["needs"] == "preview"
     assert preview["concurrency"]["group"] == up["concurrency"]["group"] == "pulumi-${{ inputs.stack }}"
     (save,) = action_steps(preview, "pulumi/actions")
@@ -273,14 +287,16 @@ def test_deploy_verifies_the_live_cluster_after_pulumi_up():
     apply = next(i for i, r in enumerate(runs) if "pulumi up --stack" in r)
     verify = next(i for i, r in enumerate(runs) if "paved verify" in r)
     assert verify > apply
-    assert "aws eks update-kubeconfig" in runs[verify] and '--stack "$STACK" --wait' in runs[verify]
+    assert "aws eks update-kubeconfig" in runs[verify] and '--stack "$ENVIRONMENT" --wait' in runs[verify]
 
 
 def test_nightly_drift_is_serialized_per_stack_and_files_one_issue_per_stack():
     doc = workflow("drift.yml")
     assert doc["on"]["schedule"][0]["cron"]
     drift = doc["jobs"]["drift"]
-    assert drift["strategy"]["matrix"]["stack"] == ["dev", "staging", "prod"]
+    # Every stack, team stacks of layered environments included (paved stacks).
+    assert drift["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
+    assert "paved stacks --format matrix" in steps_text(doc["jobs"]["stacks"])
     # The deployment's own group: drift never reads a stack mid-deploy, nor cancels one.
     up = workflow("pulumi-up.yml")["jobs"]["up"]
     assert drift["concurrency"]["group"] == up["concurrency"]["group"].replace("inputs.stack", "matrix.stack")

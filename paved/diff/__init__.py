@@ -74,8 +74,12 @@ class Incremental:
         self.teams = {split_stack(s)[1] for s in changed if split_stack(s)[1] is not None}
         if self.stack in changed:
             self.teams = None  # the platform changed: its outputs feed every team
+            self.notes.append(f"blast radius: the platform stack {self.stack} changes, and with it every team stack "
+                              f"that reads it ({len(head) - 1}): the platform owners review this change (CODEOWNERS)")
             return None
         unchanged = len((head.keys() & base.keys()) - changed)
+        self.notes.append(f"blast radius: team stack(s) {', '.join(sorted(changed)) or 'none'} only; the platform "
+                          f"stack {self.stack} is unchanged")
         self.notes.append(f"incremental: {len(self.teams)} team stack(s) changed and were planned on both sides "
                           f"({', '.join(sorted(self.teams)) or 'none'}); {unchanged - 1} unchanged team stack(s) "
                           f"have the same input hashes on both sides and were not planned")
