@@ -60,11 +60,15 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
     _, catalog = engine.load_inputs(root, env, catalog_path, layout)
     if only not in (None, "platform"):
         layer_of(f"{env}.{only}", layout, catalog)  # a team the catalog lacks: one clear line
-    platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts, layout=layout)
+    cached = _cached_platform(root, env, catalog, charts, layout)
+    if cached is not None:
+        platform_doc, platform_run, references, crds = cached["doc"], None, {env: cached["outputs"]}, cached["crds"]
+    else:
+        platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts, layout=layout)
+        references, crds = {env: platform_run.outputs}, plan.crd_inputs(platform_run)
+        _store_platform(root, env, catalog, charts, layout, platform_doc, references[env], crds)
     if only == "platform":
         return platform_doc, platform_run
-    references = {env: platform_run.outputs}
-    crds = plan.crd_inputs(platform_run)
     wanted = teams
     teams = [lay for lay in layers(env, layout, catalog) if lay.kind == "team" and only in (None, lay.team)
              and (wanted is None or lay.team in wanted)]
@@ -80,11 +84,45 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
     if wanted is not None:
         doc["partial"] = sorted(lay.stack for lay in teams)
     merged = None
-    if results is not None:
+    if results is not None and platform_run is not None:
         merged = RunResult(stack=env, settings=platform_run.settings, catalog=platform_run.catalog,
                            resources=platform_run.resources + [r for res in results for r in res.resources],
                            outputs=platform_run.outputs, charts_expanded=platform_run.charts_expanded)
     return doc, merged
+
+
+def _platform_cache_file(root: Path, env: str, catalog: Any, charts: bool | None, layout: str) -> Path | None:
+    """Where a platform stack's plan is kept, named by its input hash, when ``PAVED_PLAN_CACHE``
+    names a folder (``paved diff`` sets it: both sides of a change that leaves the platform's
+    inputs equal then plan it once, and a later diff not at all)."""
+    folder = os.environ.get("PAVED_PLAN_CACHE")
+    if not folder:
+        return None
+    expanded = os.environ.get("PAVED_NO_CHARTS") != "1" if charts is None else charts
+    key = _hash("platform-plan", code_digest(root), layer_config(root, env, None), layout, expanded,
+                PlatformFacts.of(catalog.for_environment(env)).digest())
+    return Path(folder) / f"{env}-{key[:32]}.json"
+
+
+def _cached_platform(root: Path, env: str, catalog: Any, charts: bool | None, layout: str) -> dict[str, Any] | None:
+    path = _platform_cache_file(root, env, catalog, charts, layout)
+    if path is None or not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a torn or foreign file: plan again
+
+
+def _store_platform(root: Path, env: str, catalog: Any, charts: bool | None, layout: str, doc: dict[str, Any],
+                    outputs: dict[str, Any], crds: list[dict[str, Any]]) -> None:
+    path = _platform_cache_file(root, env, catalog, charts, layout)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"doc": doc, "outputs": outputs, "crds": crds}), encoding="utf-8")
+    os.replace(tmp, path)  # whole or not at all, for the other side of a diff reading it
 
 
 def environment_document(platform_doc: dict[str, Any], team_docs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -95,8 +95,16 @@ def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None
     absolute = catalog if catalog.is_absolute() else Path.cwd() / catalog
     catalog_rel = absolute.resolve().relative_to(root).as_posix() if absolute.resolve().is_relative_to(root) else None
     incremental = Incremental(root, stack, catalog, catalog_rel)
-    base = plan_base(root, base_ref, stack, catalog_rel, choose=None if full else incremental.choose)
-    head = plan_head(root, stack, catalog, teams=incremental.teams)
+    # A platform stack whose inputs are equal on both sides is planned once (and kept for the
+    # next diff): its plan is named by its input hash (paved.layered).
+    previous = os.environ.get("PAVED_PLAN_CACHE")
+    os.environ["PAVED_PLAN_CACHE"] = previous or str(root / ".paved" / "plans")
+    try:
+        base = plan_base(root, base_ref, stack, catalog_rel, choose=None if full else incremental.choose)
+        head = plan_head(root, stack, catalog, teams=incremental.teams)
+    finally:
+        if previous is None:
+            os.environ.pop("PAVED_PLAN_CACHE", None)
     notes = [*base.notes, *head.notes, *incremental.notes]
     if catalog_rel is None:
         notes.append(f"the catalog {catalog} is outside the project: the base was planned with its own services_catalog.yaml")
