@@ -699,7 +699,8 @@ def test_deploy_workflow_runs_on_the_stacks_runner():
 
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pulumi-up.yml").read_text())
     runs_on = workflow["jobs"]["up"]["runs-on"]
-    assert runs_on == runs_on_label("${{ inputs.stack }}"), runs_on
+    # A team stack (ENV.TEAM) deploys from its environment's runner, in the VPC.
+    assert runs_on == runs_on_label("${{ inputs.environment || inputs.stack }}"), runs_on
 
 
 @pytest.mark.parametrize("stack", STACKS)

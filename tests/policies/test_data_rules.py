@@ -87,7 +87,7 @@ def test_sec_064_rds_supported_engine(db):
 
 
 def test_sec_065_dynamodb_pitr_cmk():
-    table = sample("prod", DYNAMODB_TABLE, name="inventory-data-table-stock-levels")
+    table = sample("prod", DYNAMODB_TABLE, name="inventory-data-table-stock")
     found = violators(sec_065.RULE, DYNAMODB_TABLE, {
         "ok": table, "no-pitr": mutate(table, "pointInTimeRecovery.enabled", False),
         "aws-owned": mutate(table, "serverSideEncryption", None),
@@ -133,7 +133,7 @@ def test_cost_012_instance_class_cap(db):
 
 
 def test_cost_013_capacity_cap():
-    table = sample("prod", DYNAMODB_TABLE, name="inventory-data-table-stock-levels")
+    table = sample("prod", DYNAMODB_TABLE, name="inventory-data-table-stock")
     provisioned = mutate(mutate(mutate(table, "billingMode", "PROVISIONED"), "readCapacity", 5.0), "writeCapacity", 5.0)
     gsi = dict(provisioned["globalSecondaryIndexes"][0], readCapacity=500.0, writeCapacity=5.0)
     found = violators(cost_013.RULE, DYNAMODB_TABLE, {
