@@ -427,8 +427,9 @@ def test_an_image_bump_rolls_the_pods_and_relabels_only_them(repo):
 
 
 def test_an_image_bump_changes_only_the_deployment(repo):
+    # ... and its migration Job: payments declares one, so the new image gets its own (docs/data.md).
     _, data = _image_bump(repo)
-    assert [r["name"] for g in data["groups"] for r in g["resources"]] == ["payments-deployment"]
+    assert [r["name"] for g in data["groups"] for r in g["resources"]] == ["payments-migrate", "payments-deployment"]
 
 
 # --- moving a service to another team -------------------------------------------------------
