@@ -254,7 +254,7 @@ class Platform(pulumi.ComponentResource):
                                          cluster_arn=cluster.cluster_arn, account_id=caller.account_id,
                                          namespaces=dict(namespaces))
             for team in teams:
-                store._team(f"{name}-secrets", store_args, team)
+                store.add_team(f"{name}-secrets", store_args, team)
         else:
             store = SecretStore(f"{name}-secrets", SecretStoreArgs(
                 catalog=catalog, settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,

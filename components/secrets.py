@@ -112,7 +112,7 @@ class SecretStore(pulumi.ComponentResource):
             self.eso_role_arn = pulumi.Output.from_input(args.reference.eso_role_arn)
             self.eso_role_name = pulumi.Output.from_input(args.reference.eso_role_name)
         for team in args.teams or ():
-            self._team(name, args, team)
+            self.add_team(name, args, team)
         self.register_outputs({"key_arn": self.key_arn})
 
     def _platform(self, name: str, args: SecretStoreArgs) -> None:
@@ -160,7 +160,7 @@ class SecretStore(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self))
         reloader.Reloader().deploy(AddOnContext(prefix=name, namespace=reloader.NAMESPACE, settings=s, parent=self))
 
-    def _team(self, name: str, args: SecretStoreArgs, team_name: str) -> None:
+    def add_team(self, name: str, args: SecretStoreArgs, team_name: str) -> None:
         """One team's secrets, the role External Secrets reads them with, its SecretStore, and the
         first values and rotation of its managed secrets."""
         s, catalog = args.settings, args.catalog

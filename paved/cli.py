@@ -258,10 +258,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from paved.stack import stack_file
     from policies.registry import RULES
 
-    from paved.layers import split_stack
-
     root = _root()
-    env = split_stack(args.stack)[0]
+    env = _environment(args)
     config = check.load_config(root, env, RULES)
     # One team's stack is checked with its platform stack beside it, as it is deployed: rules see
     # the controllers and CRDs a lower layer installs; only the team's findings are reported.

@@ -60,13 +60,14 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
     _, catalog = engine.load_inputs(root, env, catalog_path, layout)
     if only not in (None, "platform"):
         layer_of(f"{env}.{only}", layout, catalog)  # a team the catalog lacks: one clear line
-    cached = _cached_platform(root, env, catalog, charts, layout)
+    cache_file = _platform_cache_file(root, env, catalog, charts, layout)
+    cached = _cached_platform(cache_file)
     if cached is not None:
         platform_doc, platform_run, references, crds = cached["doc"], None, {env: cached["outputs"]}, cached["crds"]
     else:
         platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts, layout=layout)
         references, crds = {env: platform_run.outputs}, plan.crd_inputs(platform_run)
-        _store_platform(root, env, catalog, charts, layout, platform_doc, references[env], crds)
+        _store_platform(cache_file, platform_doc, references[env], crds)
     if only == "platform":
         return platform_doc, platform_run
     wanted = teams
@@ -104,8 +105,7 @@ def _platform_cache_file(root: Path, env: str, catalog: Any, charts: bool | None
     return Path(folder) / f"{env}-{key[:32]}.json"
 
 
-def _cached_platform(root: Path, env: str, catalog: Any, charts: bool | None, layout: str) -> dict[str, Any] | None:
-    path = _platform_cache_file(root, env, catalog, charts, layout)
+def _cached_platform(path: Path | None) -> dict[str, Any] | None:
     if path is None or not path.is_file():
         return None
     try:
@@ -114,9 +114,8 @@ def _cached_platform(root: Path, env: str, catalog: Any, charts: bool | None, la
         return None  # a torn or foreign file: plan again
 
 
-def _store_platform(root: Path, env: str, catalog: Any, charts: bool | None, layout: str, doc: dict[str, Any],
-                    outputs: dict[str, Any], crds: list[dict[str, Any]]) -> None:
-    path = _platform_cache_file(root, env, catalog, charts, layout)
+def _store_platform(path: Path | None, doc: dict[str, Any], outputs: dict[str, Any],
+                    crds: list[dict[str, Any]]) -> None:
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ stack, affected by any change to the code, the catalog or its settings.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -41,12 +42,11 @@ def _keys(root: Path, env: str, catalog: Path) -> dict[str, str]:
     from paved.layered import code_digest, stack_keys
     from paved.stack import load_stack
 
-    keys = stack_keys(root, env, catalog)
+    code = code_digest(root)
+    keys = stack_keys(root, env, catalog, code)
     if load_stack(root, env).layout == "single":
         # One stack holds every team: any input of it counts.
-        import hashlib
-
-        h = hashlib.sha256(code_digest(root).encode())
+        h = hashlib.sha256(code.encode())
         for f in (catalog, root / "stacks" / f"Pulumi.{env}.yaml"):
             h.update(f.read_bytes() if f.is_file() else b"")
         keys = {env: h.hexdigest()}

@@ -218,18 +218,14 @@ def test_default_jobs_is_one_per_core():
     assert layered.default_jobs() >= 1
 
 
-def test_incremental_diff_equals_the_full_one(tmp_path):
-    """paved diff of a one-service change in a layered environment plans only the team stacks whose
-    input hashes differ, and reports what a full run of every stack reports."""
-    from test_diff import PROJECT, git
+def _layered_repo(tmp_path: Path) -> Path:
+    """A git repository of the project whose dev stack is layered, committed once (tag ``base``)."""
+    import shutil
 
-    from paved import diff
-    from paved.diff import render_json
+    from test_diff import PROJECT, git
 
     root = tmp_path / "repo"
     root.mkdir()
-    import shutil
-
     for name in PROJECT:
         src = ROOT / name
         (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
@@ -240,11 +236,25 @@ def test_incremental_diff_equals_the_full_one(tmp_path):
     git(root, "add", "-A")
     git(root, "commit", "--quiet", "-m", "base")
     git(root, "tag", "base")
+    return root
+
+
+def _change_analytics(root: Path) -> None:
+    """analytics' CPU limit, in the working tree: a change to one service of team data."""
     path = root / "services_catalog.yaml"
     text = path.read_text()
     limits = text.index("limits: {cpu: ", text.index("  - name: analytics"))
-    end = text.index(",", limits)
-    path.write_text(text[:limits] + "limits: {cpu: 900m" + text[end:])
+    path.write_text(text[:limits] + "limits: {cpu: 900m" + text[text.index(",", limits):])
+
+
+def test_incremental_diff_equals_the_full_one(tmp_path):
+    """paved diff of a one-service change in a layered environment plans only the team stacks whose
+    input hashes differ, and reports what a full run of every stack reports."""
+    from paved import diff
+    from paved.diff import render_json
+
+    root = _layered_repo(tmp_path)
+    _change_analytics(root)
     incremental = diff.build(root, "dev", "base", root / "services_catalog.yaml")
     full = diff.build(root, "dev", "base", root / "services_catalog.yaml", full=True)
     inc, whole = render_json.as_json(incremental), render_json.as_json(full)
@@ -272,34 +282,18 @@ def test_incremental_diff_equals_the_full_one(tmp_path):
 
 def test_paved_stacks_lists_the_stacks_and_the_affected_ones(tmp_path, capsys, monkeypatch):
     """What the workflows preview and deploy: every stack, and with --base the ones a change affects."""
-    import shutil
-
-    from test_diff import PROJECT, git
-
     monkeypatch.setenv("PAVED_ROOT", str(ROOT))
     assert main(["stacks", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)["stacks"]
     assert [(r["name"], r["layer"]) for r in rows] == [("dev", "single"), ("staging", "single"), ("prod", "single")]
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in PROJECT:
-        src = ROOT / name
-        (shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir()
-         else shutil.copy(src, root / name))
+    root = _layered_repo(tmp_path)
     stack = root / "stacks" / "Pulumi.dev.yaml"
-    stack.write_text(stack.read_text() + "  paved:layout: layered\n")
-    git(root, "init", "--quiet")
-    git(root, "add", "-A")
-    git(root, "commit", "--quiet", "-m", "base")
     monkeypatch.setenv("PAVED_ROOT", str(root))
     monkeypatch.chdir(root)
     assert main(["stacks", "--stack", "dev", "--base", "HEAD", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)["stacks"]
     assert [r["name"] for r in rows][0] == "dev" and not any(r["affected"] for r in rows)
-    path = root / "services_catalog.yaml"
-    text = path.read_text()
-    limits = text.index("limits: {cpu: ", text.index("  - name: analytics"))
-    path.write_text(text[:limits] + "limits: {cpu: 900m" + text[text.index(",", limits):])
+    _change_analytics(root)
     assert main(["stacks", "--stack", "dev", "--layer", "team", "--base", "HEAD", "--affected", "--format", "matrix"]) == 0
     matrix = json.loads(capsys.readouterr().out)
     catalog = load_catalog(ROOT / "services_catalog.yaml", {e: None for e in list_stacks(ROOT)}).for_environment("dev")
