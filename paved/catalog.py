@@ -68,13 +68,19 @@ class Catalog:
         return tuple(s for s in self.services if name in s.calls)
 
     def for_environment(self, env: str) -> Catalog:
-        """The catalog with ``env``'s overrides applied and every override block dropped."""
-        return Catalog(
-            file=self.file,
-            teams=self.teams,
-            services=tuple(effective_service(s, env) for s in self.services),
-            environment=env,
-        )
+        """The catalog with ``env``'s overrides applied and every override block dropped.
+
+        Kept on the catalog (it is immutable): a process planning many team stacks of a large
+        catalog resolves it once, not once per stack."""
+        resolved = self.__dict__.setdefault("_resolved", {})
+        if env not in resolved:
+            resolved[env] = Catalog(
+                file=self.file,
+                teams=self.teams,
+                services=tuple(effective_service(s, env) for s in self.services),
+                environment=env,
+            )
+        return resolved[env]
 
 
 def _merge(base: Any, override: Any) -> Any:

@@ -11,6 +11,7 @@ Bottom layer: no Pulumi resources, imported by components/ and by the engine.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from paved.catalog import Catalog
+from paved.model import Service
 from paved.errors import PavedError, UsageError
 
 SEPARATOR = "."  # prod.checkout: Pulumi allows periods in stack names
@@ -183,10 +185,36 @@ def team_catalog(catalog: Catalog, team: str) -> Catalog:
         peers.update(s.calls)
         peers.update(c.name for c in catalog.callers_of(s.name))
     # Catalog order: callers and callees are listed in it (network policy rules keep that order).
-    services = [s for s in catalog.services if s.name in names or s.name in peers]
+    services = [s if s.team == team else peer_entry(s, names)
+                for s in catalog.services if s.name in names or s.name in peers]
     teams = {s.team for s in services} | {team}
     return Catalog(file=catalog.file, teams=tuple(t for t in catalog.teams if t.name in teams),
                    services=tuple(services), environment=catalog.environment)
+
+
+# What a team stack knows of a service of another team that calls or is called by its own:
+# where it is on the network. Everything else of the entry is the stub's, so a change to a
+# peer's image, resources, secrets or data (most pull requests) leaves the team stack's
+# inputs, and so its key and plan, unchanged. The single-stack comparison in
+# tests/test_layers.py shows that no team stack reads more of a peer than this.
+PEER_FIELDS = ("name", "team", "port")
+
+
+@functools.cache
+def _peer_stub() -> Service:
+    return Service.model_validate({
+        "name": "peer", "team": "peer", "description": "a peer of another team (paved.layers.peer_entry)",
+        "image": "paved/peer:stub", "port": 8080,
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "100m", "memory": "128Mi"}},
+        "scaling": {"min": 1, "max": 1}})
+
+
+def peer_entry(service: Service, callees: set[str]) -> Service:
+    """``service`` as a team stack whose services are ``callees`` sees it: :data:`PEER_FIELDS`,
+    and of its ``calls`` only the calls to those services (they admit it in their policies)."""
+    kept = {f: getattr(service, f) for f in PEER_FIELDS}
+    kept["calls"] = tuple(c for c in service.calls if c in callees)
+    return _peer_stub().model_copy(update=kept)
 
 
 def catalog_digest(catalog: Catalog) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -258,11 +259,12 @@ def test_incremental_diff_equals_the_full_one(tmp_path):
     incremental = diff.build(root, "dev", "base", root / "services_catalog.yaml")
     full = diff.build(root, "dev", "base", root / "services_catalog.yaml", full=True)
     inc, whole = render_json.as_json(incremental), render_json.as_json(full)
-    # Planned: analytics' team, and the teams whose services call it or are called by it (their
-    # network policies name it): every team whose team_catalog holds it. Not the others.
+    # Planned: analytics' team only. The teams whose services call it or are called by it hold it
+    # as a peer (name, team, port), which a CPU limit does not change (test_peer_entry).
     catalog = load_catalog(ROOT / "services_catalog.yaml", {e: None for e in list_stacks(ROOT)}).for_environment("dev")
-    touched = sorted(t.name for t in catalog.teams if "analytics" in {s.name for s in team_catalog(catalog, t.name).services})
-    assert len(touched) < len(catalog.teams)
+    touched = [catalog.service("analytics").team]
+    assert [t.name for t in catalog.teams if t.name not in touched
+            and "analytics" in {s.name for s in team_catalog(catalog, t.name).services}], "analytics has no peer team"
     assert f"incremental: {len(touched)} team stack(s) changed and were planned on both sides ({', '.join(touched)})" \
         in " ".join(inc["notes"]), inc["notes"]
     assert not any(n.startswith("incremental:") for n in whole["notes"])
@@ -297,11 +299,37 @@ def test_paved_stacks_lists_the_stacks_and_the_affected_ones(tmp_path, capsys, m
     assert main(["stacks", "--stack", "dev", "--layer", "team", "--base", "HEAD", "--affected", "--format", "matrix"]) == 0
     matrix = json.loads(capsys.readouterr().out)
     catalog = load_catalog(ROOT / "services_catalog.yaml", {e: None for e in list_stacks(ROOT)}).for_environment("dev")
-    touched = sorted(f"dev.{t.name}" for t in catalog.teams
-                     if "analytics" in {s.name for s in team_catalog(catalog, t.name).services})
-    assert sorted(m["stack"] for m in matrix["include"]) == touched and "dev" not in touched
+    touched = [f"dev.{catalog.service('analytics').team}"]  # its peers' stacks hold what a CPU limit leaves alone
+    assert sorted(m["stack"] for m in matrix["include"]) == touched
     assert all(m["environment"] == "dev" for m in matrix["include"])
     # A change to a platform setting affects the platform stack and every team stack.
     stack.write_text(stack.read_text().replace("paved:kmsDeletionWindowDays: 7", "paved:kmsDeletionWindowDays: 8"))
     assert main(["stacks", "--stack", "dev", "--base", "HEAD", "--affected", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["stacks"]) == 1 + len(catalog.teams)
+
+
+def test_peer_entry_is_what_a_team_stack_reads_of_another_team():
+    """A team stack's catalog holds a service of another team as a peer: name, team, port and its
+    calls to the team's own services. A change to anything else of it leaves the team's key
+    (catalog_digest) alone; a change to its port reaches the team."""
+    from paved.layers import PEER_FIELDS, catalog_digest, peer_entry
+
+    catalog = load_catalog(ROOT / "services_catalog.yaml", {e: None for e in list_stacks(ROOT)}).for_environment("dev")
+    analytics = catalog.service("analytics")
+    caller_team = next(t.name for t in catalog.teams if t.name != analytics.team
+                       and "analytics" in {s.name for s in team_catalog(catalog, t.name).services})
+    seen = next(s for s in team_catalog(catalog, caller_team).services if s.name == "analytics")
+    assert {f: getattr(seen, f) for f in PEER_FIELDS} == {f: getattr(analytics, f) for f in PEER_FIELDS}
+    own = {s.name for s in catalog.services if s.team == caller_team}
+    assert set(seen.calls) == set(analytics.calls) & own
+    assert seen.image != analytics.image and seen.data is None and not seen.secrets
+    assert peer_entry(seen, own) == seen  # a stub of a stub is the stub
+
+    def digest(**change):
+        changed = analytics.model_copy(update=change)
+        other = replace(catalog, services=tuple(changed if s.name == "analytics" else s for s in catalog.services))
+        return catalog_digest(team_catalog(other, caller_team))
+
+    before = catalog_digest(team_catalog(catalog, caller_team))
+    assert digest(image=analytics.image + "-next", env={"X": "1"}, description="other") == before
+    assert digest(port=analytics.port + 1) != before

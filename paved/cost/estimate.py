@@ -24,6 +24,7 @@ Two views are kept apart, following OpenCost's allocation model:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -194,6 +195,19 @@ GB_PER_GIB = GIB / Decimal(10**9)
 DAYS_PER_MONTH = Decimal("30.4167")  # 365 / 12
 
 
+class _Planned(list):
+    """The normalized resources, with their workloads joined to their autoscalers once: the
+    log-group pricer counts pods per group, and a per-group join made the estimate quadratic."""
+
+    @functools.cached_property
+    def workloads(self) -> list[Any]:
+        return workloads(self)
+
+
+def _workloads(resources: list[Item]) -> list[Any]:
+    return resources.workloads if isinstance(resources, _Planned) else workloads(resources)
+
+
 def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: list[Item]) -> None:
     """A central-logs group: its namespaces' pods at the autoscalers' minimum x the assumed volume
     per pod (ingestion), and what the retention keeps of it in steady state (storage). Other log
@@ -207,7 +221,7 @@ def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str],
         unpriced.append(f"CloudWatch log group {it.name}: volume, namespaces or retention unknown, not priced")
         return
     wanted = set(namespaces.split())
-    pods = sum((w.min_replicas or 0 for w in workloads(resources) if w.namespace in wanted), 0)
+    pods = sum((w.min_replicas or 0 for w in _workloads(resources) if w.namespace in wanted), 0)
     ingested = Decimal(pods) * volume * GB_PER_GIB
     lines.append(Line(f"CloudWatch Logs ingestion: {pods} pods x {quantity_text(volume)} GiB (assumed)", it.name,
                       ingested, "GB", prices.get("cloudwatchLogsIngestion", f"log group {it.name}")))
@@ -346,7 +360,7 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None, strict: boo
     cost``) it is listed under "not priced" instead.
     """
     prices = prices or load_prices()
-    normalized = normalize(resources)
+    normalized = _Planned(normalize(resources))
     lines: list[Line] = []
     unpriced: list[str] = []
     for it in normalized:
@@ -364,7 +378,7 @@ def estimate(resources: Iterable[Any], prices: Prices | None = None, strict: boo
 
     lines = sorted(_merge(lines, prices), key=lambda ln: RANK.get(ln.price.key.partition(".")[0], len(RANK)))
     services: list[Share] = []
-    for w in workloads(normalized):
+    for w in normalized.workloads:
         low, high = w.min_replicas, w.max_replicas
         if low is None or high is None:
             unpriced.append(f"{w.kind} {w.namespace}/{w.name}: replica count unknown at preview, pods not priced")

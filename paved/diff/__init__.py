@@ -33,7 +33,7 @@ from paved.diff.render_json import as_json
 from paved.diff.render_markdown import COMMENT_LIMIT, full_report, markdown
 from paved.diff.render_text import text
 from paved.diff.report import Report, assemble, short_type
-from paved.diff.sides import complete, plan_base, plan_head
+from paved.diff.sides import complete, plan_sides
 
 __all__ = ["build", "run"]
 
@@ -51,25 +51,38 @@ class Incremental:
         self.teams: set[str] | None = None
         self.notes: list[str] = []
 
-    def choose(self, base_root: Path) -> set[str] | None:
+    def same_code(self, base_root: Path) -> str | None:
+        """The code's digest when the incremental diff applies: the working tree's environment is
+        layered, its catalog is the project's, and the base runs the same code; else None."""
         from paved.errors import PavedError
-        from paved.layered import code_digest, stack_keys
+        from paved.layered import code_digest
         from paved.layers import split_stack
+        from paved.stack import load_stack
 
         try:
-            from paved.stack import load_stack
-
-            if load_stack(self.root, split_stack(self.stack)[0]).layout != "layered":
+            if self.catalog_rel is None or load_stack(self.root, split_stack(self.stack)[0]).layout != "layered":
                 return None  # the working tree's environment is one stack
             code = code_digest(self.root)
-            if code_digest(base_root) != code or self.catalog_rel is None:
-                return None  # other code plans differently: every stack is planned
-            head = stack_keys(self.root, self.stack, self.catalog, code)
-            base = stack_keys(base_root, self.stack, base_root / self.catalog_rel, code)
+            return code if code_digest(base_root) == code else None  # other code plans differently
         except (PavedError, OSError, ValueError):
             return None  # a side that does not load plans in full, and reports its own error
-        if len(head) == 1 or len(base) == 1:
-            return None  # a single-stack side
+
+    def head_keys(self, code: str) -> dict[str, str] | None:
+        """The working tree's stack keys (None when its inputs do not load)."""
+        from paved.errors import PavedError
+        from paved.layered import stack_keys
+
+        try:
+            return stack_keys(self.root, self.stack, self.catalog, code)
+        except (PavedError, OSError, ValueError):
+            return None
+
+    def decide(self, head: dict[str, str] | None, base: dict[str, str] | None) -> set[str] | None:
+        """The team stacks to plan on both sides, from their keys; None: every stack."""
+        from paved.layers import split_stack
+
+        if head is None or base is None or len(head) == 1 or len(base) == 1:
+            return None  # a side that does not load, or a single-stack side
         changed = {s for s in head.keys() | base.keys() if head.get(s) != base.get(s)}
         self.teams = {split_stack(s)[1] for s in changed if split_stack(s)[1] is not None}
         if self.stack in changed:
@@ -100,8 +113,7 @@ def build(root: Path, stack: str, base_ref: str, catalog_path: str | Path | None
     previous = os.environ.get("PAVED_PLAN_CACHE")
     os.environ["PAVED_PLAN_CACHE"] = previous or str(root / ".paved" / "plans")
     try:
-        base = plan_base(root, base_ref, stack, catalog_rel, choose=None if full else incremental.choose)
-        head = plan_head(root, stack, catalog, teams=incremental.teams)
+        base, head = plan_sides(root, base_ref, stack, catalog_rel, catalog, None if full else incremental)
     finally:
         if previous is None:
             os.environ.pop("PAVED_PLAN_CACHE", None)

@@ -4,7 +4,8 @@ The base revision is planned with its own code, catalog, stack settings and poli
 is checked out into a temporary ``git worktree`` and ``paved plan`` / ``check`` / ``cost``
 run there, in a subprocess whose imports resolve to the worktree (the libraries come from
 the current interpreter). The working tree is planned in this process when this process
-runs its code, else the same way as the base.
+runs its code, else the same way as the base; the two sides are planned at the same time
+(the base's subprocess runs while this process plans the working tree).
 
 Imports: this is the one module of the diff package that runs the policy rules (through
 ``policies.registry``, imported where the rules run) and the plan; a commands-layer module
@@ -89,7 +90,8 @@ import json, sys
 from pathlib import Path
 root, out, stack, catalog = Path(sys.argv[1]).resolve(), Path(sys.argv[2]), sys.argv[3], sys.argv[4]
 # "-": plan every stack; else the team stacks to plan (comma-separated), with the platform.
-only = [f"--only-teams={sys.argv[5]}"] if len(sys.argv) > 5 and sys.argv[5] != "-" else []
+# "?": first print the base's stack keys (one JSON line), then read that answer from stdin.
+answer = sys.argv[5] if len(sys.argv) > 5 else "-"
 sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__name__", type(f).__name__).lower()]
 sys.path.insert(0, str(root))
 try:
@@ -107,6 +109,18 @@ def call(argv):
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
 
+if answer == "?":
+    import os
+    try:
+        from paved.layered import stack_keys
+        keys = stack_keys(root, stack, catalog or None)
+    except Exception:  # the base's inputs do not load: it is planned in full and reports why
+        keys = None
+    sys.stdout.write(json.dumps(keys) + "\n")
+    sys.stdout.flush()
+    os.dup2(2, 1)  # whatever else is printed goes with the errors, not into the answer's pipe
+    answer = sys.stdin.readline().strip() or "-"
+only = [f"--only-teams={answer}"] if answer != "-" else []
 cat = ["--catalog", catalog] if catalog else []
 codes = {"plan": call(["plan", "--stack", stack, *cat, *only, "--format", "json", "--output", str(out / "plan.json")])}
 if codes["plan"] == 0:
@@ -116,42 +130,55 @@ if codes["plan"] == 0:
 (out / "codes.json").write_text(json.dumps(codes))
 """
 
-_BASE_CACHE: dict[tuple[str, str, str, str], Side] = {}
+_BASE_CACHE: dict[tuple[str, str, str, str, Any], Side] = {}
+# Seconds a side may take before it is stopped.
+SIDE_TIMEOUT = 1800
 
 
-def plan_base(root: Path, ref: str, stack: str, catalog_rel: str | None = None,
-              choose: Any = None) -> Side:
-    """Plan ``ref`` for ``stack`` with the base's own code, in a temporary worktree.
+def _copy(side: Side, ref: str, commit: str) -> Side:
+    return Side(ref, commit, side.doc, side.violations, side.cost, notes=list(side.notes))
 
-    ``choose(base_root)``, when given, returns the team stacks to plan (None: all): the
-    incremental diff. A commit is immutable, so the result is kept for the life of the process. PavedError
-    when the checkout is not clean (a checkout filter or hook changed files), when the base
-    holds no paved project, or when it does not plan.
+
+def plan_sides(root: Path, ref: str, stack: str, catalog_rel: str | None, catalog_path: str | Path,
+               incremental: Any = None) -> tuple[Side, Side]:
+    """Plan ``ref`` (with its own code, in a temporary worktree and a subprocess) and the working
+    tree (:func:`plan_head`) at the same time: the base's subprocess runs while the working tree
+    is planned here.
+
+    ``incremental`` (``paved.diff.Incremental``), when given and when both sides run the same
+    code, chooses the team stacks to plan from both sides' stack keys: the base's subprocess
+    prints its keys, this process computes its own meanwhile and answers with the teams. A
+    commit is immutable, so the base's result is kept for the life of the process. PavedError
+    when the checkout is not clean, holds no paved project, or does not plan.
     """
     root = root.resolve()
     top = repository(root)
     commit = resolve_commit(root, ref)
     rel = root.relative_to(top).as_posix() if root != top else "."
-    key = (commit, stack, rel, catalog_rel or "", None)  # None: every stack planned
-    if choose is None and key in _BASE_CACHE:
-        cached = _BASE_CACHE[key]
-        return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
-    short = commit[:12]
+    full_key = (commit, stack, rel, catalog_rel or "", None)  # None: every stack planned
+    if incremental is None and full_key in _BASE_CACHE:
+        return _copy(_BASE_CACHE[full_key], ref, commit), plan_head(root, stack, catalog_path)
     with base_checkout(root, ref, commit) as (base_root, tmp):
-        teams = choose(base_root) if choose is not None else None
-        key = (commit, stack, rel, catalog_rel or "", None if teams is None else frozenset(teams))
-        if key in _BASE_CACHE:
-            cached = _BASE_CACHE[key]
-            return Side(ref, commit, cached.doc, cached.violations, cached.cost, notes=list(cached.notes))
         if not (base_root / "stacks" / f"Pulumi.{stack}.yaml").is_file():
             doc = {"version": 1, "project": "paved", "stack": stack, "resources": [], "outputs": {}}
-            side = Side(ref, commit, doc, [], None, notes=[f"stack {stack} does not exist at the base: every resource is new"])
-        else:
-            catalog = str(base_root / catalog_rel) if catalog_rel else ""
-            side = _run_side(base_root, tmp, f"--base {ref} ({short})", stack, catalog, teams)
-            side.ref, side.commit = ref, commit
-    _BASE_CACHE[key] = side
-    return Side(ref, commit, side.doc, side.violations, side.cost, notes=list(side.notes))
+            base = Side(ref, commit, doc, [], None, notes=[f"stack {stack} does not exist at the base: every resource is new"])
+            return base, plan_head(root, stack, catalog_path)
+        code = incremental.same_code(base_root) if incremental is not None else None
+        catalog = str(base_root / catalog_rel) if catalog_rel else ""
+        run = _SideRun(base_root, tmp, f"--base {ref} ({commit[:12]})", stack, catalog,
+                       "?" if code is not None else "-")
+        try:
+            teams = None
+            if code is not None:
+                teams = incremental.decide(incremental.head_keys(code), run.keys())
+                run.answer(teams)
+            head = plan_head(root, stack, catalog_path, teams=teams)
+            base = run.finish()
+        finally:
+            run.stop()
+    base.ref, base.commit = ref, commit
+    _BASE_CACHE[(commit, stack, rel, catalog_rel or "", None if teams is None else frozenset(teams))] = base
+    return _copy(base, ref, commit), head
 
 
 @contextlib.contextmanager
@@ -197,25 +224,79 @@ def _dirty_paths(worktree: Path, rel: str) -> list[str]:
     return [*changed, *(line[3:] for line in status if line.startswith("??"))]
 
 
+class _SideRun:
+    """One side planned, checked and costed with its own code, in a subprocess (see _BOOTSTRAP).
+
+    ``answer`` "-" plans every stack, a comma-separated list those team stacks, and "?" asks the
+    side for its stack keys first (:meth:`keys`), then for the teams (:meth:`answer`). Its
+    errors go to a file, not a pipe, so a talkative side cannot fill a pipe and stall.
+    """
+
+    def __init__(self, project: Path, out: Path, who: str, stack: str, catalog: str, answer: str) -> None:
+        self.out, self.who, self.stack = out, who, stack
+        env = {k: v for k, v in os.environ.items() if k not in ("PAVED_CATALOG", "PYTHONPATH")}
+        env.update(PAVED_ROOT=str(project), PYTHONPATH=str(project), PYTHONDONTWRITEBYTECODE="1")
+        self.errors = (out / "stderr.txt").open("w+", encoding="utf-8")
+        talk = answer == "?"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _BOOTSTRAP, str(project), str(out), stack, catalog, answer], cwd=project, env=env,
+            stdin=subprocess.PIPE if talk else subprocess.DEVNULL, stdout=subprocess.PIPE if talk else self.errors,
+            stderr=self.errors, text=True)
+
+    def keys(self) -> dict[str, str] | None:
+        """The side's stack keys (None when its inputs do not load, or it stopped)."""
+        try:
+            keys = json.loads(self.proc.stdout.readline() or "null")
+        except ValueError:
+            return None
+        return keys if isinstance(keys, dict) else None
+
+    def answer(self, teams: set[str] | None) -> None:
+        try:
+            self.proc.stdin.write(("-" if teams is None else ",".join(sorted(teams))) + "\n")
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass  # it stopped: finish() reports why
+
+    def finish(self) -> Side:
+        try:
+            code = self.proc.wait(timeout=SIDE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise PavedError(f"{self.who}: planning stack {self.stack} took over {SIDE_TIMEOUT // 60} minutes; "
+                             "stopped") from None
+        self.errors.seek(0)
+        return _side_result(self.out, self.who, self.stack, code, self.errors.read())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        self.errors.close()
+
+
 def _run_side(project: Path, out: Path, who: str, stack: str, catalog: str, teams: set[str] | None = None) -> Side:
     """Plan, check and cost ``project`` with its own code, in a subprocess; ``who`` names it in errors."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PAVED_CATALOG", "PYTHONPATH")}
-    env.update(PAVED_ROOT=str(project), PYTHONPATH=str(project), PYTHONDONTWRITEBYTECODE="1")
+    run = _SideRun(project, out, who, stack, catalog, "-" if teams is None else ",".join(sorted(teams)))
     try:
-        only = "-" if teams is None else ",".join(sorted(teams))
-        proc = subprocess.run([sys.executable, "-c", _BOOTSTRAP, str(project), str(out), stack, catalog, only],
-                              cwd=project, env=env, capture_output=True, text=True, timeout=1800)
-    except subprocess.TimeoutExpired:
-        raise PavedError(f"{who}: planning stack {stack} took over 30 minutes; stopped") from None
+        return run.finish()
+    finally:
+        run.stop()
+
+
+def _side_result(out: Path, who: str, stack: str, returncode: int, stderr: str) -> Side:
+    """What a side's subprocess left in ``out``: its plan, violations and cost."""
     codes_file = out / "codes.json"
-    if proc.returncode == 3:
-        raise PavedError(f"{who} cannot be planned by paved diff: {_tail(proc.stderr, 3)}")
-    if proc.returncode != 0 or not codes_file.is_file():
-        raise PavedError(f"{who} does not plan for stack {stack} (its own code failed):\n  {_tail(proc.stderr)}")
+    if returncode == 3:
+        raise PavedError(f"{who} cannot be planned by paved diff: {_tail(stderr, 3)}")
+    if returncode != 0 or not codes_file.is_file():
+        raise PavedError(f"{who} does not plan for stack {stack} (its own code failed):\n  {_tail(stderr)}")
     codes = json.loads(codes_file.read_text())
     if codes.get("plan") != 0:
         raise PavedError(f"{who} does not plan for stack {stack} (`paved plan` exited {codes.get('plan')}):\n  "
-                         f"{_tail(proc.stderr)}")
+                         f"{_tail(stderr)}")
     doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     side = Side("", None, doc, [], None)
     if codes.get("check") in (0, 1) and (out / "check.json").is_file():
