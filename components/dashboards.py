@@ -27,7 +27,7 @@ from paved.metrics_contract import (
     HTTP_IN_FLIGHT,
     HTTP_REQUESTS,
 )
-from components.data import cache_name
+from components.data import cache_name, cache_node_ids
 from paved.model import Service, Team
 from paved.naming import dashboard_uid, database_identifier, secret_owner, table_name
 from paved.stack import StackSettings
@@ -92,12 +92,14 @@ class DatastorePanel:
     targets: tuple[tuple[str, str, dict[str, str], str, str], ...]  # (namespace, metric, dimensions, statistic, legend)
 
 
-def datastore_panels(service: Service, environment: str) -> list[DatastorePanel]:
+def datastore_panels(service: Service, settings: StackSettings) -> list[DatastorePanel]:
     """The panels of the service's datastores, with their physical identifiers: the RDS instance,
-    each DynamoDB table, the cache (the alarms of components/data.py watch the same metrics)."""
+    each DynamoDB table, the cache, serverless or its nodes per the stack (the alarms of
+    components/data.py watch the same metrics)."""
     data = service.data
     if data is None or data.empty:
         return []
+    environment = settings.environment
     owner = secret_owner(service)
     panels: list[DatastorePanel] = []
     if data.postgres is not None:
@@ -126,7 +128,25 @@ def datastore_panels(service: Service, environment: str) -> list[DatastorePanel]
                            (("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum", "read"),
                             ("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum", "write"))),
         ]
-    if data.cache is not None:
+    nodes = settings.data.cache_nodes if settings.data is not None and settings.data.cache_mode == "nodes" else None
+    if data.cache is not None and nodes is not None:
+        ids = cache_node_ids(environment, owner, nodes.count)
+
+        def per_node(metric: str, statistic: str) -> tuple:
+            return tuple(("AWS/ElastiCache", metric, {"CacheClusterId": n}, statistic, n.rsplit("-", 1)[1])
+                         for n in ids)
+
+        panels += [
+            DatastorePanel("Cache CPU", "Host CPUUtilization per node (the alarm fires above 90%).", "percent",
+                           per_node("CPUUtilization", "Average")),
+            DatastorePanel("Cache engine CPU", "EngineCPUUtilization per node: the engine's one thread "
+                           "(the alarm fires above 80%).", "percent", per_node("EngineCPUUtilization", "Average")),
+            DatastorePanel("Cache memory", "DatabaseMemoryUsagePercentage per node, of maxmemory.", "percent",
+                           per_node("DatabaseMemoryUsagePercentage", "Maximum")),
+            DatastorePanel("Cache evictions", "Keys evicted per node (sum per period).", "short",
+                           per_node("Evictions", "Sum")),
+        ]
+    elif data.cache is not None:
         cache = {"clusterId": cache_name(environment, owner)}
         panels += [
             DatastorePanel("Cache ECPUs", "ElastiCache Serverless processing units consumed (sum per period).",
@@ -205,7 +225,7 @@ def dashboard_json(service: Service, team: Team, settings: StackSettings) -> dic
             expr = f"sum by (topic, outcome) (rate({metric.name}{{{sel}}}[{ri}]))"
             panels.append(_panel(next(ids), title, "By topic and outcome.",
                                  [_target(expr, "{{topic}} {{outcome}}", "A")], (12 * x, y + 1, 12, 8), "ops"))
-    stores = datastore_panels(service, settings.environment)
+    stores = datastore_panels(service, settings)
     if stores:
         y = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
         panels.append(_row(next(ids), "Datastores (CloudWatch)", y))

@@ -144,7 +144,7 @@ def test_a_service_without_data_has_no_datastore_panel():
     without = [s for s in catalog.services if s.data is None or s.data.empty]
     assert without
     for svc in without:
-        assert datastore_panels(svc, "prod") == []
+        assert datastore_panels(svc, _settings("prod")) == []
         dashboard = dashboard_json(svc, catalog.team(svc.team), _settings("prod"))
         assert _cloudwatch_targets(dashboard) == [] and "Datastores (CloudWatch)" not in {
             p["title"] for p in dashboard["panels"]}
