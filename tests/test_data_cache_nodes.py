@@ -233,4 +233,18 @@ def test_replacing_the_replication_group_is_data_loss(repo, capsys):  # noqa: F8
     assert "replicationGroupId" in json.dumps(nodes)
 
 
+
+def test_switching_the_cache_mode_is_data_loss(repo, capsys):  # noqa: F811
+    from paved import diff
+    from test_diff import git
+
+    path = repo / "stacks" / "Pulumi.prod.yaml"
+    path.write_text(path.read_text().replace("cacheMode: serverless\n", NODES, 1))
+    git(repo, "commit", "--quiet", "-am", "prod caches on nodes")
+    args = argparse.Namespace(stack="prod", base="HEAD~1", format="json", output=None, fail_on_destroy=True)
+    assert diff.run(args, repo, repo / "services_catalog.yaml") == 1
+    risks = {r["name"]: r for r in json.loads(capsys.readouterr().out)["dataLossRisks"]}
+    assert risks["orders-data-cache"]["op"] == "delete" and risks["orders-data-cache"]["dataLoss"]["protected"]
+
+
 from test_diff import repo  # noqa: E402,F401 - the fixture

@@ -111,6 +111,24 @@ def test_the_plan_provisions_the_data_source_role_and_endpoint(stack):
         assert "eks.amazonaws.com/role-arn" in account["inputs"]["metadata"]["annotations"], account["urn"]
 
 
+def test_in_layered_stacks_the_data_source_is_the_platform_s_and_the_panels_the_teams(tmp_path):
+    from conftest import copy_project
+    from paved import plan as planner
+
+    root = copy_project(tmp_path)
+    stack = root / "stacks" / "Pulumi.dev.yaml"
+    stack.write_text(stack.read_text() + "  paved:layout: layered\n")
+    doc, _ = planner.build("dev", root / "services_catalog.yaml", root)
+    where = {r["name"]: r["stack"] for r in doc["resources"]}
+    assert where["paved-network-endpoint-monitoring"] == where["paved-observability-grafana-policy"] == "dev"
+    (chart,) = [r for r in by_type(doc, "kubernetes:helm.sh/v4:Chart") if r["name"].endswith("kube-prometheus-stack")]
+    assert chart["stack"] == "dev"
+    assert any(d["uid"] == CLOUDWATCH_DATASOURCE_UID for d in chart["inputs"]["values"]["grafana"]["additionalDataSources"])
+    (dashboard,) = [r for r in by_type(doc, "kubernetes:core/v1:ConfigMap") if r["name"] == "orders-dashboard"]
+    assert dashboard["stack"] == "dev.checkout"
+    assert _cloudwatch_targets(json.loads(next(iter(dashboard["inputs"]["data"].values()))))
+
+
 # --- the dashboards -----------------------------------------------------------------------
 
 
