@@ -1,10 +1,11 @@
 """The Grafana dashboard of one catalog service: the four golden signals, from the metrics
-contract and the platform series (components/slo.py), as a ConfigMap Grafana's sidecar
-loads into a folder per team."""
+contract and the platform series (components/slo.py), and for a service with ``data`` its
+datastores' CloudWatch metrics, as a ConfigMap Grafana's sidecar loads into a folder per team."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from pulumi_kubernetes.core.v1 import ConfigMapInitArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
@@ -26,8 +27,9 @@ from paved.metrics_contract import (
     HTTP_IN_FLIGHT,
     HTTP_REQUESTS,
 )
+from components.data import cache_name, cache_node_ids
 from paved.model import Service, Team
-from paved.naming import dashboard_uid
+from paved.naming import dashboard_uid, database_identifier, secret_owner, table_name
 from paved.stack import StackSettings
 
 DASHBOARD_LABEL = "grafana_dashboard"
@@ -36,14 +38,28 @@ DASHBOARD_LABEL_VALUE = "1"
 DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
 PROMETHEUS_DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 JAEGER_DATASOURCE_UID = "jaeger"
+# Grafana's CloudWatch data source (components/addons/prometheus.py provisions it where some
+# service has data); the datastore panels name it by this uid.
+CLOUDWATCH_DATASOURCE_UID = "cloudwatch"
+CLOUDWATCH_DATASOURCE = {"type": "cloudwatch", "uid": CLOUDWATCH_DATASOURCE_UID}
 
 
 def _target(expr: str, legend: str, ref: str) -> dict:
     return {"datasource": PROMETHEUS_DATASOURCE, "expr": expr, "legendFormat": legend, "refId": ref}
 
 
+def _cloudwatch_target(namespace: str, metric: str, dimensions: dict[str, str], statistic: str, ref: str,
+                       label: str) -> dict:
+    """A CloudWatch metric query (the data source's Metric Search mode, exact dimensions)."""
+    return {"datasource": CLOUDWATCH_DATASOURCE, "refId": ref, "queryMode": "Metrics", "metricQueryType": 0,
+            "metricEditorMode": 0, "namespace": namespace, "metricName": metric, "dimensions": dimensions,
+            "statistic": statistic, "matchExact": True, "region": "default", "period": "", "id": "",
+            "expression": "", "label": label}
+
+
 def _panel(pid: int, title: str, description: str, targets: list[dict], pos: tuple[int, int, int, int],
-           unit: str, kind: str = "timeseries", threshold: float | None = None) -> dict:
+           unit: str, kind: str = "timeseries", threshold: float | None = None,
+           datasource: dict = PROMETHEUS_DATASOURCE) -> dict:
     x, y, w, h = pos
     defaults: dict = {"unit": unit}
     if threshold is not None:
@@ -54,7 +70,7 @@ def _panel(pid: int, title: str, description: str, targets: list[dict], pos: tup
             defaults["custom"] = {"thresholdsStyle": {"mode": "line"}}
     return {
         "id": pid, "type": kind, "title": title, "description": description,
-        "datasource": PROMETHEUS_DATASOURCE, "targets": targets,
+        "datasource": datasource, "targets": targets,
         "gridPos": {"x": x, "y": y, "w": w, "h": h},
         "fieldConfig": {"defaults": defaults, "overrides": []},
         "options": {"legend": {"displayMode": "list", "placement": "bottom"}} if kind == "timeseries" else {},
@@ -64,6 +80,81 @@ def _panel(pid: int, title: str, description: str, targets: list[dict], pos: tup
 def _row(pid: int, title: str, y: int) -> dict:
     return {"id": pid, "type": "row", "title": title, "collapsed": False, "panels": [],
             "gridPos": {"x": 0, "y": y, "w": 24, "h": 1}}
+
+
+@dataclass(frozen=True)
+class DatastorePanel:
+    """One datastore panel: CloudWatch metrics of one of the service's datastores."""
+
+    title: str
+    description: str
+    unit: str
+    targets: tuple[tuple[str, str, dict[str, str], str, str], ...]  # (namespace, metric, dimensions, statistic, legend)
+
+
+def datastore_panels(service: Service, settings: StackSettings) -> list[DatastorePanel]:
+    """The panels of the service's datastores, with their physical identifiers: the RDS instance,
+    each DynamoDB table, the cache, serverless or its nodes per the stack (the alarms of
+    components/data.py watch the same metrics)."""
+    data = service.data
+    if data is None or data.empty:
+        return []
+    environment = settings.environment
+    owner = secret_owner(service)
+    panels: list[DatastorePanel] = []
+    if data.postgres is not None:
+        db = {"DBInstanceIdentifier": database_identifier(environment, owner)}
+        panels += [
+            DatastorePanel("Database CPU", "RDS CPUUtilization (the alarm fires above 80% for 15 minutes).",
+                           "percent", (("AWS/RDS", "CPUUtilization", db, "Average", "cpu"),)),
+            DatastorePanel("Database connections", "RDS DatabaseConnections.", "short",
+                           (("AWS/RDS", "DatabaseConnections", db, "Maximum", "connections"),)),
+            DatastorePanel("Database free storage", "RDS FreeStorageSpace (the alarm fires below 10%).", "bytes",
+                           (("AWS/RDS", "FreeStorageSpace", db, "Minimum", "free"),)),
+            DatastorePanel("Database latency", "RDS ReadLatency and WriteLatency, seconds per I/O operation.", "s",
+                           (("AWS/RDS", "ReadLatency", db, "Average", "read"),
+                            ("AWS/RDS", "WriteLatency", db, "Average", "write"))),
+        ]
+    for table in data.tables:
+        physical = table_name(environment, table.name)
+        dims = {"TableName": physical}
+        panels += [
+            DatastorePanel(f"Table {table.name}: capacity", f"DynamoDB consumed capacity units of {physical} "
+                           "(sum per period).", "short",
+                           (("AWS/DynamoDB", "ConsumedReadCapacityUnits", dims, "Sum", "read"),
+                            ("AWS/DynamoDB", "ConsumedWriteCapacityUnits", dims, "Sum", "write"))),
+            DatastorePanel(f"Table {table.name}: throttled", f"Throttled read and write events of {physical}.",
+                           "short",
+                           (("AWS/DynamoDB", "ReadThrottleEvents", dims, "Sum", "read"),
+                            ("AWS/DynamoDB", "WriteThrottleEvents", dims, "Sum", "write"))),
+        ]
+    nodes = settings.data.cache_nodes if settings.data is not None and settings.data.cache_mode == "nodes" else None
+    if data.cache is not None and nodes is not None:
+        ids = cache_node_ids(environment, owner, nodes.count)
+
+        def per_node(metric: str, statistic: str) -> tuple:
+            return tuple(("AWS/ElastiCache", metric, {"CacheClusterId": n}, statistic, n.rsplit("-", 1)[1])
+                         for n in ids)
+
+        panels += [
+            DatastorePanel("Cache CPU", "Host CPUUtilization per node (the alarm fires above 90%).", "percent",
+                           per_node("CPUUtilization", "Average")),
+            DatastorePanel("Cache engine CPU", "EngineCPUUtilization per node: the engine's one thread "
+                           "(the alarm fires above 80%).", "percent", per_node("EngineCPUUtilization", "Average")),
+            DatastorePanel("Cache memory", "DatabaseMemoryUsagePercentage per node, of maxmemory.", "percent",
+                           per_node("DatabaseMemoryUsagePercentage", "Maximum")),
+            DatastorePanel("Cache evictions", "Keys evicted per node (sum per period).", "short",
+                           per_node("Evictions", "Sum")),
+        ]
+    elif data.cache is not None:
+        cache = {"clusterId": cache_name(environment, owner)}
+        panels += [
+            DatastorePanel("Cache ECPUs", "ElastiCache Serverless processing units consumed (sum per period).",
+                           "short", (("AWS/ElastiCache", "ElastiCacheProcessingUnits", cache, "Sum", "ecpu"),)),
+            DatastorePanel("Cache data storage", "ElastiCache Serverless BytesUsedForCache.", "bytes",
+                           (("AWS/ElastiCache", "BytesUsedForCache", cache, "Maximum", "data"),)),
+        ]
+    return panels
 
 
 def dashboard_json(service: Service, team: Team, settings: StackSettings) -> dict:
@@ -95,7 +186,7 @@ def dashboard_json(service: Service, team: Team, settings: StackSettings) -> dic
     availability = (f"1 - ((sum(increase({req}{{{errors}}}[$__range])) or vector(0)) / "
                     f"sum(increase({req}{{{sel}}}[$__range])))")
 
-    ids = iter(range(1, 100))
+    ids = iter(range(1, 1000))
     panels = [
         _row(next(ids), f"SLO: {slo_text(slo, declared)}", 0),
         _panel(next(ids), "Availability (dashboard range)", "Share of requests not answered 5xx.",
@@ -134,6 +225,16 @@ def dashboard_json(service: Service, team: Team, settings: StackSettings) -> dic
             expr = f"sum by (topic, outcome) (rate({metric.name}{{{sel}}}[{ri}]))"
             panels.append(_panel(next(ids), title, "By topic and outcome.",
                                  [_target(expr, "{{topic}} {{outcome}}", "A")], (12 * x, y + 1, 12, 8), "ops"))
+    stores = datastore_panels(service, settings)
+    if stores:
+        y = max(p["gridPos"]["y"] + p["gridPos"]["h"] for p in panels)
+        panels.append(_row(next(ids), "Datastores (CloudWatch)", y))
+        for n, panel in enumerate(stores):
+            targets = [_cloudwatch_target(ns, metric, dims, stat, chr(ord("A") + i), legend)
+                       for i, (ns, metric, dims, stat, legend) in enumerate(panel.targets)]
+            panels.append(_panel(next(ids), panel.title, panel.description, targets,
+                                 (12 * (n % 2), y + 1 + 8 * (n // 2), 12, 8), panel.unit,
+                                 datasource=CLOUDWATCH_DATASOURCE))
 
     explore = json.dumps({"datasource": JAEGER_DATASOURCE_UID,
                           "queries": [{"refId": "A", "queryType": "search", "service": service.name}]},

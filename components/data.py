@@ -1,9 +1,10 @@
 """ServiceData: a service's own datastores, from its catalog ``data`` block.
 
 A dedicated RDS for PostgreSQL instance (docs/data.md says why dedicated, not a shared
-Aurora cluster), DynamoDB tables and an ElastiCache Serverless cache, all encrypted with
-the service's own customer-managed key, in private subnets, reachable only from the
-cluster's nodes. The service connects with its own IAM role (IAM database authentication,
+Aurora cluster), DynamoDB tables and an ElastiCache cache (Serverless, or a node-based
+replication group where the stack says ``cacheMode: nodes``), all encrypted with the
+service's own customer-managed key, in private subnets, reachable only from the cluster's
+nodes. The service connects with its own IAM role (IAM database authentication,
 table- and index-scoped DynamoDB rights, IAM cache user): no password anywhere. The
 connection settings reach the pods as the variables of docs/data-contract.md.
 
@@ -24,7 +25,7 @@ from components.keys import customer_key
 from components.renames import former_aliases
 from paved.model import Cache, Migrate, Postgres, Service, Table, Team
 from paved.naming import database_identifier, database_name, secret_owner, table_env_name, table_name
-from paved.stack import StackSettings
+from paved.stack import CacheNodes, StackSettings
 
 POSTGRES_PORT = 5432
 # ElastiCache Serverless: 6379 for reads and writes, 6380 for reads from replicas.
@@ -41,8 +42,12 @@ STORAGE_TYPE = "gp3"
 BACKUP_WINDOW = "03:00-04:00"
 MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
 CACHE_SNAPSHOT_TIME = "03:00"
-# ElastiCache Serverless cache names: at most 40 characters.
+# ElastiCache Serverless cache names and replication group ids: at most 40 characters.
 MAX_CACHE_NAME = 40
+# Node-based caches (paved:data.cacheMode nodes): the engine version of each engine (IAM
+# authentication needs Valkey 7.2+ or Redis OSS 7+). Their snapshots and maintenance take the
+# database's windows.
+CACHE_NODE_ENGINE_VERSIONS = {"valkey": "8.0", "redis": "7.1"}
 
 
 @dataclass(frozen=True)
@@ -227,12 +232,66 @@ def serverless_cache_args(settings: StackSettings, service: str, cache: Cache, k
     )
 
 
+def cache_node_ids(environment: str, service: str, count: int) -> list[str]:
+    """The member clusters (nodes) of a replication group: ElastiCache names them
+    ``<replication group id>-001``, ``-002``, ... (the CacheClusterId of their metrics)."""
+    return [f"{cache_name(environment, service)}-{i:03d}" for i in range(1, count + 1)]
+
+
+def cache_subnet_group_args(environment: str, service: str, subnet_ids: pulumi.Input[list],
+                            tags: dict[str, str]) -> aws.elasticache.SubnetGroupArgs:
+    """The replication group's private subnets."""
+    return aws.elasticache.SubnetGroupArgs(name=cache_name(environment, service), subnet_ids=subnet_ids,
+                                           description=f"paved: private subnets of {service}'s cache", tags=tags)
+
+
+def replication_group_args(settings: StackSettings, service: str, cache: Cache, key_arn: pulumi.Input[str],
+                           subnet_group: pulumi.Input[str], security_group: pulumi.Input[str],
+                           user_group: pulumi.Input[str], tags: dict[str, str]) -> aws.elasticache.ReplicationGroupArgs:
+    """A node-based cache (cluster mode disabled): ``cacheNodes.count`` nodes of ``cacheNodes.nodeType``,
+    TLS required, encrypted at rest with the service's key, IAM users only; with 2+ nodes automatic
+    failover, across zones where the stack is multi-AZ; a final snapshot in protected stacks."""
+    nodes = settings.data.cache_nodes
+    if nodes is None:
+        raise ValueError("replication_group_args needs paved:data.cacheNodes (cacheMode: nodes)")
+    group_id = cache_name(settings.environment, service)
+    failover = nodes.count >= 2
+    return aws.elasticache.ReplicationGroupArgs(
+        replication_group_id=group_id,
+        description=f"paved: cache of {service}",
+        engine=cache.engine,
+        engine_version=CACHE_NODE_ENGINE_VERSIONS[cache.engine],
+        node_type=nodes.node_type,
+        num_cache_clusters=nodes.count,
+        automatic_failover_enabled=failover,
+        multi_az_enabled=failover and settings.data.multi_az,
+        transit_encryption_enabled=True,
+        transit_encryption_mode="required",
+        at_rest_encryption_enabled=True,
+        kms_key_id=key_arn,
+        user_group_ids=[user_group],
+        subnet_group_name=subnet_group,
+        security_group_ids=[security_group],
+        port=CACHE_PORTS[0],
+        snapshot_retention_limit=settings.data.backup_retention_days,
+        snapshot_window=BACKUP_WINDOW,
+        maintenance_window=MAINTENANCE_WINDOW,
+        final_snapshot_identifier=f"{group_id}-final" if settings.protect_stateful else None,
+        auto_minor_version_upgrade=True,
+        apply_immediately=False,
+        tags=tags,
+    )
+
+
 # Memory of the instance classes paved's stacks allow, GiB: RDS for PostgreSQL sets
 # max_connections to LEAST(DBInstanceClassMemory / 9531392, 5000), so the connections alarm
 # fires at 80% of that (DBInstanceClassMemory is a little below the nominal memory: approximate).
 CLASS_MEMORY_GIB = {"db.t4g.micro": 1, "db.t4g.small": 2, "db.t4g.medium": 4, "db.t4g.large": 8,
                     "db.m7g.large": 8, "db.m7g.xlarge": 16, "db.r7g.large": 16, "db.r7g.xlarge": 32}
 ALARM_PERIOD = 300
+# A cache evicts under memory pressure by design; sustained evictions beyond this mean its nodes
+# are too small for the working set.
+CACHE_EVICTIONS_PER_MINUTE = 100.0
 
 
 @dataclass(frozen=True)
@@ -268,15 +327,36 @@ def database_alarms(environment: str, service: Service) -> list[AlarmSpec]:
     return alarms
 
 
-def cache_alarms(environment: str, service: Service) -> list[AlarmSpec]:
-    """Storage and compute of the service's cache near their limits (ElastiCache throttles beyond)."""
+def cache_alarms(environment: str, service: Service, nodes: CacheNodes | None = None) -> list[AlarmSpec]:
+    """Serverless: storage and compute near their limits (ElastiCache throttles beyond). Nodes
+    (``nodes`` given): per node, host and engine CPU, memory, and evictions."""
     cache = service.data.cache
+    if nodes is not None:
+        return [spec for node in cache_node_ids(environment, secret_owner(service), nodes.count)
+                for spec in _node_alarms(node)]
     dims = {"clusterId": cache_name(environment, secret_owner(service))}
     return [
         AlarmSpec("cache-storage", "AWS/ElastiCache", "BytesUsedForCache", dims, "Maximum", "GreaterThanThreshold",
                   float(cache.max_storage_gb * 10**9 * 8 // 10), "cache data above 80% of its storage limit"),
         AlarmSpec("cache-ecpu", "AWS/ElastiCache", "ElastiCacheProcessingUnits", dims, "Sum", "GreaterThanThreshold",
                   float(cache.max_ecpu_per_second * 60 * 8 // 10), "ECPUs above 80% of the limit"),
+    ]
+
+
+def _node_alarms(node: str) -> list[AlarmSpec]:
+    dims = {"CacheClusterId": node}
+    n = node.rsplit("-", 1)[1]
+    return [
+        AlarmSpec(f"cache-{n}-cpu", "AWS/ElastiCache", "CPUUtilization", dims, "Average", "GreaterThanThreshold", 90,
+                  f"cache node {n} host CPU above 90%"),
+        # Valkey/Redis run commands on one thread: its CPU saturates before the host's.
+        AlarmSpec(f"cache-{n}-engine-cpu", "AWS/ElastiCache", "EngineCPUUtilization", dims, "Average",
+                  "GreaterThanThreshold", 80, f"cache node {n} engine CPU above 80%"),
+        AlarmSpec(f"cache-{n}-memory", "AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Maximum",
+                  "GreaterThanThreshold", 80, f"cache node {n} memory above 80% of maxmemory"),
+        AlarmSpec(f"cache-{n}-evictions", "AWS/ElastiCache", "Evictions", dims, "Sum", "GreaterThanThreshold",
+                  CACHE_EVICTIONS_PER_MINUTE, f"cache node {n} evicting more than {CACHE_EVICTIONS_PER_MINUTE:.0f} "
+                  "keys a minute (memory too small for the working set)"),
     ]
 
 
@@ -417,14 +497,24 @@ class ServiceData(pulumi.ComponentResource):
             users = aws.elasticache.UserGroup(f"{name}-cache-users", aws.elasticache.UserGroupArgs(
                 user_group_id=cache_name(env, owner), engine=data.cache.engine,
                 user_ids=[user.user_id, off.user_id], tags=args.tags), opts=child("cache-users"))
-            cache = aws.elasticache.ServerlessCache(f"{name}-cache", serverless_cache_args(
-                s, owner, data.cache, key.arn, args.subnet_ids, group.id, users.user_group_id, args.tags),
-                opts=child("cache"))
-            cache_arns = [cache.arn, user.arn]
-            cache_address = cache.endpoints.apply(lambda eps: eps[0].address if eps else None)
+            if s.data.cache_mode == "nodes":
+                cache_subnets = aws.elasticache.SubnetGroup(f"{name}-cache-subnets", cache_subnet_group_args(
+                    env, owner, args.subnet_ids, args.tags), opts=child("cache-subnets"))
+                nodes = aws.elasticache.ReplicationGroup(f"{name}-cache-nodes", replication_group_args(
+                    s, owner, data.cache, key.arn, cache_subnets.name, group.id, users.user_group_id, args.tags),
+                    opts=child("cache-nodes"))
+                cache_arns = [nodes.arn, user.arn]
+                cache_address = nodes.primary_endpoint_address
+            else:
+                cache = aws.elasticache.ServerlessCache(f"{name}-cache", serverless_cache_args(
+                    s, owner, data.cache, key.arn, args.subnet_ids, group.id, users.user_group_id, args.tags),
+                    opts=child("cache"))
+                cache_arns = [cache.arn, user.arn]
+                cache_address = cache.endpoints.apply(lambda eps: eps[0].address if eps else None)
 
         specs = (database_alarms(env, svc) if data.postgres is not None else []) + (
-            cache_alarms(env, svc) if data.cache is not None else [])
+            cache_alarms(env, svc, s.data.cache_nodes if s.data.cache_mode == "nodes" else None)
+            if data.cache is not None else [])
         for spec in specs:
             aws.cloudwatch.MetricAlarm(f"{name}-alarm-{spec.role}", alarm_args(env, svc, spec, args.tags),
                                        opts=child(f"alarm-{spec.role}"))

@@ -44,10 +44,11 @@ from pulumi_kubernetes.networking.v1 import (
     NetworkPolicySpecArgs,
 )
 
-from components.addons import AddOnContext
+from components.addons import AddOnContext, ClusterAccess
 from components.addons.jaeger import Jaeger, jaeger_url
 from components.addons.otel_collector import OtelCollector
 from components.addons.prometheus import (
+    GRAFANA_ROLE,
     KUBELET_PORT,
     KubePrometheusStack,
     grafana_url,
@@ -55,7 +56,12 @@ from components.addons.prometheus import (
 )
 from components.kafka import JMX_EXPORTER_PORT, NODE_EXPORTER_PORT
 from components.labels import part_of_labels, platform_labels
-from components.namespace import allow_dns_spec, default_deny_spec, pod_security_labels
+from components.namespace import (
+    allow_dns_spec,
+    default_deny_spec,
+    pod_identity_agent_egress,
+    pod_security_labels,
+)
 from components.telemetry import (
     ALERTMANAGER_ROLE,
     COLLECTOR_ROLE,
@@ -77,6 +83,9 @@ EXCEPTION_REASON = (
     "admission on an upgrade; node-exporter (needs host access) is not installed"
 )
 API_SERVER_PORT = 443
+# Grafana's CloudWatch data source calls the CloudWatch API through its interface endpoint
+# (``monitoring``) from inside the VPC, like Fluent Bit calls CloudWatch Logs.
+GRAFANA_CLOUDWATCH_ENDPOINTS = ("monitoring",)
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,10 @@ class ObservabilityStackArgs:
     teams: tuple[Team, ...] = ()
     alerts_role_arn: pulumi.Input[str] | None = None
     alerts_policy: pulumi.Resource | None = None
+    # Some service has data: Grafana gets a CloudWatch data source and its own read-only role,
+    # bound in this cluster (docs/data.md, "Observability").
+    cloudwatch: ClusterAccess | None = None
+    partition: pulumi.Input[str] | None = None
 
 
 # --- pure builders ------------------------------------------------------------------------
@@ -132,7 +145,17 @@ def alertmanager_egress_spec(settings: StackSettings) -> NetworkPolicySpecArgs:
                 for rule in settings.observability.alert_egress])
 
 
-def network_policy_specs(settings: StackSettings) -> dict[str, NetworkPolicySpecArgs]:
+def grafana_aws_egress_spec(settings: StackSettings) -> NetworkPolicySpecArgs:
+    """Grafana's pods to the CloudWatch (``monitoring``) and STS interface endpoints in the VPC on
+    443, and with Pod Identity to the agent that hands out its role's credentials."""
+    egress = [NetworkPolicyEgressRuleArgs(to=[NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=settings.network.cidr))],
+                                          ports=[_tcp(API_SERVER_PORT)])]
+    if settings.cluster.identity == "podIdentity":
+        egress.append(pod_identity_agent_egress())
+    return NetworkPolicySpecArgs(pod_selector=_role(GRAFANA_ROLE), policy_types=["Egress"], egress=egress)
+
+
+def network_policy_specs(settings: StackSettings, cloudwatch: bool = False) -> dict[str, NetworkPolicySpecArgs]:
     """The namespace's NetworkPolicies by name: default-deny and DNS, then only what each part needs.
 
     - pods of the stack talk to each other (Grafana → Prometheus and Jaeger, collector → Jaeger,
@@ -140,7 +163,8 @@ def network_policy_specs(settings: StackSettings) -> dict[str, NetworkPolicySpec
     - every pod may reach the Kubernetes API (its endpoint network interfaces are in the VPC);
     - Prometheus scrapes pods in any namespace (their policies admit it, see
       components.telemetry), the kubelets, and the MSK brokers' exporters in the VPC;
-    - the collector accepts OTLP from paved's namespaces.
+    - the collector accepts OTLP from paved's namespaces;
+    - with ``cloudwatch``, Grafana reaches CloudWatch and its credentials (:func:`grafana_aws_egress_spec`).
     """
     vpc = [NetworkPolicyPeerArgs(ip_block=IPBlockArgs(cidr=settings.network.cidr))]
     same_namespace = [NetworkPolicyPeerArgs(pod_selector=LabelSelectorArgs())]
@@ -165,6 +189,7 @@ def network_policy_specs(settings: StackSettings) -> dict[str, NetworkPolicySpec
             ]),
         **({"allow-alertmanager-egress": alertmanager_egress_spec(settings)} if settings.observability.alert_egress
            else {}),
+        **({"allow-grafana-cloudwatch": grafana_aws_egress_spec(settings)} if cloudwatch else {}),
         "allow-otlp": NetworkPolicySpecArgs(
             pod_selector=_role(COLLECTOR_ROLE), policy_types=["Ingress"],
             ingress=[NetworkPolicyIngressRuleArgs(from_=paved_namespaces,
@@ -192,13 +217,14 @@ class ObservabilityStack(pulumi.ComponentResource):
         s = args.settings
         ns = k8s.core.v1.Namespace(f"{name}-ns", namespace_args(s), opts=pulumi.ResourceOptions(parent=self))
         in_ns = AddOnContext(prefix=name, namespace=MONITORING_NAMESPACE, settings=s, parent=self, depends_on=(ns,))
-        for role, spec in network_policy_specs(s).items():
+        for role, spec in network_policy_specs(s, cloudwatch=args.cloudwatch is not None).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-{role}", NetworkPolicyInitArgs(
                 metadata=ObjectMetaArgs(name=role, namespace=MONITORING_NAMESPACE), spec=spec), opts=in_ns.options())
 
         kps = KubePrometheusStack(secret_store=args.secret_store, kafka_bootstrap=args.kafka_bootstrap,
                                   storage_class=args.storage_class, teams=args.teams,
-                                  alerts_role_arn=args.alerts_role_arn, alerts_policy=args.alerts_policy).deploy(in_ns)
+                                  alerts_role_arn=args.alerts_role_arn, alerts_policy=args.alerts_policy,
+                                  cloudwatch=args.cloudwatch, partition=args.partition).deploy(in_ns)
         jaeger = Jaeger(storage_class=args.storage_class, storage_class_resource=args.storage_class_resource).deploy(in_ns)
         OtelCollector().deploy(in_ns.after(jaeger, kps))
 

@@ -30,7 +30,7 @@ from components.logs import CentralLogs, CentralLogsArgs
 from components.monitoring import ServiceObservability, ServiceObservabilityArgs
 from components.namespace import TeamNamespace, TeamNamespaceArgs
 from components.network import Network, NetworkArgs
-from components.observability import ObservabilityStack, ObservabilityStackArgs
+from components.observability import GRAFANA_CLOUDWATCH_ENDPOINTS, ObservabilityStack, ObservabilityStackArgs
 from components.renames import former_aliases
 from components.runner import DeployRunner, DeployRunnerArgs
 from components.secrets import SecretsReference, SecretStore, SecretStoreArgs, team_tags
@@ -134,7 +134,8 @@ class Platform(pulumi.ComponentResource):
         network = Network(f"{name}-network", NetworkArgs(
             settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
             extra_endpoints=(*(aws_load_balancer_controller.ENDPOINTS if facts.public else ()),
-                             *(LOGS_ENDPOINTS if s.logs else ()))), opts=with_aws)
+                             *(LOGS_ENDPOINTS if s.logs else ()),
+                             *(GRAFANA_CLOUDWATCH_ENDPOINTS if facts.data else ()))), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
@@ -162,11 +163,16 @@ class Platform(pulumi.ComponentResource):
             settings=s, cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
             account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer=cluster.oidc_issuer, facts=facts), opts=with_both)
+        # Where the add-ons' own roles are bound.
+        access = ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
+                               account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
+                               oidc_issuer=cluster.oidc_issuer)
         observability = ObservabilityStack(f"{name}-observability", ObservabilityStackArgs(
             settings=s, secret_store=store.operator, kafka_bootstrap=kafka.bootstrap_brokers if kafka else None,
             storage_class=cluster.storage_class, storage_class_resource=cluster.storage_class_resource,
             teams=facts.teams, alerts_role_arn=store.alerts_role_arn,
-            alerts_policy=store.alerts_policy), opts=with_both)
+            alerts_policy=store.alerts_policy, cloudwatch=access if facts.data else None,
+            partition=partition), opts=with_both)
 
         load_balancer = None
         firewall = None
@@ -179,10 +185,6 @@ class Platform(pulumi.ComponentResource):
                 oidc_provider_arn=cluster.oidc_provider_arn, oidc_issuer=cluster.oidc_issuer,
                 web_acl_arn=firewall.web_acl_arn), opts=with_both)
 
-        # Where the add-ons' own roles are bound.
-        access = ClusterAccess(cluster_name=cluster.cluster_name, cluster_arn=cluster.cluster_arn,
-                               account_id=caller.account_id, oidc_provider_arn=cluster.oidc_provider_arn,
-                               oidc_issuer=cluster.oidc_issuer)
         # The resource metrics API that the services' HPAs read.
         both = {"aws": provider, "kubernetes": cluster.provider}
         MetricsServer().deploy(AddOnContext(prefix=name, namespace=METRICS_SERVER_NAMESPACE, settings=s, parent=self,

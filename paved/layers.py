@@ -148,6 +148,7 @@ class PlatformFacts:
     lag: tuple[tuple[str, str], ...] = ()  # (consumer group, topic) of each service scaled on Kafka lag: KEDA
     edge: tuple["PublicEntry", ...] = ()  # each public service's name and `public` block: the WAF's rules
     rollouts: bool = False  # some service has `rollout`: the Argo Rollouts controller
+    data: bool = False  # some service has `data`: Grafana's CloudWatch data source, role and endpoint
 
     @classmethod
     def of(cls, catalog: Catalog) -> "PlatformFacts":
@@ -161,13 +162,14 @@ class PlatformFacts:
             lag=tuple((s.name, s.scaling.lag.topic) for s in services if s.scaling.lag is not None),
             edge=tuple(PublicEntry(s.name, s.public) for s in services if s.public is not None),
             rollouts=any(s.rollout is not None for s in services),
+            data=any(s.data is not None and not s.data.empty for s in services),
         )
 
     def digest(self) -> str:
         """A stable hash of the facts (part of the platform plan's cache key)."""
         body = {"teams": [t.model_dump(mode="json") for t in self.teams], "public": self.public,
                 "kafka": self.kafka, "rotation": self.rotation, "lag": [list(x) for x in self.lag],
-                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts}
+                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts, "data": self.data}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

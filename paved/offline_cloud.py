@@ -166,6 +166,18 @@ def outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[s
         state["endpoints"] = [{"address": host, "port": 6379}]
         state["readerEndpoints"] = [{"address": host, "port": 6380}]
         arn = f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:serverlesscache:{cache}"
+    elif typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+        group = inputs.get("replicationGroupId", name)
+        rid = group
+        suffix = f"{_hex(group, 6)}.ng.0001.{region[:3]}{region.split('-')[1][0]}{region[-1]}.cache.amazonaws.com"
+        state["primaryEndpointAddress"] = f"master.{group}.{suffix}"
+        state["readerEndpointAddress"] = f"replica.{group}.{suffix}"
+        count = int(inputs.get("numCacheClusters", 1) or 1)
+        state["memberClusters"] = [f"{group}-{i:03d}" for i in range(1, count + 1)]
+        arn = f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:replicationgroup:{group}"
+    elif typ == "aws:elasticache/subnetGroup:SubnetGroup":
+        rid = inputs.get("name", name)
+        state["name"] = rid
     elif typ == "aws:elasticache/user:User":
         rid = inputs.get("userId", name)
         arn = f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:user:{rid}"

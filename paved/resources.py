@@ -73,6 +73,7 @@ RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 DYNAMODB_TABLE = "aws:dynamodb/table:Table"
 SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
+REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"  # a node-based cache
 
 STATEFUL_TYPES = frozenset({
     "aws:msk/cluster:Cluster",
@@ -85,6 +86,7 @@ STATEFUL_TYPES = frozenset({
     "aws:rds/instance:Instance",
     "aws:dynamodb/table:Table",
     "aws:elasticache/serverlessCache:ServerlessCache",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
 })
 
 

@@ -312,6 +312,20 @@ class DataRequests(_Section):
     writes_millions: float = Field(default=2, ge=0, le=1_000_000, description="Write requests per table per month, millions.")
 
 
+# A multi-AZ cache needs a replica in another zone: automatic failover promotes it.
+MIN_MULTI_AZ_CACHE_NODES = 2
+CACHE_NODE_TYPE = r"^cache\.[a-z0-9]+\.[a-z0-9]+$"
+
+
+class CacheNodes(_Section):
+    """Node-based caches: one primary and ``count - 1`` replicas of one node type."""
+
+    node_type: str = Field(pattern=CACHE_NODE_TYPE, examples=["cache.t4g.small"],
+                           description="ElastiCache node type of every node (paved/data/prices.json prices it).")
+    count: int = Field(default=2, ge=1, le=6, description="Nodes per cache: a primary and count-1 read replicas "
+                       "(at least 2 with multiAz, for automatic failover).")
+
+
 class DataSettings(_Section):
     """Services' datastores (catalog ``data``): whether they are allowed, and their guardrails."""
 
@@ -322,11 +336,26 @@ class DataSettings(_Section):
         min_length=1, examples=[["db.t4g.micro", "db.t4g.small"]],
         description="RDS instance classes services may use (the cost cap).")
     multi_az: bool = Field(description="RDS standby in a second zone (required where paved:protectStateful is set).")
-    cache_mode: Literal["serverless"] = Field(default="serverless", description="How caches run: ElastiCache "
-                                              "Serverless (node-based replication groups are not built yet).")
+    cache_mode: Literal["serverless", "nodes"] = Field(
+        default="serverless", examples=["nodes"],
+        description="How caches run: `serverless` (ElastiCache Serverless, billed by storage and ECPUs) or `nodes` "
+                    "(a replication group of cacheNodes.count nodes of cacheNodes.nodeType, billed per node-hour).")
+    cache_nodes: CacheNodes | None = Field(default=None, description="The nodes of every cache, with cacheMode: nodes "
+                                           "(and only then).")
     max_provisioned_capacity: int = Field(default=100, ge=1, le=40000, description="Cap on a provisioned table's "
                                           "read or write capacity units.")
     requests: DataRequests = Field(default_factory=DataRequests)
+
+    @model_validator(mode="after")
+    def _cache_nodes_with_nodes(self) -> "DataSettings":
+        if self.cache_mode == "nodes" and self.cache_nodes is None:
+            raise ValueError("data.cacheNodes (nodeType, count) is required with cacheMode: nodes")
+        if self.cache_mode != "nodes" and self.cache_nodes is not None:
+            raise ValueError(f"data.cacheNodes applies only with cacheMode: nodes (cacheMode is {self.cache_mode})")
+        if self.cache_nodes is not None and self.multi_az and self.cache_nodes.count < MIN_MULTI_AZ_CACHE_NODES:
+            raise ValueError(f"data.cacheNodes.count ({self.cache_nodes.count}) must be at least "
+                             f"{MIN_MULTI_AZ_CACHE_NODES} with multiAz: a replica in another zone to fail over to")
+        return self
 
 
 class StackSettings(BaseModel):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from paved.naming import MONITORING_NAMESPACE, alert_secrets
-from paved.resources import STATEFUL_TYPES
+from paved.resources import REPLICATION_GROUP, SERVERLESS_CACHE, STATEFUL_TYPES
 from components.versions import EKS_ADDONS
 from conftest import ROOT, STACKS, by_type, copy_project, planned
 from paved import plan
@@ -61,7 +61,9 @@ def data_sids(svc, statements: dict, own_tables: set[str]) -> set[str]:
     if data.cache is not None:
         sids.add("ConnectToOwnCache")
         assert statements["ConnectToOwnCache"]["Action"] == "elasticache:Connect"
-        assert {r.split(":")[5] for r in statements["ConnectToOwnCache"]["Resource"]} == {"serverlesscache", "user"}
+        # The cache (serverless, or a node-based replication group per paved:data.cacheMode) and its user.
+        kinds = {r.split(":")[5] for r in statements["ConnectToOwnCache"]["Resource"]}
+        assert kinds in ({"serverlesscache", "user"}, {"replicationgroup", "user"}), kinds
     return sids
 
 
@@ -370,9 +372,10 @@ def test_network_spans_the_zones(stack, nats):
     assert all(sn["tags"][f"kubernetes.io/cluster/paved-{stack}"] == "shared" for sn in subnets)
     assert len(by_type(doc, "aws:ec2/natGateway:NatGateway")) == nats
     endpoints = {r["inputs"]["serviceName"]: r["inputs"] for r in by_type(doc, "aws:ec2/vpcEndpoint:VpcEndpoint")}
-    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for Fluent Bit.
+    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for Fluent Bit,
+    # monitoring for Grafana's CloudWatch data source (some service has data).
     assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}"
-                              for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs")}
+                              for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs", "monitoring")}
     assert all(e["privateDnsEnabled"] and len(e["subnetIds"]) == s.network.zones for e in endpoints.values())
 
 
@@ -381,7 +384,10 @@ def test_stateful_resources_protected_per_stack(stack):
     doc = planned(stack)[0]
     protect = load_stack(ROOT, stack).protect_stateful
     stateful = [r for r in doc["resources"] if r["type"] in STATEFUL_TYPES]
-    assert {r["type"] for r in stateful} == STATEFUL_TYPES
+    # A stack's caches are serverless or node-based (paved:data.cacheMode), never both.
+    caches = {SERVERLESS_CACHE, REPLICATION_GROUP}
+    types = {r["type"] for r in stateful}
+    assert types - caches == STATEFUL_TYPES - caches and len(types & caches) == 1, types
     for r in stateful:
         assert (r["options"]["protect"], r["options"]["retainOnDelete"]) == (protect, protect), r["urn"]
     for r in doc["resources"]:

@@ -169,7 +169,9 @@ def test_the_plan_has_every_guardrail(stack):
         assert table["inputs"]["pointInTimeRecovery"]["enabled"] is True, table["urn"]
         assert table["inputs"]["serverSideEncryption"]["kmsKeyArn"].startswith("arn:aws:kms:"), table["urn"]
         assert table["options"]["protect"] is protect, table["urn"]
-    (cache,) = by_type(plan, "aws:elasticache/serverlessCache:ServerlessCache")
+    # staging runs its caches on nodes (paved:data.cacheMode), the others serverless.
+    (cache,) = by_type(plan, "aws:elasticache/serverlessCache:ServerlessCache") + by_type(
+        plan, "aws:elasticache/replicationGroup:ReplicationGroup")
     assert cache["options"]["protect"] is protect and cache["inputs"]["kmsKeyId"].startswith("arn:aws:kms:")
     # The database admits the cluster's nodes on 5432 and nothing else.
     rules = [r for r in by_type(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")

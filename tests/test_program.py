@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import STACKS, by_type, planned
+from conftest import ROOT, STACKS, by_type, planned
 from paved.catalog import load_catalog
 from paved.stack import list_stacks, load_stack
 
@@ -58,8 +58,10 @@ def test_every_service_gets_its_resources(stack):
             if svc.data.tables:
                 expected.add("Table")
             if svc.data.cache is not None:
-                expected |= {"SecurityGroup", "SecurityGroupIngressRule", "User", "UserGroup", "ServerlessCache",
-                             "MetricAlarm"}
+                # Serverless, or a replication group in its own subnet group (paved:data.cacheMode nodes).
+                nodes = load_stack(ROOT, stack).data.cache_mode == "nodes"
+                expected |= {"SecurityGroup", "SecurityGroupIngressRule", "User", "UserGroup", "MetricAlarm",
+                             *(("ReplicationGroup", "SubnetGroup") if nodes else ("ServerlessCache",))}
         assert mine == expected, f"{stack}/{svc.name}: {sorted(mine)}"
 
 

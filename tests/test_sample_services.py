@@ -206,7 +206,7 @@ def queried_series(name: str) -> set[str]:
     cat = catalog().for_environment("dev")
     svc, team = cat.service(name), cat.team(cat.service(name).team)
     exprs = [r["expr"] for g in prometheus_rule_groups(svc, team, settings) for r in g["rules"]]
-    exprs += [t["expr"] for p in dashboard_json(svc, team, settings)["panels"] for t in p.get("targets", [])]
+    exprs += [t["expr"] for p in dashboard_json(svc, team, settings)["panels"] for t in p.get("targets", []) if "expr" in t]
     return {w for e in exprs for w in re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*", e)} & mc.all_series_names()
 
 

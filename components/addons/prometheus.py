@@ -24,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.addons import AddOnContext
+from components.addons import AddOnContext, ClusterAccess
 from components.addons.chart import SMALL_RESOURCES, chart, resources, zone_spread
 from components.addons import external_secrets
 from components.addons.external_secrets import password_generator
@@ -38,11 +38,13 @@ from components.alerting import (
 )
 from components.security import RESTRICTED_CONTAINER
 from components.dashboards import (
+    CLOUDWATCH_DATASOURCE_UID,
     DASHBOARD_FOLDER_ANNOTATION,
     DASHBOARD_LABEL,
     DASHBOARD_LABEL_VALUE,
     JAEGER_DATASOURCE_UID,
 )
+from components.identity import role_annotations
 from components.kafka import JMX_EXPORTER_PORT, NODE_EXPORTER_PORT
 from components.telemetry import ALERTMANAGER_ROLE, PROMETHEUS_ROLE, ROLE_LABEL, monitoring_url
 from components.versions import EXTERNAL_SECRETS_API, GENERATORS_API
@@ -56,6 +58,10 @@ KPS_NAME = "kps"
 PROMETHEUS_SERVICE = f"{KPS_NAME}-prometheus"
 GRAFANA_SERVICE = "grafana"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# Grafana's ServiceAccount (named here, not left to the chart's default), which its own IAM
+# role for the CloudWatch data source is bound to.
+GRAFANA_SERVICE_ACCOUNT = "grafana"
+GRAFANA_ROLE = "grafana"  # its pods' paved.dev/observability label (NetworkPolicies select it)
 GRAFANA_PASSWORD_GENERATOR = "grafana-admin-password"
 # The chart's own ClusterRole lets Grafana's sidecars read every Secret in the cluster
 # (checkov CKV2_K8S_5): it always lists configmaps and secrets. paved binds this one instead,
@@ -100,6 +106,32 @@ def msk_scrape_configs(bootstrap: str | None, cluster: str) -> list[dict]:
     return [job("msk-jmx-exporter", JMX_EXPORTER_PORT), job("msk-node-exporter", NODE_EXPORTER_PORT)]
 
 
+def grafana_cloudwatch_statements(partition: str, region: str, account_id: str, environment: str) -> list[dict]:
+    """Grafana's CloudWatch data source reads metrics and paved's alarms, nothing else and no write.
+
+    GetMetricData, GetMetricStatistics, ListMetrics and DescribeAlarmsForMetric take no resource
+    (AWS offers no resource-level permission for them), so ``*``; DescribeAlarms and
+    DescribeAlarmHistory are scoped to this environment's alarms (``paved-<env>-*``,
+    components/data.py). Not the logs, EC2 and tag reads Grafana's documented policy adds: the
+    dashboards query metrics only.
+    """
+    return [
+        {"Sid": "ReadCloudWatchMetrics", "Effect": "Allow", "Action": [
+            "cloudwatch:DescribeAlarmsForMetric", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
+            "cloudwatch:ListMetrics"], "Resource": "*"},
+        {"Sid": "ReadPavedAlarms", "Effect": "Allow",
+         "Action": ["cloudwatch:DescribeAlarmHistory", "cloudwatch:DescribeAlarms"],
+         "Resource": f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:paved-{environment}-*"},
+    ]
+
+
+def cloudwatch_datasource(region: str) -> dict:
+    """Grafana's CloudWatch data source: the AWS SDK's default credentials (the pod's IRSA or Pod
+    Identity role), the stack's region."""
+    return {"name": "CloudWatch", "type": "cloudwatch", "uid": CLOUDWATCH_DATASOURCE_UID, "access": "proxy",
+            "editable": False, "jsonData": {"authType": "default", "defaultRegion": region}}
+
+
 def _volume_claim(size_gib: int, storage_class: str | None) -> dict:
     spec: dict = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": f"{size_gib}Gi"}}}
     if storage_class:
@@ -108,10 +140,14 @@ def _volume_claim(size_gib: int, storage_class: str | None) -> dict:
 
 
 def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi.Input[list],
-                                 storage_class: str | None = None, teams: tuple[Team, ...] = ()) -> dict:
+                                 storage_class: str | None = None, teams: tuple[Team, ...] = (),
+                                 grafana_annotations: dict[str, pulumi.Input[str]] | None = None) -> dict:
     """Values of kube-prometheus-stack: sizes per stack, all ServiceMonitors and rules, EKS-reachable
     targets only, Grafana with an in-cluster generated admin secret and the dashboards sidecar, and
-    Alertmanager routing each team's alerts to its receivers (components/alerting.py)."""
+    Alertmanager routing each team's alerts to its receivers (components/alerting.py).
+
+    ``grafana_annotations`` (not None: some service has data) adds the CloudWatch data source,
+    with those annotations on Grafana's ServiceAccount (its IRSA role; none with Pod Identity)."""
     o = settings.observability
     mounted = [RECEIVER_SECRET] if receiver_secret_data(teams, settings.environment) else []
     return {
@@ -177,7 +213,7 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
         "grafana": {
             "fullnameOverride": GRAFANA_SERVICE,
             "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
-            "podLabels": {ROLE_LABEL: "grafana"},
+            "podLabels": {ROLE_LABEL: GRAFANA_ROLE},
             "resources": GRAFANA_RESOURCES,
             # Read-only root: Grafana writes only to its data volume (/var/lib/grafana, an emptyDir
             # in the chart) and /tmp; the sidecars write only to their mounted folders.
@@ -197,10 +233,12 @@ def kube_prometheus_stack_values(settings: StackSettings, scrape_configs: pulumi
                     "provider": {"foldersFromFilesStructure": True, "allowUiUpdates": False},
                 },
             },
+            "serviceAccount": {"name": GRAFANA_SERVICE_ACCOUNT, **(
+                {"annotations": grafana_annotations} if grafana_annotations else {})},
             "additionalDataSources": [{
                 "name": "Jaeger", "type": "jaeger", "uid": JAEGER_DATASOURCE_UID, "access": "proxy", "editable": False,
                 "url": monitoring_url(JAEGER_SERVICE, JAEGER_QUERY_PORT),
-            }],
+            }, *([cloudwatch_datasource(settings.aws_region)] if grafana_annotations is not None else [])],
         },
     }
 
@@ -246,6 +284,9 @@ class KubePrometheusStack:
     teams: tuple[Team, ...] = ()
     alerts_role_arn: pulumi.Input[str] | None = None
     alerts_policy: pulumi.Resource | None = None
+    # Where Grafana's own role is bound, for the CloudWatch data source (None: no service has data).
+    cloudwatch: ClusterAccess | None = None
+    partition: pulumi.Input[str] | None = None
 
     def deploy(self, ctx: AddOnContext) -> pulumi.Resource:
         """The Grafana password generator and admin ExternalSecret, then the chart."""
@@ -277,7 +318,17 @@ class KubePrometheusStack:
                 f"{ctx.prefix}-alert-receivers", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
                 metadata=ObjectMetaArgs(name=RECEIVER_SECRET, namespace=ctx.namespace),
                 spec=receiver_external_secret_spec(self.teams, s.environment), opts=ctx.options(store)))
+        annotations = None
+        if self.cloudwatch is not None:
+            statements = pulumi.Output.all(self.partition, self.cloudwatch.account_id).apply(
+                lambda v: grafana_cloudwatch_statements(v[0], s.aws_region, v[1], s.environment))
+            identity = self.cloudwatch.identity(f"{ctx.prefix}-grafana", ctx, GRAFANA_SERVICE_ACCOUNT,
+                                                extra_statements=statements)
+            annotations = role_annotations(s.cluster.identity, identity.role_arn)
+            # Grafana's pod gets its credentials at creation: the role and its binding first.
+            before_chart.append(identity)
         bootstrap = self.kafka_bootstrap if self.kafka_bootstrap is not None else ""
         scrape = pulumi.Output.from_input(bootstrap).apply(lambda b: msk_scrape_configs(b, f"paved-{s.environment}"))
         return chart(f"{ctx.prefix}-{CHART}", CHART, ctx.namespace,
-                     kube_prometheus_stack_values(s, scrape, self.storage_class, self.teams), ctx.options(*before_chart))
+                     kube_prometheus_stack_values(s, scrape, self.storage_class, self.teams, annotations),
+                     ctx.options(*before_chart))

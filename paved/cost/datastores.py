@@ -1,5 +1,5 @@
 """Prices of the services' datastores (components/data.py): RDS instances and storage,
-DynamoDB tables, ElastiCache Serverless caches. Same shape as the other pricers of
+DynamoDB tables, ElastiCache Serverless caches and node-based replication groups. Same shape as the other pricers of
 :mod:`paved.cost.estimate`: each adds ``quantity × unit price`` lines, or a "not priced" note.
 
 DynamoDB on-demand bills per request: the estimate takes the stack's assumed monthly
@@ -87,6 +87,24 @@ def serverless_cache(it: Any, prices: Any, lines: list, unpriced: list[str], lin
     floor = MIN_CACHE_STORAGE_GB[engine]
     lines.append(line(f"ElastiCache Serverless {engine} storage, billed minimum {quantity_text(floor)} GB", it.name,
                       floor * prices.hours_per_month, "GB-h", price))
+
+
+# The price-file group of each engine's node-hours.
+NODE_PRICE_GROUPS = {"valkey": "elasticacheNodeValkey", "redis": "elasticacheNodeRedis"}
+
+
+def replication_group(it: Any, prices: Any, lines: list, unpriced: list[str], line: Any) -> None:
+    """Node-hours: every node of the group (primary and replicas) bills its type's hourly rate.
+    Backup storage beyond the free allowance and data transfer are usage, not estimated."""
+    engine, node_type = lookup(it.props, "engine"), lookup(it.props, "nodeType")
+    count = number(lookup(it.props, "numCacheClusters"))
+    if engine not in NODE_PRICE_GROUPS or not isinstance(node_type, str) or not isinstance(count, Decimal):
+        unpriced.append(f"ElastiCache replication group {it.name}: engine, nodeType or numCacheClusters unknown, "
+                        "not priced")
+        return
+    price = prices.get(f"{NODE_PRICE_GROUPS[engine]}.{node_type}", f"cache {it.name} node type {node_type!r}")
+    lines.append(line(f"ElastiCache {engine} {quantity_text(count)} x {node_type}", it.name,
+                      count * prices.hours_per_month, "node-h", price))
 
 
 def table_requests(root: Any, stack: str) -> TableRequests | None:

@@ -37,7 +37,8 @@ from paved.cost import extras
 from paved.cost.prices import CostError, Price, Prices, load_prices
 from paved.resources import (
     DYNAMODB_TABLE, EKS_CLUSTER, KMS_KEY, LOG_GROUP, LOG_NAMESPACES_TAG, LOG_VOLUME_TAG, MSK_CLUSTER, NAT_GATEWAY,
-    NODE_GROUP, RDS_INSTANCE, SECRET, SERVERLESS_CACHE, UNKNOWN, VPC_ENDPOINT, WAF_REQUESTS_TAG, WAF_WEB_ACL, Item,
+    NODE_GROUP, RDS_INSTANCE, REPLICATION_GROUP, SECRET, SERVERLESS_CACHE, UNKNOWN, VPC_ENDPOINT, WAF_REQUESTS_TAG,
+    WAF_WEB_ACL, Item,
     DEFAULT_MSK_VOLUME_GB, items, launch_template_of, lookup, node_disks, node_instance_types,
     normalize, number, workloads,
 )
@@ -322,6 +323,8 @@ PRICERS = {
     WAF_WEB_ACL: _waf,
     RDS_INSTANCE: lambda it, prices, lines, unpriced, resources: datastores.rds_instance(it, prices, lines, unpriced, Line),
     SERVERLESS_CACHE: lambda it, prices, lines, unpriced, resources: datastores.serverless_cache(
+        it, prices, lines, unpriced, Line),
+    REPLICATION_GROUP: lambda it, prices, lines, unpriced, resources: datastores.replication_group(
         it, prices, lines, unpriced, Line),
 }
 

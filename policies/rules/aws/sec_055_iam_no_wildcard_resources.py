@@ -25,6 +25,11 @@ UNSCOPABLE = [
     "kms:ListAliases",
     "kms:ListKeys",
     "cloudwatch:PutMetricData",
+    # Metric reads (Grafana's CloudWatch data source): no resource-level permissions either.
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",
+    "cloudwatch:DescribeAlarmsForMetric",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 ]

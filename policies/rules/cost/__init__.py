@@ -17,6 +17,7 @@ from policies.rules.cost import (
     cost_011_monthly_budget_warning,
     cost_012_rds_instance_class,
     cost_013_dynamodb_capacity_cap,
+    cost_014_cache_node_cap,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -33,4 +34,5 @@ RULES: tuple[Rule, ...] = (
     cost_011_monthly_budget_warning.RULE,
     cost_012_rds_instance_class.RULE,
     cost_013_dynamodb_capacity_cap.RULE,
+    cost_014_cache_node_cap.RULE,
 )
