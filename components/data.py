@@ -27,6 +27,8 @@ from paved.naming import database_identifier, database_name, secret_owner, table
 from paved.stack import StackSettings
 
 POSTGRES_PORT = 5432
+# DynamoDB through the VPC's interface endpoint (components/network.py): HTTPS to the VPC CIDR.
+DYNAMODB_ENDPOINT_PORT = 443
 # ElastiCache Serverless: 6379 for reads and writes, 6380 for reads from replicas.
 CACHE_PORTS = (6379, 6380)
 # The master user exists for break-glass only: RDS keeps its password in Secrets Manager
@@ -67,6 +69,8 @@ class ServiceDataArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     tags: dict[str, str]
+    # The DynamoDB interface endpoint's DNS name, or None where the network has none (existing VPC).
+    dynamodb_endpoint_dns: pulumi.Input[str] | None = None
 
 
 def _short(text: str, limit: int) -> str:
@@ -318,8 +322,13 @@ def data_statements(service: Service, region: str, partition: str, account_id: s
 
 
 def data_env(service: Service, environment: str, region: str, db_address: pulumi.Input[str] | None,
-             cache_address: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
-    """The variables of docs/data-contract.md (names fixed: services code against them)."""
+             cache_address: pulumi.Input[str] | None,
+             dynamodb_endpoint_url: pulumi.Input[str] | None = None) -> dict[str, pulumi.Input[str]]:
+    """The variables of docs/data-contract.md (names fixed: services code against them).
+
+    ``dynamodb_endpoint_url`` (``https://`` + the interface endpoint's DNS name) becomes
+    ``AWS_ENDPOINT_URL_DYNAMODB``, the service-specific endpoint variable botocore and the other
+    AWS SDKs read, so an unchanged SDK client reaches DynamoDB through the VPC endpoint."""
     data = service.data
     env: dict[str, pulumi.Input[str]] = {}
     if data.postgres is not None:
@@ -330,6 +339,8 @@ def data_env(service: Service, environment: str, region: str, db_address: pulumi
         })
     if data.tables:
         env["AWS_REGION"] = region
+        if dynamodb_endpoint_url is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint_url
     for table in data.tables:
         env[table_env_name(table.name)] = table_name(environment, table.name)
     if data.cache is not None:
@@ -344,6 +355,9 @@ def data_ports(service: Service) -> tuple[int, ...]:
     ports: list[int] = []
     if data.postgres is not None:
         ports.append(POSTGRES_PORT)
+    if data.tables:
+        # IRSA's credentials egress happens to allow it too; Pod Identity's does not.
+        ports.append(DYNAMODB_ENDPOINT_PORT)
     if data.cache is not None:
         ports += CACHE_PORTS
     return tuple(ports)
@@ -428,7 +442,11 @@ class ServiceData(pulumi.ComponentResource):
         for spec in specs:
             aws.cloudwatch.MetricAlarm(f"{name}-alarm-{spec.role}", alarm_args(env, svc, spec, args.tags),
                                        opts=child(f"alarm-{spec.role}"))
-        self.wiring = DataWiring(env=data_env(svc, env, s.aws_region, db_address, cache_address), ports=data_ports(svc),
+        endpoint_url = None
+        if data.tables and args.dynamodb_endpoint_dns is not None:
+            endpoint_url = pulumi.Output.from_input(args.dynamodb_endpoint_dns).apply(lambda dns: f"https://{dns}")
+        self.wiring = DataWiring(env=data_env(svc, env, s.aws_region, db_address, cache_address, endpoint_url),
+                                 ports=data_ports(svc),
                                  migrate=data.postgres.migrate if data.postgres is not None else None)
         self.key_arn = key.arn
         self.statements = pulumi.Output.all(args.partition, args.account_id, key.arn, db_resource_id,
@@ -446,4 +464,5 @@ def service_data(service: Service, team: Team, settings: StackSettings, network:
     return ServiceData(f"{service.name}-data", ServiceDataArgs(
         service=service, team=team, settings=settings, vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
         node_security_group_id=cluster.node_security_group_id, account_id=account_id, partition=partition,
-        tags=tags), opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=former_aliases(service, "data"))))
+        tags=tags, dynamodb_endpoint_dns=network.dynamodb_endpoint_dns if settings.network.mode == "create" else None),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=former_aliases(service, "data"))))

@@ -134,7 +134,8 @@ class Platform(pulumi.ComponentResource):
         network = Network(f"{name}-network", NetworkArgs(
             settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
             extra_endpoints=(*(aws_load_balancer_controller.ENDPOINTS if facts.public else ()),
-                             *(LOGS_ENDPOINTS if s.logs else ()))), opts=with_aws)
+                             *(LOGS_ENDPOINTS if s.logs else ())),
+            dynamodb=facts.tables), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
@@ -339,11 +340,12 @@ class _Shared:
 
     @property
     def net(self) -> Any:
-        """Where a service's datastores go: the VPC and its private subnets."""
+        """Where a service's datastores go: the VPC, its private subnets, the DynamoDB endpoint's name."""
         if self.network is not None:
             return self.network
         return types.SimpleNamespace(vpc_id=self.reference.get_output("vpcId"),
-                                     private_subnet_ids=self.reference.get_output("privateSubnetIds"))
+                                     private_subnet_ids=self.reference.get_output("privateSubnetIds"),
+                                     dynamodb_endpoint_dns=self.reference.get_output("dynamodbEndpointDnsName"))
 
 
 def platform_stack_reference(environment: str) -> str:
@@ -369,5 +371,6 @@ def contract_outputs(shared: _Shared) -> dict[str, Any]:
         "secretsKeyArn": shared.store.key_arn, "externalSecretsRoleArn": shared.store.eso_role_arn,
         "externalSecretsRoleName": shared.store.eso_role_name, "ingressController": bool(shared.ingress),
         "webAclArn": shared.web_acl_arn,
+        "dynamodbEndpointDnsName": net.dynamodb_endpoint_dns,
     }
     return values

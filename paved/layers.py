@@ -43,6 +43,8 @@ CONTRACT: dict[str, str] = {
     "externalSecretsRoleName": "its name (team stacks let it assume their roles)",
     "ingressController": "true when the AWS Load Balancer Controller is installed (public services)",
     "webAclArn": "the environment's WAFv2 web ACL that public Ingresses name, or null",
+    "dynamodbEndpointDnsName": "the DynamoDB interface endpoint's DNS name (services with tables reach DynamoDB "
+                               "through it), or empty when no service declares tables or the VPC is an existing one",
 }
 
 
@@ -146,6 +148,7 @@ class PlatformFacts:
     lag: tuple[tuple[str, str], ...] = ()  # (consumer group, topic) of each service scaled on Kafka lag: KEDA
     edge: tuple["PublicEntry", ...] = ()  # each public service's name and `public` block: the WAF's rules
     rollouts: bool = False  # some service has `rollout`: the Argo Rollouts controller
+    tables: bool = False  # some service declares DynamoDB tables: the DynamoDB interface endpoint
 
     @classmethod
     def of(cls, catalog: Catalog) -> "PlatformFacts":
@@ -159,13 +162,15 @@ class PlatformFacts:
             lag=tuple((s.name, s.scaling.lag.topic) for s in services if s.scaling.lag is not None),
             edge=tuple(PublicEntry(s.name, s.public) for s in services if s.public is not None),
             rollouts=any(s.rollout is not None for s in services),
+            tables=any(s.data is not None and bool(s.data.tables) for s in services),
         )
 
     def digest(self) -> str:
         """A stable hash of the facts (part of the platform plan's cache key)."""
         body = {"teams": [t.model_dump(mode="json") for t in self.teams], "public": self.public,
                 "kafka": self.kafka, "rotation": self.rotation, "lag": [list(x) for x in self.lag],
-                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts}
+                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts,
+                "tables": self.tables}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

@@ -146,6 +146,11 @@ def outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[s
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
         }.get(typ, "r")
         rid = f"{prefix}-{_hex(name)}"
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Interface":
+            # Endpoint-specific names, regional first, then one per zone (as AWS lists them).
+            service = str(inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+            host = f"{rid}-{_hex(rid, 8)}.{service}.{region}.vpce.amazonaws.com"
+            state["dnsEntries"] = [{"dnsName": host, "hostedZoneId": "Z7HUB22UULQXV"}]
     elif typ == "aws:rds/instance:Instance":
         ident = inputs.get("identifier") or name
         rid = ident

@@ -411,6 +411,20 @@ def test_inventory_http_reads_and_sets_stock_in_dynamodb(inventory_env):
     assert call("GET", "/stock/sku-1")["available"] == 100
 
 
+def test_inventory_uses_the_platform_s_dynamodb_endpoint_when_it_is_set(inventory_env):
+    """AWS_ENDPOINT_URL_DYNAMODB (the VPC endpoint on EKS; moto here) wins over AWS_ENDPOINT_URL,
+    which points at a closed port: a request there would fail."""
+    from pavedkit import tables
+
+    env = {**inventory_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+           "AWS_ENDPOINT_URL_DYNAMODB": inventory_env["AWS_ENDPOINT_URL"]}
+    assert tables.endpoint_url(env) == inventory_env["AWS_ENDPOINT_URL"]
+    svc = load_app("inventory").create(env=env, kafka_clients=(FakeBroker().producer(), None))
+    svc.state.check()
+    assert svc.state.level("sku-1")["available"] == 100
+    assert tables.endpoint_url({"AWS_REGION": "us-east-1"}) is None  # boto3's regional endpoint
+
+
 # --- the contract --------------------------------------------------------------------------------
 
 
