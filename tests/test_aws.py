@@ -370,10 +370,12 @@ def test_network_spans_the_zones(stack, nats):
     assert all(sn["tags"][f"kubernetes.io/cluster/paved-{stack}"] == "shared" for sn in subnets)
     assert len(by_type(doc, "aws:ec2/natGateway:NatGateway")) == nats
     endpoints = {r["inputs"]["serviceName"]: r["inputs"] for r in by_type(doc, "aws:ec2/vpcEndpoint:VpcEndpoint")}
-    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for Fluent Bit.
+    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for
+    # Fluent Bit, dynamodb for the services' tables (its own DNS name, no private DNS: docs/data.md).
     assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}"
-                              for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs")}
-    assert all(e["privateDnsEnabled"] and len(e["subnetIds"]) == s.network.zones for e in endpoints.values())
+                              for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs", "dynamodb")}
+    assert all(e["privateDnsEnabled"] is (not name.endswith(".dynamodb")) and len(e["subnetIds"]) == s.network.zones
+               for name, e in endpoints.items())
 
 
 @pytest.mark.parametrize("stack", STACKS)
