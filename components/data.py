@@ -31,8 +31,9 @@ POSTGRES_PORT = 5432
 DYNAMODB_ENDPOINT_PORT = 443
 # ElastiCache Serverless: 6379 for reads and writes, 6380 for reads from replicas.
 CACHE_PORTS = (6379, 6380)
-# The master user exists for break-glass only: RDS keeps its password in Secrets Manager
-# (manageMasterUserPassword), encrypted with the service's key. The service never uses it.
+# The master user: RDS keeps its password in Secrets Manager (manageMasterUserPassword),
+# encrypted with the service's key. Only the migration Job gets it, to create the service's own
+# role (docs/data.md "The database user"); the service's pods never do.
 MASTER_USER = "paved_admin"
 # RDS's 2048-bit RSA CA, valid to 2061; clients verify the server against the RDS bundle.
 RDS_CA = "rds-ca-rsa2048-g1"
@@ -54,6 +55,9 @@ class DataWiring:
     env: dict[str, pulumi.Input[str]]
     ports: tuple[int, ...]  # TCP ports the pods reach in the VPC (NetworkPolicy egress)
     migrate: Migrate | None = None
+    # The RDS-managed master user secret, for the migration Job only (it creates the service's role).
+    master_secret_arn: pulumi.Input[str] | None = None
+    key_arn: pulumi.Input[str] | None = None  # the service's data key, which encrypts that secret
 
 
 @dataclass(frozen=True)
@@ -321,6 +325,23 @@ def data_statements(service: Service, region: str, partition: str, account_id: s
     return statements
 
 
+def master_secret_statements(secret_arn: str, key_arn: str, region: str) -> list[dict[str, Any]]:
+    """What the team's External Secrets role may do with one database's master user secret: read
+    exactly it, and decrypt it with the service's data key through Secrets Manager only."""
+    return [
+        {"Sid": "ReadDatabaseMasterSecret", "Effect": "Allow",
+         "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": secret_arn},
+        {"Sid": "DecryptDatabaseMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
+         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}},
+    ]
+
+
+def delivers_master_secret(service: Service) -> bool:
+    """Whether the service's migration Job gets its database's master user secret (it has one Job)."""
+    data = service.data
+    return data is not None and data.postgres is not None and data.postgres.migrate is not None
+
+
 def data_env(service: Service, environment: str, region: str, db_address: pulumi.Input[str] | None,
              cache_address: pulumi.Input[str] | None,
              dynamodb_endpoint_url: pulumi.Input[str] | None = None) -> dict[str, pulumi.Input[str]]:
@@ -402,6 +423,7 @@ class ServiceData(pulumi.ComponentResource):
 
         db_resource_id = None
         db_address = None
+        master_secret_arn = None
         if data.postgres is not None:
             subnets = aws.rds.SubnetGroup(f"{name}-db-subnets", aws.rds.SubnetGroupArgs(
                 subnet_ids=args.subnet_ids, description=f"paved: private subnets of {owner}'s database",
@@ -412,6 +434,8 @@ class ServiceData(pulumi.ComponentResource):
             db = aws.rds.Instance(f"{name}-db", database_args(
                 svc, s, key.arn, subnets.name, group.id, params.name, args.tags), opts=child("db"))
             db_resource_id, db_address = db.resource_id, db.address
+            if delivers_master_secret(svc):
+                master_secret_arn = db.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
 
         table_arns = []
         for table in data.tables:
@@ -447,7 +471,8 @@ class ServiceData(pulumi.ComponentResource):
             endpoint_url = pulumi.Output.from_input(args.dynamodb_endpoint_dns).apply(lambda dns: f"https://{dns}")
         self.wiring = DataWiring(env=data_env(svc, env, s.aws_region, db_address, cache_address, endpoint_url),
                                  ports=data_ports(svc),
-                                 migrate=data.postgres.migrate if data.postgres is not None else None)
+                                 migrate=data.postgres.migrate if data.postgres is not None else None,
+                                 master_secret_arn=master_secret_arn, key_arn=key.arn)
         self.key_arn = key.arn
         self.statements = pulumi.Output.all(args.partition, args.account_id, key.arn, db_resource_id,
                                             pulumi.Output.all(*table_arns), pulumi.Output.all(*cache_arns)).apply(

@@ -291,6 +291,10 @@ class Platform(pulumi.ComponentResource):
                 owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names,
                 extra_statements=data.statements if data else None),
                 opts=pulumi.ResourceOptions.merge(with_aws, pulumi.ResourceOptions(aliases=former_aliases(svc, "identity"))))
+            grant = None
+            if data is not None and data.wiring.master_secret_arn is not None and svc.team in store.team_roles:
+                grant = store.grant_database_master(f"{name}-secrets", svc, data.wiring.master_secret_arn,
+                                                    data.wiring.key_arn, s.aws_region)
             callers, callees = peers(catalog, svc.name)
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
@@ -298,7 +302,7 @@ class Platform(pulumi.ComponentResource):
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
                 load_balancer=shared.load_balancer, keda=shared.keda, region=s.aws_region,
                 lower_layer=shared.reference is not None, rollouts_controller=shared.rollouts,
-                web_acl_arn=shared.web_acl_arn, data=data.wiring if data else None)
+                web_acl_arn=shared.web_acl_arn, data=data.wiring if data else None, master_secret_grant=grant)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
