@@ -351,7 +351,9 @@ def data_env(service: Service, environment: str, region: str, db_address: pulumi
     ``AWS_ENDPOINT_URL_DYNAMODB``, the service-specific endpoint variable botocore and the other
     AWS SDKs read, so an unchanged SDK client reaches DynamoDB through the VPC endpoint."""
     data = service.data
-    env: dict[str, pulumi.Input[str]] = {}
+    # Every datastore's client signs for the region (DynamoDB requests, RDS and ElastiCache IAM
+    # tokens), and Pod Identity, unlike IRSA, does not set it.
+    env: dict[str, pulumi.Input[str]] = {"AWS_REGION": region}
     if data.postgres is not None:
         env.update({
             "PGHOST": db_address, "PGPORT": str(POSTGRES_PORT), "PGDATABASE": database_name(secret_owner(service)),
@@ -359,14 +361,17 @@ def data_env(service: Service, environment: str, region: str, db_address: pulumi
             "PAVED_DB_AUTH": "iam",
         })
     if data.tables:
-        env["AWS_REGION"] = region
         if dynamodb_endpoint_url is not None:
             env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint_url
     for table in data.tables:
         env[table_env_name(table.name)] = table_name(environment, table.name)
     if data.cache is not None:
+        # The IAM token is signed for the cache's name and the user's id (alike here, as
+        # ElastiCache IAM auth requires of the user); serverless tokens name ResourceType.
+        name = cache_name(environment, secret_owner(service))
         env.update({"PAVED_CACHE_HOST": cache_address, "PAVED_CACHE_PORT": str(CACHE_PORTS[0]),
-                    "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": cache_name(environment, secret_owner(service))})
+                    "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": name, "PAVED_CACHE_NAME": name,
+                    "PAVED_CACHE_KIND": "serverless", "PAVED_CACHE_AUTH": "iam"})
     return env
 
 

@@ -62,7 +62,7 @@ RESERVED_NAMESPACE_PREFIX = "kube-"
 # The data contract (docs/data-contract.md): libpq's own variables for the service's PostgreSQL
 # database (PGPASSWORD too: paved never sets one, the service signs an IAM token instead, and a
 # catalog value would be a static password). AWS_REGION, which paved sets for a service with
-# DynamoDB tables, is refused only there (paved.catalog.data_rules): elsewhere it stays free.
+# datastores, is refused only there (paved.catalog.data_rules): elsewhere it stays free.
 DATA_ENV_NAMES = frozenset({"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSSLMODE", "PGSSLROOTCERT", "PGPASSWORD"})
 TABLE_REGION_ENV = "AWS_REGION"
 PLATFORM_ENV_NAMES = frozenset({"PORT"}) | DATA_ENV_NAMES
