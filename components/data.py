@@ -28,10 +28,13 @@ from paved.naming import database_identifier, database_name, secret_owner, table
 from paved.stack import CacheNodes, StackSettings
 
 POSTGRES_PORT = 5432
+# DynamoDB through the VPC's interface endpoint (components/network.py): HTTPS to the VPC CIDR.
+DYNAMODB_ENDPOINT_PORT = 443
 # ElastiCache Serverless: 6379 for reads and writes, 6380 for reads from replicas.
 CACHE_PORTS = (6379, 6380)
-# The master user exists for break-glass only: RDS keeps its password in Secrets Manager
-# (manageMasterUserPassword), encrypted with the service's key. The service never uses it.
+# The master user: RDS keeps its password in Secrets Manager (manageMasterUserPassword),
+# encrypted with the service's key. Only the migration Job gets it, to create the service's own
+# role (docs/data.md "The database user"); the service's pods never do.
 MASTER_USER = "paved_admin"
 # RDS's 2048-bit RSA CA, valid to 2061; clients verify the server against the RDS bundle.
 RDS_CA = "rds-ca-rsa2048-g1"
@@ -57,6 +60,9 @@ class DataWiring:
     env: dict[str, pulumi.Input[str]]
     ports: tuple[int, ...]  # TCP ports the pods reach in the VPC (NetworkPolicy egress)
     migrate: Migrate | None = None
+    # The RDS-managed master user secret, for the migration Job only (it creates the service's role).
+    master_secret_arn: pulumi.Input[str] | None = None
+    key_arn: pulumi.Input[str] | None = None  # the service's data key, which encrypts that secret
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ class ServiceDataArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     tags: dict[str, str]
+    # The DynamoDB interface endpoint's DNS name, or None where the network has none (existing VPC).
+    dynamodb_endpoint_dns: pulumi.Input[str] | None = None
 
 
 def _short(text: str, limit: int) -> str:
@@ -397,11 +405,36 @@ def data_statements(service: Service, region: str, partition: str, account_id: s
     return statements
 
 
-def data_env(service: Service, environment: str, region: str, db_address: pulumi.Input[str] | None,
-             cache_address: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
-    """The variables of docs/data-contract.md (names fixed: services code against them)."""
+def master_secret_statements(secret_arn: str, key_arn: str, region: str) -> list[dict[str, Any]]:
+    """What the team's External Secrets role may do with one database's master user secret: read
+    exactly it, and decrypt it with the service's data key through Secrets Manager only."""
+    return [
+        {"Sid": "ReadDatabaseMasterSecret", "Effect": "Allow",
+         "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], "Resource": secret_arn},
+        {"Sid": "DecryptDatabaseMasterSecret", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn,
+         "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}},
+    ]
+
+
+def delivers_master_secret(service: Service) -> bool:
+    """Whether the service's migration Job gets its database's master user secret (it has one Job)."""
     data = service.data
-    env: dict[str, pulumi.Input[str]] = {}
+    return data is not None and data.postgres is not None and data.postgres.migrate is not None
+
+
+def data_env(service: Service, environment: str, region: str, db_address: pulumi.Input[str] | None,
+             cache_address: pulumi.Input[str] | None,
+             dynamodb_endpoint_url: pulumi.Input[str] | None = None,
+             cache_kind: str = "serverless") -> dict[str, pulumi.Input[str]]:
+    """The variables of docs/data-contract.md (names fixed: services code against them).
+
+    ``dynamodb_endpoint_url`` (``https://`` + the interface endpoint's DNS name) becomes
+    ``AWS_ENDPOINT_URL_DYNAMODB``, the service-specific endpoint variable botocore and the other
+    AWS SDKs read, so an unchanged SDK client reaches DynamoDB through the VPC endpoint."""
+    data = service.data
+    # Every datastore's client signs for the region (DynamoDB requests, RDS and ElastiCache IAM
+    # tokens), and Pod Identity, unlike IRSA, does not set it.
+    env: dict[str, pulumi.Input[str]] = {"AWS_REGION": region}
     if data.postgres is not None:
         env.update({
             "PGHOST": db_address, "PGPORT": str(POSTGRES_PORT), "PGDATABASE": database_name(secret_owner(service)),
@@ -409,12 +442,18 @@ def data_env(service: Service, environment: str, region: str, db_address: pulumi
             "PAVED_DB_AUTH": "iam",
         })
     if data.tables:
-        env["AWS_REGION"] = region
+        if dynamodb_endpoint_url is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint_url
     for table in data.tables:
         env[table_env_name(table.name)] = table_name(environment, table.name)
     if data.cache is not None:
+        # The IAM token is signed for the cache's name and the user's id (alike here, as
+        # ElastiCache IAM auth requires of the user); serverless tokens name ResourceType, a
+        # replication group's (``cache_kind`` "nodes", paved:data.cacheMode) do not.
+        name = cache_name(environment, secret_owner(service))
         env.update({"PAVED_CACHE_HOST": cache_address, "PAVED_CACHE_PORT": str(CACHE_PORTS[0]),
-                    "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": cache_name(environment, secret_owner(service))})
+                    "PAVED_CACHE_TLS": "true", "PAVED_CACHE_USER": name, "PAVED_CACHE_NAME": name,
+                    "PAVED_CACHE_KIND": cache_kind, "PAVED_CACHE_AUTH": "iam"})
     return env
 
 
@@ -424,6 +463,9 @@ def data_ports(service: Service) -> tuple[int, ...]:
     ports: list[int] = []
     if data.postgres is not None:
         ports.append(POSTGRES_PORT)
+    if data.tables:
+        # IRSA's credentials egress happens to allow it too; Pod Identity's does not.
+        ports.append(DYNAMODB_ENDPOINT_PORT)
     if data.cache is not None:
         ports += CACHE_PORTS
     return tuple(ports)
@@ -468,6 +510,7 @@ class ServiceData(pulumi.ComponentResource):
 
         db_resource_id = None
         db_address = None
+        master_secret_arn = None
         if data.postgres is not None:
             subnets = aws.rds.SubnetGroup(f"{name}-db-subnets", aws.rds.SubnetGroupArgs(
                 subnet_ids=args.subnet_ids, description=f"paved: private subnets of {owner}'s database",
@@ -478,6 +521,8 @@ class ServiceData(pulumi.ComponentResource):
             db = aws.rds.Instance(f"{name}-db", database_args(
                 svc, s, key.arn, subnets.name, group.id, params.name, args.tags), opts=child("db"))
             db_resource_id, db_address = db.resource_id, db.address
+            if delivers_master_secret(svc):
+                master_secret_arn = db.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
 
         table_arns = []
         for table in data.tables:
@@ -518,8 +563,14 @@ class ServiceData(pulumi.ComponentResource):
         for spec in specs:
             aws.cloudwatch.MetricAlarm(f"{name}-alarm-{spec.role}", alarm_args(env, svc, spec, args.tags),
                                        opts=child(f"alarm-{spec.role}"))
-        self.wiring = DataWiring(env=data_env(svc, env, s.aws_region, db_address, cache_address), ports=data_ports(svc),
-                                 migrate=data.postgres.migrate if data.postgres is not None else None)
+        endpoint_url = None
+        if data.tables and args.dynamodb_endpoint_dns is not None:
+            endpoint_url = pulumi.Output.from_input(args.dynamodb_endpoint_dns).apply(lambda dns: f"https://{dns}")
+        self.wiring = DataWiring(env=data_env(svc, env, s.aws_region, db_address, cache_address, endpoint_url,
+                                              s.data.cache_mode),
+                                 ports=data_ports(svc),
+                                 migrate=data.postgres.migrate if data.postgres is not None else None,
+                                 master_secret_arn=master_secret_arn, key_arn=key.arn)
         self.key_arn = key.arn
         self.statements = pulumi.Output.all(args.partition, args.account_id, key.arn, db_resource_id,
                                             pulumi.Output.all(*table_arns), pulumi.Output.all(*cache_arns)).apply(
@@ -536,4 +587,5 @@ def service_data(service: Service, team: Team, settings: StackSettings, network:
     return ServiceData(f"{service.name}-data", ServiceDataArgs(
         service=service, team=team, settings=settings, vpc_id=network.vpc_id, subnet_ids=network.private_subnet_ids,
         node_security_group_id=cluster.node_security_group_id, account_id=account_id, partition=partition,
-        tags=tags), opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=former_aliases(service, "data"))))
+        tags=tags, dynamodb_endpoint_dns=network.dynamodb_endpoint_dns if settings.network.mode == "create" else None),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=former_aliases(service, "data"))))

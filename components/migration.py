@@ -19,7 +19,16 @@ from __future__ import annotations
 import hashlib
 
 from pulumi_kubernetes.batch.v1 import JobInitArgs, JobSpecArgs
-from pulumi_kubernetes.core.v1 import ContainerArgs, PodSpecArgs, PodTemplateSpecArgs
+from pulumi_kubernetes.core.v1 import (
+    ContainerArgs,
+    EnvVarArgs,
+    KeyToPathArgs,
+    PodSpecArgs,
+    PodTemplateSpecArgs,
+    SecretVolumeSourceArgs,
+    VolumeArgs,
+    VolumeMountArgs,
+)
 from pulumi_kubernetes.meta.v1 import LabelSelectorArgs, ObjectMetaArgs
 from pulumi_kubernetes.networking.v1 import (
     IPBlockArgs,
@@ -31,9 +40,21 @@ from pulumi_kubernetes.networking.v1 import (
 )
 
 from paved.model import Migrate, Service
-from paved.naming import COMPONENT_LABEL, INSTANCE_LABEL, SERVICE_LABEL
+from paved.naming import (
+    COMPONENT_LABEL,
+    DATABASE_MASTER_SECRET_KIND,
+    INSTANCE_LABEL,
+    MIGRATION_COMPONENT,
+    SECRET_KIND_LABEL,
+    SERVICE_LABEL,
+)
 
-MIGRATION_COMPONENT = "migration"
+# The database's RDS-managed master user secret, in the migration Job only (docs/data-contract.md):
+# a file holding the secret's JSON ({"username": ..., "password": ...}).
+MASTER_SECRET_VOLUME = "db-master"
+MASTER_SECRET_DIR = "/var/run/secrets/paved-db-master"
+MASTER_SECRET_KEY = "master.json"
+MASTER_SECRET_ENV = "PAVED_DB_MASTER_SECRET_FILE"
 # A failed migration is looked at, not retried: one pod, whose logs stay (docs/data.md).
 BACKOFF_LIMIT = 0
 
@@ -60,13 +81,43 @@ def migration_selector(service: Service) -> dict[str, str]:
     return {SERVICE_LABEL: service.name, INSTANCE_LABEL: f"{service.name}-migrate"}
 
 
+def master_secret_name(service: Service) -> str:
+    """The Kubernetes Secret holding the database's master user secret, for the migration Job."""
+    return f"{service.name}-db-master"
+
+
+def master_external_secret_spec(service: Service, store_name: str, secret_arn: str) -> dict:
+    """The ExternalSecret copying the RDS-managed master user secret (by ARN: RDS names it) whole,
+    as one JSON file, into ``<service>-db-master``, through the team's SecretStore."""
+    return {
+        "refreshInterval": "1h",  # RDS rotates the password; the next Job reads the current one
+        "secretStoreRef": {"kind": "SecretStore", "name": store_name},
+        "target": {"name": master_secret_name(service), "creationPolicy": "Owner", "deletionPolicy": "Delete"},
+        "data": [{"secretKey": MASTER_SECRET_KEY, "remoteRef": {"key": secret_arn}}],
+    }
+
+
+def master_secret_labels(service: Service, labels: dict[str, str]) -> dict[str, str]:
+    """The ExternalSecret's labels: the migration's, and the kind policy PAVED-SEC-065 looks for."""
+    return {**migration_labels(service, labels), SECRET_KIND_LABEL: DATABASE_MASTER_SECRET_KIND}
+
+
 def migration_job_args(service: Service, migrate: Migrate, namespace: str, labels: dict[str, str],
-                       pod: PodSpecArgs, container: ContainerArgs) -> JobInitArgs:
-    """The Job: the service pod's container with the migration command and without ports and probes."""
+                       pod: PodSpecArgs, container: ContainerArgs, master_secret: str | None = None) -> JobInitArgs:
+    """The Job: the service pod's container with the migration command and without ports and probes;
+    with ``master_secret`` (a Secret's name), that Secret as a read-only file named in
+    ``PAVED_DB_MASTER_SECRET_FILE``. The service's own pods never mount it."""
+    env, mounts, volumes = list(container.env or []), list(container.volume_mounts or []), list(pod.volumes or [])
+    if master_secret is not None:
+        env.append(EnvVarArgs(name=MASTER_SECRET_ENV, value=f"{MASTER_SECRET_DIR}/{MASTER_SECRET_KEY}"))
+        mounts.append(VolumeMountArgs(name=MASTER_SECRET_VOLUME, mount_path=MASTER_SECRET_DIR, read_only=True))
+        volumes.append(VolumeArgs(name=MASTER_SECRET_VOLUME, secret=SecretVolumeSourceArgs(
+            secret_name=master_secret, default_mode=0o400,
+            items=[KeyToPathArgs(key=MASTER_SECRET_KEY, path=MASTER_SECRET_KEY)])))
     step = ContainerArgs(
         name="migrate", image=container.image, image_pull_policy=container.image_pull_policy,
-        command=list(migrate.command), env=container.env, resources=container.resources,
-        security_context=container.security_context, volume_mounts=container.volume_mounts,
+        command=list(migrate.command), env=env, resources=container.resources,
+        security_context=container.security_context, volume_mounts=mounts,
     )
     meta_labels = migration_labels(service, labels)
     return JobInitArgs(
@@ -83,7 +134,7 @@ def migration_job_args(service: Service, migrate: Migrate, namespace: str, label
                     enable_service_links=False,
                     security_context=pod.security_context,
                     containers=[step],
-                    volumes=pod.volumes,
+                    volumes=volumes,
                     termination_grace_period_seconds=30,
                 ),
             ),

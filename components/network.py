@@ -20,6 +20,10 @@ from paved.stack import NetworkSettings
 # NAT gateway. Security groups and endpoints never use it.
 DEFAULT_ROUTE = "0.0.0.0/0"
 INTERFACE_ENDPOINTS = ("secretsmanager", "sts")
+# DynamoDB through an interface endpoint, addressed by its own DNS name (docs/data.md "Network"):
+# the pods' NetworkPolicy can name the VPC CIDR on 443, which it cannot for DynamoDB's public
+# ranges or a gateway endpoint's prefix list. Private DNS for it is not relied on (not verified).
+DYNAMODB = "dynamodb"
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class NetworkArgs:
     environment: str
     region: str
     extra_endpoints: tuple[str, ...] = ()  # more AWS services to reach privately (e.g. for the ALB controller)
+    dynamodb: bool = False  # some service declares DynamoDB tables: an interface endpoint for DynamoDB
 
 
 def subnet_plan(cidr: str, zones: int) -> tuple[list[str], list[str]]:
@@ -73,6 +78,27 @@ def usable_zones(count: int, parent: pulumi.Resource) -> list[str]:
     return list(found.names[:count])
 
 
+def endpoint_args(region: str, service: str, vpc_id: pulumi.Input[str], subnet_ids: list,
+                  security_group_id: pulumi.Input[str]) -> aws.ec2.VpcEndpointArgs:
+    """An interface endpoint in the private subnets, HTTPS from the VPC. Private DNS (the service's
+    regional name resolving to the endpoint) for all but DynamoDB, whose clients are pointed at the
+    endpoint's own DNS name instead (``AWS_ENDPOINT_URL_DYNAMODB``, docs/data-contract.md)."""
+    return aws.ec2.VpcEndpointArgs(
+        vpc_id=vpc_id, service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface",
+        private_dns_enabled=service != DYNAMODB, subnet_ids=subnet_ids, security_group_ids=[security_group_id])
+
+
+def first_dns_name(entries: list | None) -> str:
+    """The endpoint's first DNS entry (its regional, endpoint-specific name), or empty."""
+    if not entries:
+        return ""
+    first = entries[0]
+    name = getattr(first, "dns_name", None)
+    if name is None and isinstance(first, dict):
+        name = first.get("dnsName")
+    return name or ""
+
+
 def nat_count(settings: NetworkSettings) -> int:
     """One NAT gateway (cheap, dev) or one per zone (no cross-zone dependency, prod)."""
     return settings.zones if settings.nat_gateways == "perZone" else 1
@@ -84,6 +110,7 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list]
     public_subnet_ids: pulumi.Output[list]
+    dynamodb_endpoint_dns: pulumi.Output[str]  # empty without the DynamoDB endpoint
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("paved:network:Network", name, None, opts)
@@ -92,8 +119,11 @@ class Network(pulumi.ComponentResource):
             self.vpc_id = pulumi.Output.from_input(s.vpc_id)
             self.private_subnet_ids = pulumi.Output.from_input(list(s.private_subnet_ids))
             self.public_subnet_ids = pulumi.Output.from_input(list(s.public_subnet_ids))
+            # paved creates no endpoints in a VPC it does not own (docs/data.md "Network").
+            self.dynamodb_endpoint_dns = pulumi.Output.from_input("")
             self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
-                                   "public_subnet_ids": self.public_subnet_ids})
+                                   "public_subnet_ids": self.public_subnet_ids,
+                                   "dynamodb_endpoint_dns": self.dynamodb_endpoint_dns})
             return
 
         child = pulumi.ResourceOptions(parent=self)
@@ -139,14 +169,17 @@ class Network(pulumi.ComponentResource):
         aws.vpc.SecurityGroupIngressRule(f"{name}-endpoints-https", aws.vpc.SecurityGroupIngressRuleArgs(
             security_group_id=endpoint_sg.id, cidr_ipv4=s.cidr, ip_protocol="tcp", from_port=443, to_port=443,
             description="HTTPS from the VPC"), opts=child)
-        for service in (*INTERFACE_ENDPOINTS, *args.extra_endpoints):
-            aws.ec2.VpcEndpoint(f"{name}-endpoint-{service}", aws.ec2.VpcEndpointArgs(
-                vpc_id=vpc.id, service_name=f"com.amazonaws.{args.region}.{service}", vpc_endpoint_type="Interface",
-                private_dns_enabled=True, subnet_ids=[sn.id for sn in private], security_group_ids=[endpoint_sg.id]),
-                opts=child)
+        endpoints = {}
+        for service in (*INTERFACE_ENDPOINTS, *args.extra_endpoints, *((DYNAMODB,) if args.dynamodb else ())):
+            endpoints[service] = aws.ec2.VpcEndpoint(f"{name}-endpoint-{service}", endpoint_args(
+                args.region, service, vpc.id, [sn.id for sn in private], endpoint_sg.id), opts=child)
+        dynamodb = endpoints.get(DYNAMODB)
+        self.dynamodb_endpoint_dns = (dynamodb.dns_entries.apply(first_dns_name) if dynamodb is not None
+                                      else pulumi.Output.from_input(""))
 
         self.vpc_id = vpc.id
         self.private_subnet_ids = pulumi.Output.all(*[sn.id for sn in private])
         self.public_subnet_ids = pulumi.Output.all(*[sn.id for sn in public])
         self.register_outputs({"vpc_id": self.vpc_id, "private_subnet_ids": self.private_subnet_ids,
-                               "public_subnet_ids": self.public_subnet_ids})
+                               "public_subnet_ids": self.public_subnet_ids,
+                               "dynamodb_endpoint_dns": self.dynamodb_endpoint_dns})

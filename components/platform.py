@@ -135,7 +135,8 @@ class Platform(pulumi.ComponentResource):
             settings=s.network, cluster_name=s.cluster_name, environment=s.environment, region=s.aws_region,
             extra_endpoints=(*(aws_load_balancer_controller.ENDPOINTS if facts.public else ()),
                              *(LOGS_ENDPOINTS if s.logs else ()),
-                             *(GRAFANA_CLOUDWATCH_ENDPOINTS if facts.data else ()))), opts=with_aws)
+                             *(GRAFANA_CLOUDWATCH_ENDPOINTS if facts.data else ())),
+            dynamodb=facts.tables), opts=with_aws)
         cluster = EksCluster(f"{name}-cluster", EksClusterArgs(
             name=s.cluster_name, kubernetes_version=s.kubernetes_version, settings=s.cluster,
             subnet_ids=network.private_subnet_ids, region=s.aws_region,
@@ -292,6 +293,10 @@ class Platform(pulumi.ComponentResource):
                 owner_service=svc.name, owner_team=svc.team, former_names=svc.former_names,
                 extra_statements=data.statements if data else None),
                 opts=pulumi.ResourceOptions.merge(with_aws, pulumi.ResourceOptions(aliases=former_aliases(svc, "identity"))))
+            grant = None
+            if data is not None and data.wiring.master_secret_arn is not None and svc.team in store.team_roles:
+                grant = store.grant_database_master(f"{name}-secrets", svc, data.wiring.master_secret_arn,
+                                                    data.wiring.key_arn, s.aws_region)
             callers, callees = peers(catalog, svc.name)
             wiring = AwsWiring(
                 vpc_cidr=s.network.cidr, identity_mode=s.cluster.identity, role_arn=identity.role_arn,
@@ -299,7 +304,7 @@ class Platform(pulumi.ComponentResource):
                 secret_store=store.team_stores.get(svc.team), secret_pushes=tuple(store.pushes.get(svc.name, ())),
                 load_balancer=shared.load_balancer, keda=shared.keda, region=s.aws_region,
                 lower_layer=shared.reference is not None, rollouts_controller=shared.rollouts,
-                web_acl_arn=shared.web_acl_arn, data=data.wiring if data else None)
+                web_acl_arn=shared.web_acl_arn, data=data.wiring if data else None, master_secret_grant=grant)
             services[svc.name] = Microservice(
                 svc.name,
                 MicroserviceArgs(service=svc, team=team, settings=s, callers=callers, callees=callees, aws=wiring),
@@ -341,11 +346,12 @@ class _Shared:
 
     @property
     def net(self) -> Any:
-        """Where a service's datastores go: the VPC and its private subnets."""
+        """Where a service's datastores go: the VPC, its private subnets, the DynamoDB endpoint's name."""
         if self.network is not None:
             return self.network
         return types.SimpleNamespace(vpc_id=self.reference.get_output("vpcId"),
-                                     private_subnet_ids=self.reference.get_output("privateSubnetIds"))
+                                     private_subnet_ids=self.reference.get_output("privateSubnetIds"),
+                                     dynamodb_endpoint_dns=self.reference.get_output("dynamodbEndpointDnsName"))
 
 
 def platform_stack_reference(environment: str) -> str:
@@ -371,5 +377,6 @@ def contract_outputs(shared: _Shared) -> dict[str, Any]:
         "secretsKeyArn": shared.store.key_arn, "externalSecretsRoleArn": shared.store.eso_role_arn,
         "externalSecretsRoleName": shared.store.eso_role_name, "ingressController": bool(shared.ingress),
         "webAclArn": shared.web_acl_arn,
+        "dynamodbEndpointDnsName": net.dynamodb_endpoint_dns,
     }
     return values

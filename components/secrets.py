@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.addons import AddOnContext, ClusterAccess, external_secrets, platform_tags, reloader
+from components.data import delivers_master_secret, master_secret_statements
 from components.keys import customer_key, document
 from components.renames import former_aliases
 from components.versions import EXTERNAL_SECRETS_API, PUSH_SECRETS_API
@@ -101,6 +102,7 @@ class SecretStore(pulumi.ComponentResource):
         s = args.settings
         self.secret_arns: dict[str, list[pulumi.Output[str]]] = {}
         self.team_stores: dict[str, pulumi.Resource] = {}
+        self.team_roles: dict[str, aws.iam.Role] = {}  # team → the role its SecretStore reads with
         self.pushes: dict[str, list[pulumi.Resource]] = {}  # service → its PushSecrets
         self.alerts_role_arn: pulumi.Output[str] | None = None
         self.alerts_policy: pulumi.Resource | None = None
@@ -183,7 +185,8 @@ class SecretStore(pulumi.ComponentResource):
                 if declared.rotation == "managed":
                     managed.append((svc, declared.name, secret.arn))
                     rotated.append((svc, declared, secret))
-        if not arns:
+        # A migration Job reads its database's master user secret through the team's store too.
+        if not arns and not any(delivers_master_secret(svc) for svc in catalog.services_of(team_name)):
             return
         ns = team.namespace_name
         namespaces = args.namespaces or {}
@@ -193,7 +196,10 @@ class SecretStore(pulumi.ComponentResource):
             f"{name}-{team_name}", f"paved: External Secrets reads the secrets of team {team_name}",
             {**platform_tags(s, "external-secrets"), "owner": team.owner, "cost-center": team.cost_center,
              "team": team_name}, self.eso_role_arn, arns, [a for _, _, a in managed], self.key_arn, s.aws_region)
-        role.paved_team = policy.paved_team = team_name
+        role.paved_team = team_name
+        if policy is not None:
+            policy.paved_team = team_name
+        self.team_roles[team_name] = role
         # The controller may assume the team's role: granted by the team's own stack.
         assume = aws.iam.RolePolicy(f"{name}-{team_name}-eso-assume", aws.iam.RolePolicyArgs(
             role=self.eso_role_name,
@@ -204,7 +210,7 @@ class SecretStore(pulumi.ComponentResource):
             f"{name}-{team_name}-store", api_version=EXTERNAL_SECRETS_API, kind="SecretStore",
             metadata=ObjectMetaArgs(name=STORE_NAME, namespace=ns),
             spec=external_secrets.secret_store_spec(s.aws_region, role.arn),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*in_ns, policy, assume]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*in_ns, *([policy] if policy else []), assume]))
         store.paved_team = team_name
         self.team_stores[team_name] = store
         if managed:
@@ -238,15 +244,31 @@ class SecretStore(pulumi.ComponentResource):
                                             aliases=former_aliases(svc, f"{declared.name}-rotation", f"{name}-")))
             rotation.paved_service, rotation.paved_team = svc.name, svc.team
 
+    def grant_database_master(self, name: str, service: Service, secret_arn: pulumi.Input[str],
+                              key_arn: pulumi.Input[str], region: str) -> aws.iam.RolePolicy:
+        """Let the team's store read one database's RDS-managed master user secret (for the service's
+        migration Job): exactly that secret, decrypted with the service's key through Secrets Manager."""
+        policy = aws.iam.RolePolicy(f"{name}-{service.name}-db-master", aws.iam.RolePolicyArgs(
+            role=self.team_roles[service.team].id,
+            policy=pulumi.Output.all(secret_arn, key_arn).apply(
+                lambda v: document(*master_secret_statements(v[0], v[1], region)))),
+            opts=pulumi.ResourceOptions(parent=self, aliases=former_aliases(service, "db-master", f"{name}-")))
+        policy.paved_service, policy.paved_team = service.name, service.team
+        return policy
+
     def _reader_role(self, name: str, description: str, tags: dict[str, str], eso_role_arn: pulumi.Output[str],
                      arns: list[pulumi.Output[str]], managed_arns: list[pulumi.Output[str]],
-                     key_arn: pulumi.Output[str], region: str) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+                     key_arn: pulumi.Output[str], region: str) -> tuple[aws.iam.Role, aws.iam.RolePolicy | None]:
         """A role ESO's controller assumes to read exactly ``arns`` (and write the first value of
-        ``managed_arns``), decrypting with the secrets key through Secrets Manager only."""
+        ``managed_arns``), decrypting with the secrets key through Secrets Manager only. No policy
+        without ``arns`` (IAM refuses an empty one): the team's databases' master secrets are
+        granted one by one (:meth:`grant_database_master`)."""
         role = aws.iam.Role(f"{name}-role", aws.iam.RoleArgs(
             description=description,
             assume_role_policy=eso_role_arn.apply(lambda a: document(external_secrets.team_role_trust(a))),
             tags=tags), opts=pulumi.ResourceOptions(parent=self))
+        if not arns:
+            return role, None
         policy = aws.iam.RolePolicy(f"{name}-policy", aws.iam.RolePolicyArgs(
             role=role.id,
             policy=pulumi.Output.all(pulumi.Output.all(*arns), pulumi.Output.all(*managed_arns), key_arn)

@@ -65,13 +65,19 @@ from pulumi_kubernetes.policy.v1 import (
 from components import edge_auth, lag_scaling, rollout
 from components.data import DataWiring
 from components.identity import role_annotations
-from components.migration import migration_job_args, migration_network_policy_args
+from components.migration import (
+    master_external_secret_spec,
+    master_secret_labels,
+    master_secret_name,
+    migration_job_args,
+    migration_network_policy_args,
+)
 from components.ingress import ingress_args
 from components.kafka import IAM_PORT as KAFKA_IAM_PORT
 from components.labels import name_labels, pod_labels, selector_labels, service_labels
 from components.namespace import NAMESPACE_NAME_LABEL, pod_identity_agent_egress
 from components.renames import former_aliases
-from components.secrets import STORE_NAME
+from components.secrets import STORE_NAME, WAIT_FOR_ANNOTATION
 from components.security import container_security_context, pod_security_context
 from components.telemetry import metrics_service_port, otel_env
 from components.versions import EXTERNAL_SECRETS_API, ROLLOUTS_API
@@ -116,6 +122,8 @@ class AwsWiring:
     rollouts_controller: pulumi.Resource | None = None  # the Argo Rollouts chart, for services with `rollout`
     web_acl_arn: pulumi.Input[str] | None = None  # the environment's WAF web ACL, for public services
     data: DataWiring | None = None  # the service's datastores (components/data.py)
+    # The team store's right to read the database's master user secret (for the migration Job).
+    master_secret_grant: pulumi.Resource | None = None
 
 
 @dataclass(frozen=True)
@@ -503,9 +511,23 @@ class Microservice(pulumi.ComponentResource):
                 args.service, args.team.namespace_name, labels, [identity_egress(args.aws)], args.aws.vpc_cidr,
                 args.aws.data.ports), opts=child("migrate-netpol"))
             pod = pod_spec(args)
+            job_needs = [*pod_needs, policy]
+            master = None
+            if args.aws.data.master_secret_arn is not None and args.aws.secret_store is not None:
+                # The master user secret reaches the Job alone: it creates the service's database role.
+                job_needs.append(k8s.apiextensions.CustomResource(
+                    f"{name}-db-master", api_version=EXTERNAL_SECRETS_API, kind="ExternalSecret",
+                    metadata=ObjectMetaArgs(name=master_secret_name(args.service), namespace=args.team.namespace_name,
+                                            labels=master_secret_labels(args.service, labels),
+                                            # pulumi up waits until ESO has synced it, so the Job finds it.
+                                            annotations={WAIT_FOR_ANNOTATION: "condition=Ready"}),
+                    spec=master_external_secret_spec(args.service, STORE_NAME, args.aws.data.master_secret_arn),
+                    opts=child("db-master", [args.aws.secret_store,
+                                             *([args.aws.master_secret_grant] if args.aws.master_secret_grant else [])])))
+                master = master_secret_name(args.service)
             pod_needs.append(k8s.batch.v1.Job(f"{name}-migrate", migration_job_args(
-                args.service, migrate, args.team.namespace_name, labels, pod, pod.containers[0]),
-                opts=pulumi.ResourceOptions.merge(child("migrate", [*pod_needs, policy]), pulumi.ResourceOptions(
+                args.service, migrate, args.team.namespace_name, labels, pod, pod.containers[0], master),
+                opts=pulumi.ResourceOptions.merge(child("migrate", job_needs), pulumi.ResourceOptions(
                     # Pulumi's own wait (10 minutes by default) outlasts the Job's deadline.
                     custom_timeouts=pulumi.CustomTimeouts(create=f"{migrate.timeout_seconds + 120}s",
                                                           update=f"{migrate.timeout_seconds + 120}s")))))

@@ -261,9 +261,11 @@ def data_rules(svc: Service, settings: Any = None) -> list[tuple[Path, str]]:
     if data.empty:
         return [(("data",), "declares no datastore; give postgres, tables or cache, or drop `data`")]
     found: list[tuple[Path, str]] = []
-    if data.tables and TABLE_REGION_ENV in svc.env:
-        found.append((("env", TABLE_REGION_ENV), f"{TABLE_REGION_ENV} is set by paved for a service with DynamoDB "
-                      "tables (the stack's region, docs/data-contract.md); choose another name"))
+    if TABLE_REGION_ENV in svc.env:
+        # Every datastore's client signs for the region: DynamoDB requests, RDS and ElastiCache IAM tokens.
+        found.append((("env", TABLE_REGION_ENV), f"{TABLE_REGION_ENV} is set by paved for a service with datastores "
+                      "(the stack's region: its DynamoDB requests and RDS and ElastiCache IAM tokens are signed for "
+                      "it, docs/data-contract.md); choose another name"))
     if settings is not None and not settings.data_allowed:
         why = "sets no paved:data" if settings.data is None else "sets paved:data.allowed: false"
         return [(("data",), f"the service declares datastores, but the stack {why}; datastores are not allowed there")]

@@ -45,6 +45,8 @@ CONTRACT: dict[str, str] = {
     "externalSecretsRoleName": "its name (team stacks let it assume their roles)",
     "ingressController": "true when the AWS Load Balancer Controller is installed (public services)",
     "webAclArn": "the environment's WAFv2 web ACL that public Ingresses name, or null",
+    "dynamodbEndpointDnsName": "the DynamoDB interface endpoint's DNS name (services with tables reach DynamoDB "
+                               "through it), or empty when no service declares tables or the VPC is an existing one",
 }
 
 
@@ -149,6 +151,7 @@ class PlatformFacts:
     edge: tuple["PublicEntry", ...] = ()  # each public service's name and `public` block: the WAF's rules
     rollouts: bool = False  # some service has `rollout`: the Argo Rollouts controller
     data: bool = False  # some service has `data`: Grafana's CloudWatch data source, role and endpoint
+    tables: bool = False  # some service declares DynamoDB tables: the DynamoDB interface endpoint
 
     @classmethod
     def of(cls, catalog: Catalog) -> "PlatformFacts":
@@ -163,13 +166,15 @@ class PlatformFacts:
             edge=tuple(PublicEntry(s.name, s.public) for s in services if s.public is not None),
             rollouts=any(s.rollout is not None for s in services),
             data=any(s.data is not None and not s.data.empty for s in services),
+            tables=any(s.data is not None and bool(s.data.tables) for s in services),
         )
 
     def digest(self) -> str:
         """A stable hash of the facts (part of the platform plan's cache key)."""
         body = {"teams": [t.model_dump(mode="json") for t in self.teams], "public": self.public,
                 "kafka": self.kafka, "rotation": self.rotation, "lag": [list(x) for x in self.lag],
-                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts, "data": self.data}
+                "edge": [[e.name, e.public.model_dump(mode="json")] for e in self.edge], "rollouts": self.rollouts,
+                "data": self.data, "tables": self.tables}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

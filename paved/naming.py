@@ -20,6 +20,12 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 COMPONENT_LABEL = "app.kubernetes.io/component"
+# A service's migration Job carries this component (components/migration.py); it alone may
+# mount the database's master user secret, whose ExternalSecret carries the kind label below
+# (policy PAVED-SEC-065).
+MIGRATION_COMPONENT = "migration"
+SECRET_KIND_LABEL = "paved.dev/secret-kind"
+DATABASE_MASTER_SECRET_KIND = "database-master"
 VERSION_LABEL = "app.kubernetes.io/version"
 TEAM_LABEL = "paved.dev/team"
 COST_CENTER_LABEL = "paved.dev/cost-center"
@@ -56,7 +62,7 @@ RESERVED_NAMESPACE_PREFIX = "kube-"
 # The data contract (docs/data-contract.md): libpq's own variables for the service's PostgreSQL
 # database (PGPASSWORD too: paved never sets one, the service signs an IAM token instead, and a
 # catalog value would be a static password). AWS_REGION, which paved sets for a service with
-# DynamoDB tables, is refused only there (paved.catalog.data_rules): elsewhere it stays free.
+# datastores, is refused only there (paved.catalog.data_rules): elsewhere it stays free.
 DATA_ENV_NAMES = frozenset({"PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSSLMODE", "PGSSLROOTCERT", "PGPASSWORD"})
 TABLE_REGION_ENV = "AWS_REGION"
 PLATFORM_ENV_NAMES = frozenset({"PORT"}) | DATA_ENV_NAMES

@@ -146,12 +146,24 @@ def outputs(typ: str, name: str, inputs: dict[str, Any], region: str) -> tuple[s
             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
         }.get(typ, "r")
         rid = f"{prefix}-{_hex(name)}"
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and inputs.get("vpcEndpointType") == "Interface":
+            # Endpoint-specific names, regional first, then one per zone (as AWS lists them).
+            service = str(inputs.get("serviceName", "")).rsplit(".", 1)[-1]
+            host = f"{rid}-{_hex(rid, 8)}.{service}.{region}.vpce.amazonaws.com"
+            state["dnsEntries"] = [{"dnsName": host, "hostedZoneId": "Z7HUB22UULQXV"}]
     elif typ == "aws:rds/instance:Instance":
         ident = inputs.get("identifier") or name
         rid = ident
         state["resourceId"] = f"db-{_hex(ident, 26).upper()}"
         state["address"] = f"{ident}.{_hex(ident, 12)}.{region}.rds.amazonaws.com"
         state["endpoint"] = f"{state['address']}:{inputs.get('port', 5432)}"
+        if inputs.get("manageMasterUserPassword"):
+            # The secret RDS creates and rotates: named rds!db-<uuid>, encrypted with the given key.
+            secret = f"rds!db-{_uuid(ident)}"
+            state["masterUserSecrets"] = [{
+                "secretArn": f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{secret}-{_hex(secret, 6)}",
+                "kmsKeyId": inputs.get("masterUserSecretKmsKeyId") or f"arn:aws:kms:{region}:{ACCOUNT_ID}:alias/aws/secretsmanager",
+                "secretStatus": "active"}]
         arn = f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{ident}"
     elif typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
         rid = inputs.get("name") or f"{name}-{_hex(name, 7)}"

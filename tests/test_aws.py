@@ -71,7 +71,10 @@ def data_sids(svc, statements: dict, own_tables: set[str]) -> set[str]:
 def test_each_service_role_is_exactly_its_least_privilege(stack):
     doc = planned(stack)[0]
     catalog = effective_catalog(stack)
-    policies = {r["service"]: json.loads(r["inputs"]["policy"]) for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy") if r["service"]}
+    # The service's role's policy (the team store's grant on its database's master secret, named
+    # `<...>-db-master`, is tested in tests/test_data_master_secret.py).
+    policies = {r["service"]: json.loads(r["inputs"]["policy"]) for r in by_type(doc, "aws:iam/rolePolicy:RolePolicy")
+                if r["service"] and not r["name"].endswith("-db-master")}
     for svc in catalog.services:
         uses_kafka = bool(svc.kafka.produces or svc.kafka.consumes)
         if not svc.secrets and not uses_kafka and svc.data is None:
@@ -204,7 +207,8 @@ def test_one_secret_per_declared_secret(stack):
     assert not by_type(doc, "aws:secretsmanager/secretVersion:SecretVersion")
     rotations = by_type(doc, "aws:secretsmanager/secretRotation:SecretRotation")
     assert len(rotations) == sum(sec.rotation == "managed" for sec in expected.values())
-    external = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")}
+    external = {r["service"]: r["inputs"] for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")
+                if not r["name"].endswith("-db-master")}  # the migration Job's (tests/test_data_master_secret.py)
     orders = external["orders"]["spec"]
     assert orders["target"]["name"] == "orders-secrets"
     # A managed secret is JSON ({"password": ...}, as AWS's rotation templates keep it): the file holds the password.
@@ -288,7 +292,8 @@ def test_managed_secrets_get_a_first_value_in_the_cluster(stack):
               for r in by_type(doc, "kubernetes:external-secrets.io/v1alpha1:PushSecret")}
     generators = {(r["inputs"]["metadata"]["namespace"], r["inputs"]["metadata"]["name"])
                   for r in by_type(doc, "kubernetes:generators.external-secrets.io/v1alpha1:Password")}
-    external = {r["service"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")}
+    external = {r["service"]: r for r in by_type(doc, "kubernetes:external-secrets.io/v1:ExternalSecret")
+                if not r["name"].endswith("-db-master")}
     expected = set()
     for svc in catalog.services:
         ns = catalog.team(svc.team).namespace_name
@@ -372,11 +377,13 @@ def test_network_spans_the_zones(stack, nats):
     assert all(sn["tags"][f"kubernetes.io/cluster/paved-{stack}"] == "shared" for sn in subnets)
     assert len(by_type(doc, "aws:ec2/natGateway:NatGateway")) == nats
     endpoints = {r["inputs"]["serviceName"]: r["inputs"] for r in by_type(doc, "aws:ec2/vpcEndpoint:VpcEndpoint")}
-    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for Fluent Bit,
-    # monitoring for Grafana's CloudWatch data source (some service has data).
-    assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}"
-                              for svc in ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs", "monitoring")}
-    assert all(e["privateDnsEnabled"] and len(e["subnetIds"]) == s.network.zones for e in endpoints.values())
+    # secretsmanager and sts always, ec2 and elasticloadbalancing for the ALB controller, logs for
+    # Fluent Bit, monitoring for Grafana's CloudWatch data source (some service has data), dynamodb
+    # for the services' tables (its own DNS name, no private DNS: docs/data.md).
+    assert set(endpoints) == {f"com.amazonaws.us-east-1.{svc}" for svc in
+                              ("secretsmanager", "sts", "ec2", "elasticloadbalancing", "logs", "monitoring", "dynamodb")}
+    assert all(e["privateDnsEnabled"] is (not name.endswith(".dynamodb")) and len(e["subnetIds"]) == s.network.zones
+               for name, e in endpoints.items())
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -131,6 +131,9 @@ def test_staging_plans_a_replication_group_with_the_same_contract():
             .get("containers", [{}])[0].get("env", [])]
     hosts = {e["value"] for e in envs if e["name"] == "PAVED_CACHE_HOST"}
     assert hosts == {"master.staging-orders.7d87cf.ng.0001.us-e1.cache.amazonaws.com"}, hosts
+    # The IAM token of a replication group names no ResourceType (sample_services/pavedkit/cache.py).
+    assert {e["value"] for e in envs if e["name"] == "PAVED_CACHE_KIND"} == {"nodes"}
+    assert {e["value"] for e in envs if e["name"] == "PAVED_CACHE_NAME"} == {i["replicationGroupId"]}
     (policy,) = [r for r in by_type(plan, "aws:iam/rolePolicy:RolePolicy") if r["name"] == "orders-identity-policy"]
     (connect,) = [s for s in json.loads(policy["inputs"]["policy"])["Statement"] if s["Sid"] == "ConnectToOwnCache"]
     assert sorted(connect["Resource"]) == [

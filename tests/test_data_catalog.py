@@ -117,7 +117,7 @@ def test_the_data_contract_variables_are_refused_in_env(tmp_path, capsys, name):
 def test_aws_region_is_refused_only_where_paved_sets_it(tmp_path, capsys):
     text = mutate("      KEYBOARD_LAYOUT: us", "      AWS_REGION: eu-west-1", with_data(TABLE))
     res = validate(tmp_path, capsys, text)
-    expect(res, "services[orders].env.AWS_REGION", line_of(text, "AWS_REGION"), "set by paved for a service with DynamoDB")
+    expect(res, "services[orders].env.AWS_REGION", line_of(text, "AWS_REGION"), "set by paved for a service with datastores")
     assert validate(tmp_path, capsys, mutate("      KEYBOARD_LAYOUT: us", "      AWS_REGION: eu-west-1")).rc == 0
 
 

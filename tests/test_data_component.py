@@ -110,10 +110,12 @@ def test_data_statements_are_scoped_to_the_service_s_own_resources():
 def test_the_data_contract_names():
     _, orders = _svc("prod", "orders")
     env = d.data_env(orders, "prod", "us-east-1", "db.example", "cache.example")
-    assert env == {"PGHOST": "db.example", "PGPORT": "5432", "PGDATABASE": "orders", "PGUSER": "orders",
+    assert env == {"AWS_REGION": "us-east-1",
+                   "PGHOST": "db.example", "PGPORT": "5432", "PGDATABASE": "orders", "PGUSER": "orders",
                    "PGSSLMODE": "verify-full", "PGSSLROOTCERT": d.RDS_CA_BUNDLE, "PAVED_DB_AUTH": "iam",
                    "PAVED_CACHE_HOST": "cache.example", "PAVED_CACHE_PORT": "6379", "PAVED_CACHE_TLS": "true",
-                   "PAVED_CACHE_USER": "prod-orders"}
+                   "PAVED_CACHE_USER": "prod-orders", "PAVED_CACHE_NAME": "prod-orders",
+                   "PAVED_CACHE_KIND": "serverless", "PAVED_CACHE_AUTH": "iam"}
     _, inventory = _svc("prod", "inventory")
     env = d.data_env(inventory, "prod", "us-east-1", None, None)
     # The names sample_services/inventory reads.

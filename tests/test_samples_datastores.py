@@ -103,6 +103,65 @@ def test_migrations_apply_from_empty_and_reapply_as_a_no_op(name, db_env, tmp_pa
     assert '"applied_now": []' in again.stdout
 
 
+def _rds_like_database(postgres, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A database as RDS creates it: owned by a master user that may create roles (not a superuser),
+    with a stand-in ``rds_iam`` role it may grant. (The service's env, the master's env.)"""
+    import psycopg
+    from psycopg import sql
+
+    from datastores import _kw
+
+    master, password = f"{name}_master", f"{name}-master-local-only"
+    with psycopg.connect(autocommit=True, **_kw(postgres.admin_env())) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'").fetchone():
+            conn.execute("CREATE ROLE rds_iam NOLOGIN")
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}").format(
+            sql.Identifier(master), sql.Literal(password)))
+        conn.execute(sql.SQL("GRANT rds_iam TO {} WITH ADMIN OPTION").format(sql.Identifier(master)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(master)))
+    service = {"PGHOST": postgres.host, "PGPORT": str(postgres.port), "PGDATABASE": name, "PGUSER": f"{name}_svc",
+               "PGSSLMODE": "disable"}
+    return service, {**service, "PGUSER": master, "PGPASSWORD": password}
+
+
+def test_migrate_with_the_master_secret_creates_the_service_s_role_which_owns_the_tables(postgres, tmp_path):  # noqa: F811
+    name = f"orders_{uuid.uuid4().hex[:8]}"
+    env, admin = _rds_like_database(postgres, name)
+    secret = tmp_path / "master.json"
+    # What the RDS-managed secret holds (docs/data-contract.md): the master user's name and password.
+    secret.write_text(json.dumps({"username": admin["PGUSER"], "password": admin["PGPASSWORD"]}))
+    secret.chmod(0o400)
+    job_env = {**env, "PAVED_DB_MASTER_SECRET_FILE": str(secret)}
+    first = migrate_cli("orders", job_env)
+    assert first.returncode == 0, first.stderr
+    user = env["PGUSER"]
+    assert f"created role {user}" in first.stdout and f"granted rds_iam to {user}" in first.stdout
+    (login,) = psql(admin, "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (user,))
+    assert login == (True,)
+    assert psql(admin, "SELECT pg_has_role(%s, 'rds_iam', 'MEMBER')", (user,)) == [(True,)]
+    owners = dict(psql(admin, "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"))
+    assert {"orders", "outbox", "schema_migrations"} <= set(owners) and set(owners.values()) == {user}, owners
+    ledger = psql(admin, "SELECT version, applied_at FROM schema_migrations ORDER BY version")
+
+    again = migrate_cli("orders", job_env)
+    assert again.returncode == 0, again.stderr
+    assert "database role:" not in again.stdout and '"applied_now": []' in again.stdout
+    assert psql(admin, "SELECT version, applied_at FROM schema_migrations ORDER BY version") == ledger
+    # The role logs in with an IAM token on RDS; here a password set by the test shows it can use its tables.
+    psql(admin, f'ALTER ROLE "{user}" PASSWORD \'svc-local-only\'')
+    assert psql({**env, "PGPASSWORD": "svc-local-only"}, "SELECT count(*) FROM schema_migrations") == [(len(ledger),)]
+
+
+def test_a_bad_master_secret_file_is_one_line_and_exit_1(postgres, tmp_path):  # noqa: F811
+    env, _ = _rds_like_database(postgres, f"orders_{uuid.uuid4().hex[:8]}")
+    bad = tmp_path / "master.json"
+    bad.write_text('{"username": "x"}')
+    proc = migrate_cli("orders", {**env, "PAVED_DB_MASTER_SECRET_FILE": str(bad)})
+    assert proc.returncode == 1 and "has no username and password" in proc.stderr
+    proc = migrate_cli("orders", {**env, "PAVED_DB_MASTER_SECRET_FILE": str(tmp_path / "missing.json")})
+    assert proc.returncode == 1 and "cannot read the master user secret" in proc.stderr
+
+
 def test_service_refuses_to_start_on_a_database_without_its_migrations(db_env, tmp_path):
     env = db_env("orders")
     svc = load_app("orders").create(env=service_env("orders", tmp_path, env), kafka_clients=(None, None))
@@ -409,6 +468,20 @@ def test_inventory_http_reads_and_sets_stock_in_dynamodb(inventory_env):
     assert call("GET", "/stock/sku-new") == {"sku": "sku-new", "available": 7, "reserved": 0}
     svc.state.check()  # seeding again never overwrites
     assert call("GET", "/stock/sku-1")["available"] == 100
+
+
+def test_inventory_uses_the_platform_s_dynamodb_endpoint_when_it_is_set(inventory_env):
+    """AWS_ENDPOINT_URL_DYNAMODB (the VPC endpoint on EKS; moto here) wins over AWS_ENDPOINT_URL,
+    which points at a closed port: a request there would fail."""
+    from pavedkit import tables
+
+    env = {**inventory_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+           "AWS_ENDPOINT_URL_DYNAMODB": inventory_env["AWS_ENDPOINT_URL"]}
+    assert tables.endpoint_url(env) == inventory_env["AWS_ENDPOINT_URL"]
+    svc = load_app("inventory").create(env=env, kafka_clients=(FakeBroker().producer(), None))
+    svc.state.check()
+    assert svc.state.level("sku-1")["available"] == 100
+    assert tables.endpoint_url({"AWS_REGION": "us-east-1"}) is None  # boto3's regional endpoint
 
 
 # --- the contract --------------------------------------------------------------------------------

@@ -267,7 +267,7 @@ def _simple(label: str, key: str, quantity_of=None):
 # Printing order; a node group's instances and disks (and an MSK cluster's brokers and
 # storage) share a rank so they stay together.
 RANK = {"eksControlPlane": 0, "ec2Instance": 1, "ebsGp3": 1, "natGateway": 2, "natDataProcessed": 2,
-        "vpcInterfaceEndpoint": 2, "albHour": 2, "albLcu": 2, "publicIpv4": 2,
+        "vpcInterfaceEndpoint": 2, "vpcInterfaceEndpointData": 2, "albHour": 2, "albLcu": 2, "publicIpv4": 2,
         "mskBroker": 3, "mskStorage": 3,
         "secretsManagerSecret": 4, "kmsKey": 5, "cloudwatchLogsIngestion": 6, "cloudwatchLogsStorage": 6,
         "wafv2WebAcl": 6, "wafv2Rule": 6, "wafv2Requests": 6,

@@ -4,6 +4,8 @@
   an Ingress without one is its own ALB), ALB-hours plus an assumed LCU load, and the public
   IPv4 addresses of an internet-facing one.
 - NAT gateway data processing, at an assumed volume per gateway.
+- Data the DynamoDB interface endpoint processes (every DynamoDB request of the pods), at an
+  assumed volume per endpoint.
 - Public IPv4 addresses: every Elastic IP.
 - Volumes the monitoring stack claims: PersistentVolumeClaims, the Prometheus and
   Alertmanager resources' volumeClaimTemplate per replica, StatefulSets' volumeClaimTemplates.
@@ -24,7 +26,7 @@ from paved.cost.output import quantity_text
 from paved.cost.prices import CostError, Prices
 from paved.quantity import parse_quantity
 from paved.resources import (
-    NAT_GATEWAY, NODE_GROUP, UNKNOWN, Item, integer, items, launch_template_of, lookup, node_instance_types, number,
+    NAT_GATEWAY, NODE_GROUP, UNKNOWN, VPC_ENDPOINT, Item, integer, items, launch_template_of, lookup, node_instance_types, number,
 )
 
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
@@ -93,6 +95,19 @@ def nat_data(resources: list[Item], prices: Prices, lines: list, unpriced: list[
         lines.append(_line(f"NAT data processing (assumed {quantity_text(per)} GB per gateway-month)",
                            ", ".join(gateways), Decimal(len(gateways)) * per, "GB",
                            prices.get("natDataProcessed", "NAT data processing")))
+
+
+def endpoint_data(resources: list[Item], prices: Prices, lines: list, unpriced: list[str]) -> None:
+    """Data processed by the DynamoDB interface endpoints, at the assumed volume per endpoint (the
+    endpoint's hours per zone are priced with the other interface endpoints)."""
+    endpoints = [it.name for it in resources if it.type == VPC_ENDPOINT
+                 and lookup(it.props, "vpcEndpointType") == "Interface"
+                 and str(lookup(it.props, "serviceName")).endswith(".dynamodb")]
+    if endpoints:
+        per = prices.get("assumption.dynamodbEndpointDataGBPerMonth", "DynamoDB endpoint data assumption").value
+        lines.append(_line(f"DynamoDB endpoint data processing (assumed {quantity_text(per)} GB per endpoint-month)",
+                           ", ".join(endpoints), Decimal(len(endpoints)) * per, "GB",
+                           prices.get("vpcInterfaceEndpointData", "interface endpoint data processing")))
 
 
 def _storage_gb(spec) -> Decimal | None:
@@ -175,7 +190,7 @@ def capacity_warnings(resources: list[Item], services: list) -> list[str]:
     return out
 
 
-ADDERS = (load_balancers, public_addresses, nat_data, volumes)
+ADDERS = (load_balancers, public_addresses, nat_data, endpoint_data, volumes)
 
 
 def add(resources: list[Item], prices: Prices, lines: list, unpriced: list[str], strict: bool = True) -> None:

@@ -1,9 +1,15 @@
 """A read-through cache in the service's Redis or Valkey (ElastiCache), cache-aside.
 
 The platform gives ``PAVED_CACHE_HOST``, ``PAVED_CACHE_PORT``, ``PAVED_CACHE_TLS``
-(true/false) and ``PAVED_CACHE_USER``; the user's password (an ElastiCache AUTH token) is
-read from the file ``PAVED_CACHE_AUTH_TOKEN_FILE`` names, when there is one (a local
-server has no auth). Without ``PAVED_CACHE_HOST`` there is no cache and reads go to the
+(true/false), ``PAVED_CACHE_USER``, ``PAVED_CACHE_NAME``, ``PAVED_CACHE_KIND`` (serverless) and
+``PAVED_CACHE_AUTH=iam`` (docs/data-contract.md). With ``iam`` the password is an ElastiCache
+IAM authentication token: a SigV4-presigned ``connect`` request for the cache's name and the
+user's id (service ``elasticache``, valid 15 minutes, ``ResourceType=ServerlessCache`` for a
+serverless cache, the ``http://`` prefix stripped), signed with botocore from the pod's AWS
+credentials, as AWS's "Authenticating with IAM" guide for ElastiCache describes. A token is
+needed only to open a connection (``AUTH <user> <token>``); each new connection gets one, signed
+again once the last is 10 minutes old. Without ``PAVED_CACHE_AUTH`` the client connects with no
+password (a local server). Without ``PAVED_CACHE_HOST`` there is no cache and reads go to the
 store.
 
 The cache is never the truth: a value is loaded from the store on a miss and kept for a
@@ -17,15 +23,89 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from pavedkit.config import ConfigError
 
 log = logging.getLogger("pavedkit.cache")
 
 TIMEOUT_SECONDS = 0.5
+# ElastiCache accepts an IAM token for 15 minutes after it is signed; a new one well before.
+TOKEN_SECONDS = 900
+REFRESH_SECONDS = 600
+KINDS = ("serverless", "nodes")
+
+
+def iam_auth_token(cache_name: str, user_id: str, region: str, credentials: Any, serverless: bool = True) -> str:
+    """An ElastiCache IAM authentication token: ``connect`` for the cache and user, presigned with
+    SigV4 (botocore's signer, service ``elasticache``) for 15 minutes, without its ``http://``."""
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    params = {"Action": "connect", "User": user_id}
+    if serverless:
+        params["ResourceType"] = "ServerlessCache"
+    request = AWSRequest(method="GET", url=f"http://{cache_name.lower()}/?{urlencode(params)}")
+    SigV4QueryAuth(credentials, "elasticache", region, expires=TOKEN_SECONDS).add_auth(request)
+    return request.url.removeprefix("http://")
+
+
+class IamCredentials:
+    """redis-py's credential provider for an IAM-enabled ElastiCache user: (user, a token), the
+    token signed from the current AWS credentials and re-signed before it expires."""
+
+    def __init__(self, cache_name: str, user_id: str, region: str, serverless: bool = True,
+                 credentials: Callable[[], Any] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cache_name, self.user_id, self.region, self.serverless = cache_name, user_id, region, serverless
+        self._credentials = credentials or _default_credentials
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._signed_at = 0.0
+
+    def get_credentials(self) -> tuple[str, str]:
+        with self._lock:
+            now = self._clock()
+            if self._token is None or now - self._signed_at >= REFRESH_SECONDS:
+                self._token = iam_auth_token(self.cache_name, self.user_id, self.region, self._credentials(),
+                                             self.serverless)
+                self._signed_at = now
+            return self.user_id, self._token
+
+    async def get_credentials_async(self) -> tuple[str, str]:
+        return self.get_credentials()
+
+
+def _default_credentials() -> Any:
+    import botocore.session
+
+    found = botocore.session.get_session().get_credentials()
+    if found is None:
+        raise ConfigError("PAVED_CACHE_AUTH=iam needs AWS credentials (the pod's role)")
+    return found.get_frozen_credentials()
+
+
+def credential_provider(env: Mapping[str, str]) -> IamCredentials | None:
+    """The IAM credential provider the platform's variables describe, or None (no auth, locally)."""
+    auth = (env.get("PAVED_CACHE_AUTH") or "").lower()
+    if not auth:
+        return None
+    if auth != "iam":
+        raise ConfigError(f"PAVED_CACHE_AUTH={auth!r} is not supported (iam, or unset for no auth)")
+    missing = [k for k in ("PAVED_CACHE_USER", "PAVED_CACHE_NAME") if not env.get(k)]
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if not region:
+        missing.append("AWS_REGION")
+    if missing:
+        raise ConfigError(f"PAVED_CACHE_AUTH=iam needs {', '.join(missing)}")
+    kind = env.get("PAVED_CACHE_KIND") or "serverless"
+    if kind not in KINDS:
+        raise ConfigError(f"PAVED_CACHE_KIND={kind!r} must be one of {', '.join(KINDS)}")
+    return IamCredentials(env["PAVED_CACHE_NAME"], env["PAVED_CACHE_USER"], region, serverless=kind == "serverless")
 
 
 def _flag(env: Mapping[str, str], key: str) -> bool:
@@ -55,10 +135,10 @@ class Cache:
         raw_port = env.get("PAVED_CACHE_PORT") or "6379"
         if not raw_port.isdigit():
             raise ConfigError(f"PAVED_CACHE_PORT={raw_port!r} is not a TCP port")
-        token_file = env.get("PAVED_CACHE_AUTH_TOKEN_FILE")
-        password = Path(token_file).read_text(encoding="utf-8").strip() if token_file else None
-        client = redis.Redis(host=host, port=int(raw_port), ssl=_flag(env, "PAVED_CACHE_TLS"),
-                             username=env.get("PAVED_CACHE_USER") or None, password=password,
+        tls = _flag(env, "PAVED_CACHE_TLS")
+        provider = credential_provider(env)
+        auth: dict[str, Any] = {"credential_provider": provider} if provider is not None else {}
+        client = redis.Redis(host=host, port=int(raw_port), ssl=tls, **auth,
                              socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS,
                              # One retry, at once: a pooled connection the server closed is
                              # replaced; an outage costs one timeout per read, not a backoff.

@@ -6,6 +6,14 @@ authentication token signed from the pod's AWS credentials (valid 15 minutes, ne
 to open a connection); otherwise libpq's ``PGPASSWORD`` is used, as on a laptop and in the
 tests. No password is stored anywhere by this module.
 
+In the migration Job the platform also mounts the RDS-managed master user secret (a JSON
+file with ``username`` and ``password``) and names it in ``PAVED_DB_MASTER_SECRET_FILE``;
+``migrate`` then first connects as the master user (same host, database and TLS settings),
+creates the service's login role (``PGUSER``) if it is missing, grants it ``rds_iam`` (when the
+server has that role: RDS does, a plain PostgreSQL does not) and its rights on the database,
+and runs the migrations as that role (``SET ROLE``), so the service's user owns its tables.
+The service's own pods never get that file.
+
 Migrations are numbered SQL scripts declared in the service's code. ``python app.py
 migrate`` (the platform's migration Job) applies the ones the database lacks, each in its
 own transaction together with its row in ``schema_migrations``; applying them again is a
@@ -17,6 +25,7 @@ now, contract in a later release): see sample_services/README.md.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -69,6 +78,77 @@ def connect_kwargs(env: Mapping[str, str]) -> dict[str, Any]:
     elif env.get("PGPASSWORD"):
         params["password"] = env["PGPASSWORD"]
     return {k: v for k, v in params.items() if v}
+
+
+MASTER_SECRET_FILE = "PAVED_DB_MASTER_SECRET_FILE"
+# The role RDS for PostgreSQL grants to users who log in with an IAM token.
+IAM_ROLE = "rds_iam"
+
+
+def master_credentials(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(user, password) of the RDS-managed master secret the migration Job gets, or None without it."""
+    path = env.get(MASTER_SECRET_FILE)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            secret = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{MASTER_SECRET_FILE}={path}: cannot read the master user secret ({exc})") from None
+    if not isinstance(secret, dict) or not secret.get("username") or not secret.get("password"):
+        raise ConfigError(f"{MASTER_SECRET_FILE}={path}: the master user secret has no username and password")
+    return str(secret["username"]), str(secret["password"])
+
+
+def connect_as_master(env: Mapping[str, str], credentials: tuple[str, str]) -> Any:
+    """An autocommit connection as the master user: the service's host, database and TLS settings,
+    the secret's password in place of the service's IAM token."""
+    import psycopg
+
+    params = {k: v for k, v in connect_kwargs({k: v for k, v in env.items() if k != "PAVED_DB_AUTH"}).items()
+              if k != "password"}
+    params.update(user=credentials[0], password=credentials[1])
+    try:
+        return psycopg.connect(autocommit=True, **params)
+    except psycopg.OperationalError as exc:
+        raise Unavailable(f"cannot connect to PostgreSQL at {env.get('PGHOST')}:{env.get('PGPORT') or 5432} as the "
+                          f"master user: {str(exc).strip()}") from None
+
+
+def ensure_service_role(conn: Any, user: str, database: str) -> list[str]:
+    """Create the service's login role if missing and give it what it needs; the steps taken now.
+
+    Idempotent: an existing role, membership or grant is left as it is (a second run takes no step).
+    The connection's user (the master) becomes a member of the role, so it can ``SET ROLE`` to it.
+    """
+    from psycopg import sql
+
+    me = conn.execute("SELECT current_user").fetchone()[0]
+    role = sql.Identifier(user)
+    steps: list[str] = []
+
+    def member(of: str, who: str) -> bool:
+        return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid "
+                                 "JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = %s AND u.rolname = %s)",
+                                 (of, who)).fetchone()[0])
+
+    if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone():
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+        steps.append(f"created role {user}")
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (IAM_ROLE,)).fetchone() and not member(IAM_ROLE, user):
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(IAM_ROLE), role))
+        steps.append(f"granted {IAM_ROLE} to {user}")
+    if not conn.execute("SELECT has_database_privilege(%s, %s, 'CREATE')", (user, database)).fetchone()[0]:
+        conn.execute(sql.SQL("GRANT ALL ON DATABASE {} TO {}").format(sql.Identifier(database), role))
+        steps.append(f"granted all on database {database} to {user}")
+    # PostgreSQL 15+ no longer lets every role create in the public schema.
+    if not conn.execute("SELECT has_schema_privilege(%s, 'public', 'CREATE')", (user,)).fetchone()[0]:
+        conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(role))
+        steps.append(f"granted create on schema public to {user}")
+    if not member(user, me):
+        conn.execute(sql.SQL("GRANT {} TO {}").format(role, sql.Identifier(me)))
+        steps.append(f"granted {user} to {me}")
+    return steps
 
 
 def iam_token(env: Mapping[str, str], params: Mapping[str, Any]) -> str:

@@ -338,8 +338,24 @@ class PgStore(_Store):
         conn.execute("UPDATE outbox SET sent_at = now() WHERE id = %s", (row_id,))
 
     def migrate(self) -> list[int]:
-        """Apply this service's migrations (the platform's migration Job)."""
-        conn = db.connect(self.env)
+        """Apply this service's migrations (the platform's migration Job). With the master user
+        secret (``PAVED_DB_MASTER_SECRET_FILE``), first make sure the service's role exists, then
+        migrate as that role, so it owns what the migrations create."""
+        master = db.master_credentials(self.env)
+        if master is None:
+            conn = db.connect(self.env)
+        else:
+            from psycopg import sql
+
+            user, database = self.env.get("PGUSER"), self.env.get("PGDATABASE")
+            if not user or not database:
+                from pavedkit.config import ConfigError
+
+                raise ConfigError(f"{db.MASTER_SECRET_FILE} needs PGUSER and PGDATABASE (the service's role and database)")
+            conn = db.connect_as_master(self.env, master)
+            for step in db.ensure_service_role(conn, user, database):
+                log.info("database role: %s", step)
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(user)))
         try:
             return db.migrate(conn, self.migrations)
         finally:

@@ -38,6 +38,7 @@ from policies.rules.kubernetes import (
     sec_032_cpu_limit,
     sec_033_public_ingress_waf,
     sec_034_public_ingress_tls,
+    sec_035_database_master_secret,
 )
 
 RULES: tuple[Rule, ...] = (
@@ -75,4 +76,5 @@ RULES: tuple[Rule, ...] = (
     sec_032_cpu_limit.RULE,
     sec_033_public_ingress_waf.RULE,
     sec_034_public_ingress_tls.RULE,
+    sec_035_database_master_secret.RULE,
 )
