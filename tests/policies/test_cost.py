@@ -129,7 +129,7 @@ def container_path(field: str) -> str:
 
 def test_index_lists_every_cost_rule_in_id_order():
     ids = [r.id for r in cost_rules.RULES]
-    assert ids == sorted(ids) and ids == [f"PAVED-COST-{n:03d}" for n in range(1, 14)]
+    assert ids == sorted(ids) and ids == [f"PAVED-COST-{n:03d}" for n in range(1, 15)]
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
