@@ -29,7 +29,6 @@ from policies.registry import RULES
 def layered_root(tmp_path_factory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("layered"))
     for name in ("policies",):
-
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     stack = root / "stacks" / "Pulumi.dev.yaml"
     stack.write_text(stack.read_text() + "  paved:layout: layered\n")
