@@ -64,8 +64,15 @@ class Catalog:
         return {t.name: s.name for s in self.services for t in s.kafka.produces}
 
     def callers_of(self, name: str) -> tuple[Service, ...]:
-        """Services that declare a synchronous call to ``name``."""
-        return tuple(s for s in self.services if name in s.calls)
+        """Services that declare a synchronous call to ``name`` (in catalog order)."""
+        callers = self.__dict__.get("_callers")
+        if callers is None:  # one pass over the catalog, kept (it is immutable)
+            callers = {}
+            for s in self.services:
+                for callee in dict.fromkeys(s.calls):
+                    callers.setdefault(callee, []).append(s)
+            callers = self.__dict__.setdefault("_callers", {k: tuple(v) for k, v in callers.items()})
+        return callers.get(name, ())
 
     def for_environment(self, env: str) -> Catalog:
         """The catalog with ``env``'s overrides applied and every override block dropped.

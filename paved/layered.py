@@ -9,13 +9,14 @@ document, each resource naming its stack, plus a ``stacks`` list.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from paved import engine
 from paved.engine import RunResult
@@ -60,25 +61,28 @@ def build(stack: str, catalog_path: str | Path | None = None, root: Path | None 
     _, catalog = engine.load_inputs(root, env, catalog_path, layout)
     if only not in (None, "platform"):
         layer_of(f"{env}.{only}", layout, catalog)  # a team the catalog lacks: one clear line
-    cache_file = _platform_cache_file(root, env, catalog, charts, layout)
-    cached = _cached_platform(cache_file)
-    if cached is not None:
-        platform_doc, platform_run, references, crds = cached["doc"], None, {env: cached["outputs"]}, cached["crds"]
-    else:
-        platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts, layout=layout)
-        references, crds = {env: platform_run.outputs}, plan.crd_inputs(platform_run)
-        _store_platform(cache_file, platform_doc, references[env], crds)
-    if only == "platform":
-        return platform_doc, platform_run
     wanted = teams
     teams = [lay for lay in layers(env, layout, catalog) if lay.kind == "team" and only in (None, lay.team)
              and (wanted is None or lay.team in wanted)]
-    if jobs <= 1 or len(teams) <= 1:
-        runs = [plan.build_one(lay.stack, catalog_path, root, charts, references, crds, layout) for lay in teams]
-        docs, results = [d for d, _ in runs], [r for _, r in runs]
-    else:
-        docs, results = _in_workers(teams, catalog, str(catalog_path), root, charts, references, crds, jobs,
-                                    layout), None
+    shares = _shares(teams, catalog, jobs) if only != "platform" and jobs > 1 and len(teams) > 1 else []
+    with _workers(len(shares), root, catalog_path, env, layout) as pool:
+        # The workers start (and import, and load the catalog) while the platform is planned.
+        cache_file = _platform_cache_file(root, env, catalog, charts, layout)
+        cached = _cached_platform(cache_file)
+        if cached is not None:
+            platform_doc, platform_run, references, crds = cached["doc"], None, {env: cached["outputs"]}, cached["crds"]
+        else:
+            platform_doc, platform_run = plan.build_one(env, catalog_path, root, charts, layout=layout)
+            references, crds = {env: platform_run.outputs}, plan.crd_inputs(platform_run)
+            _store_platform(cache_file, platform_doc, references[env], crds)
+        if only == "platform":
+            return platform_doc, platform_run
+        if pool is None:
+            runs = [plan.build_one(lay.stack, catalog_path, root, charts, references, crds, layout) for lay in teams]
+            docs, results = [d for d, _ in runs], [r for _, r in runs]
+        else:
+            docs, results = _in_workers(pool, teams, shares, str(catalog_path), root, charts, references, crds,
+                                        layout), None
     if only is not None and not with_platform:
         return docs[0], (results[0] if results else None)
     doc = environment_document(platform_doc, docs)
@@ -157,22 +161,53 @@ def _plan_share(stacks: list[str], catalog_path: str, root: str, charts: bool | 
     """Worker: plan some team stacks one after another; their documents."""
     from paved import plan
 
-    engine.tune_gc_for_process()
     return [plan.build_one(s, catalog_path, Path(root), charts, references, crds, layout)[0] for s in stacks]
 
 
-def _in_workers(teams: list[Layer], catalog: Any, catalog_path: str, root: Path, charts: bool | None,
-                references: dict[str, dict[str, Any]], crds: list[dict[str, Any]], jobs: int,
+@contextlib.contextmanager
+def _workers(count: int, root: Path, catalog_path: Path, env: str, layout: str) -> Iterator[Any]:
+    """``count`` worker processes, started now and warmed (:func:`_warm`); None when ``count`` is 0."""
+    if count == 0:
+        yield None
+        return
+    # spawn, not fork: the parent has run (or is about to run) the Pulumi SDK (threads, an event
+    # loop, gRPC), which a forked child would inherit mid-state.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_warm,
+                             initargs=(str(root), str(catalog_path), env, layout)) as pool:
+        for _ in range(count):  # a process is started per task submitted while none is idle
+            pool.submit(_ready)
+        yield pool
+
+
+def _ready() -> None:
+    """A worker's first task: it only makes the pool start the worker."""
+
+
+def _warm(root: str, catalog_path: str, env: str, layout: str) -> None:
+    """A worker's start: what every team stack it plans needs, before the platform's outputs
+    exist: the SDK modules the program imports, and the catalog, validated and resolved for ``env``."""
+    import importlib
+    import sys
+
+    engine.tune_gc_for_process()
+    if root not in sys.path:  # as platform/__main__.py does: the program's components are root's
+        sys.path.insert(0, root)
+    try:
+        importlib.import_module("components.platform")
+        _, catalog = engine.load_inputs(Path(root), env, Path(catalog_path), layout)
+        catalog.for_environment(env)
+    except Exception:  # noqa: BLE001 - only a head start: the team stacks report their own errors
+        pass
+
+
+def _in_workers(pool: Any, teams: list[Layer], shares: list[list[Layer]], catalog_path: str, root: Path,
+                charts: bool | None, references: dict[str, dict[str, Any]], crds: list[dict[str, Any]],
                 layout: str | None) -> list[dict[str, Any]]:
     order = {lay.stack: i for i, lay in enumerate(teams)}
-    shares = _shares(teams, catalog, jobs)
-    # spawn, not fork: the parent has run the Pulumi SDK (threads, an event loop, gRPC), which a
-    # forked child would inherit mid-state.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-        futures = [pool.submit(_plan_share, [lay.stack for lay in share], catalog_path, str(root), charts,
-                               references, crds, layout) for share in shares]
-        docs = [d for f in futures for d in f.result()]
+    futures = [pool.submit(_plan_share, [lay.stack for lay in share], catalog_path, str(root), charts,
+                           references, crds, layout) for share in shares]
+    docs = [d for f in futures for d in f.result()]
     return sorted(docs, key=lambda d: order[d["stack"]])
 
 
@@ -220,10 +255,11 @@ def stack_keys(root: Path, env: str, catalog_path: str | Path | None = None,
     settings, catalog = engine.load_inputs(root, env, catalog_path)
     catalog = catalog.for_environment(env)
     code = code or code_digest(root)
-    platform = _hash("platform", code, layer_config(root, env, None), PlatformFacts.of(catalog).digest())
+    environment = layer_config(root, env, None)
+    platform = _hash("platform", code, environment, PlatformFacts.of(catalog).digest())
     keys = {env: platform}
     if settings.layout == "layered":
         for lay in layers(env, settings.layout, catalog)[1:]:
-            keys[lay.stack] = _hash("team", code, layer_config(root, env, lay.team), platform,
+            keys[lay.stack] = _hash("team", code, layer_config(root, env, lay.team, environment), platform,
                                     catalog_digest(team_catalog(catalog, lay.team)))
     return keys

@@ -602,9 +602,13 @@ def load_layer_stack(root: Path, env: str, team: str | None) -> StackSettings:
                                 exc.errors()[0]["msg"])]) from None
 
 
-def layer_config(root: Path, env: str, team: str | None) -> dict[str, str]:
-    """A layer stack's config as the engine hands it to the program: the environment's, then the team's."""
-    config = pulumi_config(root, env)
+def layer_config(root: Path, env: str, team: str | None,
+                 environment: dict[str, str] | None = None) -> dict[str, str]:
+    """A layer stack's config as the engine hands it to the program: the environment's, then the team's.
+
+    ``environment``: the environment's config, already read (``layer_config(root, env, None)``),
+    for a caller that asks for every team of an environment."""
+    config = dict(environment) if environment is not None else pulumi_config(root, env)
     if team is not None:
         config.update({str(k): v if isinstance(v, str) else json.dumps(v)
                        for k, v in team_config(root, env, team).items()})

@@ -408,6 +408,20 @@ def test_stateful_logical_names_never_change():
     assert current == json.loads(SNAPSHOT.read_text())
 
 
+def test_the_taggable_table_is_what_the_installed_sdk_says():
+    """paved/data/aws_taggable.json answers is_taggable without importing the SDK's modules; it
+    must cover every AWS type of the stacks' plans and agree with the SDK it names. When this
+    fails after an SDK upgrade: python -m policies.rules.aws.aws_common"""
+    from policies.rules.aws import aws_common
+
+    table = aws_common.known_taggable()
+    assert table, f"{aws_common.TAGGABLE_FILE} is missing or written for another pulumi-aws version"
+    types = {r["type"] for stack in STACKS for r in planned(stack)[0]["resources"]
+             if r["type"].startswith("aws:") and aws_common.aws_resource_class(r["type"]) is not None}
+    assert types <= table.keys(), sorted(types - table.keys())
+    assert {t: table[t] for t in types} == {t: aws_common.sdk_taggable(t) for t in types}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_taggable_resource_carries_ownership_tags(stack):
     doc = planned(stack)[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,8 +29,6 @@ from policies.registry import RULES
 def layered_root(tmp_path_factory) -> Path:
     root = copy_project(tmp_path_factory.mktemp("layered"))
     for name in ("policies",):
-        import shutil
-
         shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     stack = root / "stacks" / "Pulumi.dev.yaml"
     stack.write_text(stack.read_text() + "  paved:layout: layered\n")
@@ -333,3 +332,25 @@ def test_peer_entry_is_what_a_team_stack_reads_of_another_team():
     before = catalog_digest(team_catalog(catalog, caller_team))
     assert digest(image=analytics.image + "-next", env={"X": "1"}, description="other") == before
     assert digest(port=analytics.port + 1) != before
+
+
+def test_a_policy_change_plans_every_stack(tmp_path):
+    """The stack keys hold what a plan depends on, not what judges it: when the policy pack or its
+    config differs between the sides, the unchanged stacks' violations may differ too, so the
+    incremental diff does not apply."""
+    from paved.diff import Incremental
+
+    head, base = tmp_path / "head", tmp_path / "base"
+    for root in (head, base):
+        for name in ("paved", "components", "platform", "policies", "stacks"):
+            shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "services_catalog.yaml", root / "services_catalog.yaml")
+        stack = root / "stacks" / "Pulumi.dev.yaml"
+        stack.write_text(stack.read_text() + "  paved:layout: layered\n")
+    incremental = Incremental(head, "dev", head / "services_catalog.yaml", "services_catalog.yaml")
+    assert incremental.same_code(base) is not None and not incremental.notes
+    config = base / "policies" / "config" / "dev.json"
+    config.write_text(config.read_text().replace("{", '{"paved-sec-020-image-digest-pinned": '
+                                                 '{"enforcementLevel": "mandatory"}, ', 1))
+    assert incremental.same_code(base) is None
+    assert incremental.notes == ["the policy pack or its config changed: every stack was planned and checked"]

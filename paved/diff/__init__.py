@@ -53,9 +53,10 @@ class Incremental:
 
     def same_code(self, base_root: Path) -> str | None:
         """The code's digest when the incremental diff applies: the working tree's environment is
-        layered, its catalog is the project's, and the base runs the same code; else None."""
+        layered, its catalog is the project's, and the base runs the same code and the same policy
+        pack; else None."""
         from paved.errors import PavedError
-        from paved.layered import code_digest
+        from paved.layered import code_digest, tree_digest
         from paved.layers import split_stack
         from paved.stack import load_stack
 
@@ -63,7 +64,14 @@ class Incremental:
             if self.catalog_rel is None or load_stack(self.root, split_stack(self.stack)[0]).layout != "layered":
                 return None  # the working tree's environment is one stack
             code = code_digest(self.root)
-            return code if code_digest(base_root) == code else None  # other code plans differently
+            if code_digest(base_root) != code:
+                return None  # other code plans differently
+            if tree_digest(base_root / "policies") != tree_digest(self.root / "policies"):
+                # Another rule or its config judges the unchanged stacks differently too: they
+                # are planned and checked, not skipped.
+                self.notes.append("the policy pack or its config changed: every stack was planned and checked")
+                return None
+            return code
         except (PavedError, OSError, ValueError):
             return None  # a side that does not load plans in full, and reports its own error
 

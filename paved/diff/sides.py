@@ -120,6 +120,11 @@ if answer == "?":
     sys.stdout.flush()
     os.dup2(2, 1)  # whatever else is printed goes with the errors, not into the answer's pipe
     answer = sys.stdin.readline().strip() or "-"
+    # Asked for its keys only when it runs the working tree's code: it plans the way the working
+    # tree does, in this process, without writing the plan out and reading it back per command.
+    from paved.diff.sides import write_side
+    write_side(root, out, stack, catalog, None if answer == "-" else {t for t in answer.split(",") if t})
+    os._exit(0)  # no teardown of the plan's objects (seconds at 1,000 services)
 only = [f"--only-teams={answer}"] if answer != "-" else []
 cat = ["--catalog", catalog] if catalog else []
 codes = {"plan": call(["plan", "--stack", stack, *cat, *only, "--format", "json", "--output", str(out / "plan.json")])}
@@ -314,10 +319,15 @@ def _side_result(out: Path, who: str, stack: str, returncode: int, stderr: str) 
     return side
 
 
-def _estimate(doc: dict[str, Any], stack: str) -> tuple[dict[str, Any] | None, str | None]:
+def _estimate(doc: dict[str, Any], root: Path, stack: str) -> tuple[dict[str, Any] | None, str | None]:
+    """What `paved cost --format json` gives for ``doc``: unpriced types listed, the stack's
+    assumed table traffic (paved:data.requests)."""
+    from paved.layers import split_stack
+
     try:
-        est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)])
-    except cost.CostError as exc:
+        est = cost.estimate([(r["type"], r["inputs"], r["name"]) for r in doc["resources"] if r.get("custom", True)],
+                            strict=False, table_requests=cost.table_requests(root, split_stack(stack)[0]))
+    except (cost.CostError, PavedError) as exc:
         return None, f"no cost estimate: {exc}"
     return cost.as_json(est, stack), None
 
@@ -357,12 +367,36 @@ def plan_head(root: Path, stack: str, catalog_path: str | Path, teams: set[str] 
             side = _run_side(root, Path(tmp), "the working tree", stack, str(Path(catalog_path).resolve()), teams)
         side.ref, side.commit, side.dirty = "working tree", commit, dirty
         return side
+    doc, violations, est, problem = plan_here(root, stack, catalog_path, teams)
+    return Side("working tree", commit, doc, violations, est, dirty=dirty, notes=[problem] if problem else [])
+
+
+def plan_here(root: Path, stack: str, catalog_path: str | Path | None,
+              teams: set[str] | None) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None, str | None]:
+    """``root``'s plan, violations and cost estimate (or the reason there is none), in this process."""
     from paved import plan
 
     doc, _ = plan.build(stack, catalog_path, root, teams=teams)
-    violations = _violations(doc, root, stack)
-    est, problem = _estimate(doc, stack)
-    return Side("working tree", commit, doc, violations, est, dirty=dirty, notes=[problem] if problem else [])
+    est, problem = _estimate(doc, root, stack)
+    return doc, _violations(doc, root, stack), est, problem
+
+
+def write_side(root: Path, out: Path, stack: str, catalog: str, teams: set[str] | None) -> None:
+    """A side planned in this process (a base that runs the working tree's code), written where
+    :func:`_side_result` reads it, as `paved plan`, `check` and `cost` would have written it."""
+    try:
+        doc, violations, est, _ = plan_here(root, stack, catalog or None, teams)
+    except PavedError as exc:
+        print(f"paved: {exc}", file=sys.stderr)
+        codes = {"plan": 1}
+    else:
+        (out / "plan.json").write_text(json.dumps(doc), encoding="utf-8")
+        (out / "check.json").write_text(json.dumps({"violations": violations}), encoding="utf-8")
+        codes = {"plan": 0, "check": 0}
+        if est is not None:
+            (out / "cost.json").write_text(json.dumps(est), encoding="utf-8")
+        codes["cost"] = 0 if est is not None else 1
+    (out / "codes.json").write_text(json.dumps(codes), encoding="utf-8")
 
 
 def _violations(doc: dict[str, Any], root: Path, stack: str) -> list[dict[str, Any]]:
@@ -379,7 +413,7 @@ def complete(side: Side, root: Path, stack: str) -> list[str]:
     if side.violations is None:
         side.violations = _violations(side.doc, root, stack)
     if side.cost == {}:
-        side.cost, problem = _estimate(side.doc, stack)
+        side.cost, problem = _estimate(side.doc, root, stack)
         return [problem] if problem else []
     return []
 

@@ -14,6 +14,7 @@ import keyword
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -214,9 +215,44 @@ def aws_resource_class(resource_type: str) -> type | None:
     return None
 
 
+# Which of the types paved creates take tags, as the installed SDK answers (sdk_taggable):
+# asking it imports the type's SDK module, a second or more for the large ones, in a process
+# that did not run the program (paved check --plan, the base side of paved diff). Written by
+# `python -m policies.rules.aws.aws_common`; used only for the SDK version it was written for
+# (tests/test_aws.py checks it against the SDK).
+TAGGABLE_FILE = Path(__file__).resolve().parents[3] / "paved" / "data" / "aws_taggable.json"
+
+
+def _sdk_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pulumi-aws")
+    except PackageNotFoundError:
+        return "none"
+
+
+@functools.cache
+def known_taggable() -> dict[str, bool]:
+    """The table's answers, or none when it was written for another SDK version."""
+    try:
+        data = json.loads(TAGGABLE_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("pulumiAws") != _sdk_version():
+        return {}
+    return {**{t: True for t in data.get("taggable", ())}, **{t: False for t in data.get("untaggable", ())}}
+
+
 @functools.cache
 def is_taggable(resource_type: str) -> bool:
     """Whether the SDK's Args class for this type has a ``tags`` input."""
+    known = known_taggable().get(resource_type)
+    return sdk_taggable(resource_type) if known is None else known
+
+
+def sdk_taggable(resource_type: str) -> bool:
+    """:func:`is_taggable`, asked of the SDK itself."""
     cls = aws_resource_class(resource_type)
     if cls is None:
         return False
@@ -337,3 +373,22 @@ def rotation_problem(rotations: Sequence[Any], max_days: float) -> str | None:
     if known:
         return f"rotate at least every {max_days:g} days, not every {min(known):g}"
     return f"enable its SecretRotation with a schedule of at most {max_days:g} days"
+
+
+def write_taggable(types: Sequence[str]) -> dict[str, Any]:
+    """The table for ``types`` (the AWS types of a plan), as the installed SDK answers."""
+    aws_types = sorted({t for t in types if t.startswith("aws:") and aws_resource_class(t) is not None})
+    return {"pulumiAws": _sdk_version(),
+            "taggable": [t for t in aws_types if sdk_taggable(t)],
+            "untaggable": [t for t in aws_types if not sdk_taggable(t)]}
+
+
+if __name__ == "__main__":  # python -m policies.rules.aws.aws_common: rewrite TAGGABLE_FILE from every stack's plan
+    from paved import plan
+    from paved.engine import root_dir
+    from paved.stack import list_stacks
+
+    root = root_dir()
+    seen = {t for stack in list_stacks(root) for t in (r["type"] for r in plan.build(stack, None, root)[0]["resources"])}
+    TAGGABLE_FILE.write_text(json.dumps(write_taggable(sorted(seen)), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {TAGGABLE_FILE}")
