@@ -697,6 +697,11 @@ def test_dockerfile(name):
     tooling = re.compile(r"\b(apt-get|apk|gcc|g\+\+|build-essential|make|pip install|python3?-dev)\b")
     assert not [i for i in final if i.startswith("RUN") and tooling.search(i)], "build tools in the final image"
     assert not [i for i in build if tooling.search(i) and "apt" in i], "no OS packages needed to build"
+    # The RDS CA bundle at the contract's PGSSLROOTCERT, readable by the service's uid.
+    from components.data import RDS_CA_BUNDLE
+
+    (bundle,) = [i.split() for i in final if i.startswith("ADD ") and i.endswith(f" {RDS_CA_BUNDLE}")]
+    assert bundle[1] == "--chmod=0444" and bundle[2].startswith("https://truststore.pki.rds.amazonaws.com/"), bundle
     exposed = {int(p) for i in final if i.startswith("EXPOSE ") for p in i.split()[1:]}
     assert exposed == {entry.port, entry.metrics.port or entry.port}
     assert f"COPY {name}/app.py /app/service/app.py" in build
