@@ -411,9 +411,16 @@ def test_stateful_logical_names_never_change():
 def test_the_taggable_table_is_what_the_installed_sdk_says():
     """paved/data/aws_taggable.json answers is_taggable without importing the SDK's modules; it
     must cover every AWS type of the stacks' plans and agree with the SDK it names. When this
-    fails after an SDK upgrade: python -m policies.rules.aws.aws_common"""
+    fails after an SDK upgrade or a new type: PAVED_UPDATE_SNAPSHOTS=1 rewrites the table."""
+    import os
+
     from policies.rules.aws import aws_common
 
+    if os.environ.get("PAVED_UPDATE_SNAPSHOTS") == "1":
+        seen = sorted({r["type"] for stack in STACKS for r in planned(stack)[0]["resources"]})
+        aws_common.TAGGABLE_FILE.write_text(json.dumps(aws_common.write_taggable(seen), indent=2) + "\n",
+                                            encoding="utf-8")
+        aws_common.known_taggable.cache_clear()
     table = aws_common.known_taggable()
     assert table, f"{aws_common.TAGGABLE_FILE} is missing or written for another pulumi-aws version"
     types = {r["type"] for stack in STACKS for r in planned(stack)[0]["resources"]

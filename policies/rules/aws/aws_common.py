@@ -218,8 +218,8 @@ def aws_resource_class(resource_type: str) -> type | None:
 # Which of the types paved creates take tags, as the installed SDK answers (sdk_taggable):
 # asking it imports the type's SDK module, a second or more for the large ones, in a process
 # that did not run the program (paved check --plan, the base side of paved diff). Written by
-# `python -m policies.rules.aws.aws_common`; used only for the SDK version it was written for
-# (tests/test_aws.py checks it against the SDK).
+# write_taggable from every stack's plan (PAVED_UPDATE_SNAPSHOTS=1 pytest tests/test_aws.py -k
+# taggable_table); used only for the SDK version it was written for (that test checks it).
 TAGGABLE_FILE = Path(__file__).resolve().parents[3] / "paved" / "data" / "aws_taggable.json"
 
 
@@ -382,13 +382,3 @@ def write_taggable(types: Sequence[str]) -> dict[str, Any]:
             "taggable": [t for t in aws_types if sdk_taggable(t)],
             "untaggable": [t for t in aws_types if not sdk_taggable(t)]}
 
-
-if __name__ == "__main__":  # python -m policies.rules.aws.aws_common: rewrite TAGGABLE_FILE from every stack's plan
-    from paved import plan
-    from paved.engine import root_dir
-    from paved.stack import list_stacks
-
-    root = root_dir()
-    seen = {t for stack in list_stacks(root) for t in (r["type"] for r in plan.build(stack, None, root)[0]["resources"])}
-    TAGGABLE_FILE.write_text(json.dumps(write_taggable(sorted(seen)), indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {TAGGABLE_FILE}")
