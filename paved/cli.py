@@ -425,8 +425,19 @@ def _check_outputs(args: argparse.Namespace) -> None:
                 raise UsageError(f"--{attr.replace('_', '-')} {value}: {problem}")
 
 
+# Set on a real command line (main without argv): Ctrl-C may then end the process outright.
+_WHOLE_PROCESS = False
+# Seconds after Ctrl-C before the process ends anyway: the Pulumi SDK runs code that catches
+# every exception, KeyboardInterrupt too (its source-position lookup, for every resource), so
+# an interrupt that lands there is swallowed and the plan would go on to its end.
+INTERRUPT_GRACE_SECONDS = 3.0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``paved`` console script."""
+    global _WHOLE_PROCESS
+    _WHOLE_PROCESS = argv is None
+    _announced.clear()
     code = _guarded(argv)
     if argv is None:  # a real command line: the process ends here
         # Tearing the interpreter down frees a plan's objects one by one, seconds at 1,000
@@ -451,7 +462,7 @@ def _guarded(argv: list[str] | None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:  # Ctrl-C anywhere: one line, the shell's exit code for SIGINT
-        print("paved: interrupted", file=sys.stderr)
+        _announce_interrupt()
         return 130
     finally:
         if ours:
@@ -464,7 +475,26 @@ def _interrupted(signum: int, frame: Any) -> None:
     import logging
 
     logging.getLogger("asyncio").disabled = True
+    if _WHOLE_PROCESS:
+        timer = threading.Timer(INTERRUPT_GRACE_SECONDS, _end_interrupted)
+        timer.daemon = True
+        timer.start()
     raise KeyboardInterrupt
+
+
+_announced = threading.Event()
+
+
+def _announce_interrupt() -> None:
+    if not _announced.is_set():
+        _announced.set()
+        print("paved: interrupted", file=sys.stderr, flush=True)
+
+
+def _end_interrupted() -> None:
+    """The interrupt did not end the command in time (something caught it): end the process."""
+    _announce_interrupt()
+    os._exit(130)
 
 
 def _main(argv: list[str] | None) -> int:

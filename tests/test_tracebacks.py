@@ -30,6 +30,34 @@ def test_ctrl_c_is_one_line_and_exit_130(delay):
     assert err == "paved: interrupted\n", err
 
 
+_STUBBORN = """
+import sys, time
+from paved import cli
+
+def stubborn(args):  # catches every exception, as the Pulumi SDK's source-position lookup does
+    print("ready", flush=True)
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+cli.COMMANDS["validate"] = stubborn
+sys.argv = ["paved", "validate"]
+cli.main()
+"""
+
+
+def test_ctrl_c_ends_the_command_even_when_something_swallows_it():
+    proc = subprocess.Popen([sys.executable, "-c", _STUBBORN], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 130 and err == "paved: interrupted\n", (proc.returncode, err)
+
+
 def test_keyboard_interrupt_inside_a_command_is_exit_130(monkeypatch, capsys):
     from paved import cli
 
