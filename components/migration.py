@@ -98,7 +98,7 @@ def master_external_secret_spec(service: Service, store_name: str, secret_arn: s
 
 
 def master_secret_labels(service: Service, labels: dict[str, str]) -> dict[str, str]:
-    """The ExternalSecret's labels: the migration's, and the kind policy PAVED-SEC-065 looks for."""
+    """The ExternalSecret's labels: the migration's, and the kind policy PAVED-SEC-035 looks for."""
     return {**migration_labels(service, labels), SECRET_KIND_LABEL: DATABASE_MASTER_SECRET_KIND}
 
 

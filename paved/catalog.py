@@ -9,6 +9,7 @@ calls, topics) run on whatever could be read.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import typing
 from decimal import Decimal
@@ -65,29 +66,33 @@ class Catalog:
 
     def callers_of(self, name: str) -> tuple[Service, ...]:
         """Services that declare a synchronous call to ``name`` (in catalog order)."""
-        callers = self.__dict__.get("_callers")
-        if callers is None:  # one pass over the catalog, kept (it is immutable)
-            callers = {}
-            for s in self.services:
-                for callee in dict.fromkeys(s.calls):
-                    callers.setdefault(callee, []).append(s)
-            callers = self.__dict__.setdefault("_callers", {k: tuple(v) for k, v in callers.items()})
-        return callers.get(name, ())
+        return self._callers.get(name, ())
+
+    # Kept on the catalog (it is immutable; functools.cached_property writes past the frozen
+    # dataclass): a process planning many team stacks of a large catalog works them out once.
+    @functools.cached_property
+    def _callers(self) -> dict[str, tuple[Service, ...]]:
+        callers: dict[str, list[Service]] = {}
+        for s in self.services:
+            for callee in dict.fromkeys(s.calls):
+                callers.setdefault(callee, []).append(s)
+        return {k: tuple(v) for k, v in callers.items()}
+
+    @functools.cached_property
+    def _resolved(self) -> dict[str, Catalog]:
+        return {}
 
     def for_environment(self, env: str) -> Catalog:
-        """The catalog with ``env``'s overrides applied and every override block dropped.
-
-        Kept on the catalog (it is immutable): a process planning many team stacks of a large
-        catalog resolves it once, not once per stack."""
-        resolved = self.__dict__.setdefault("_resolved", {})
-        if env not in resolved:
-            resolved[env] = Catalog(
+        """The catalog with ``env``'s overrides applied and every override block dropped (once per
+        environment: see ``_resolved``)."""
+        if env not in self._resolved:
+            self._resolved[env] = Catalog(
                 file=self.file,
                 teams=self.teams,
                 services=tuple(effective_service(s, env) for s in self.services),
                 environment=env,
             )
-        return resolved[env]
+        return self._resolved[env]
 
 
 def _merge(base: Any, override: Any) -> Any:

@@ -427,6 +427,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 # Set on a real command line (main without argv): Ctrl-C may then end the process outright.
 _WHOLE_PROCESS = False
+# "paved: interrupted" is said once, by whichever of the unwinding and the timer gets there first.
+_announced = threading.Event()
 # Seconds after Ctrl-C before the process ends anyway: the Pulumi SDK runs code that catches
 # every exception, KeyboardInterrupt too (its source-position lookup, for every resource), so
 # an interrupt that lands there is swallowed and the plan would go on to its end.
@@ -480,9 +482,6 @@ def _interrupted(signum: int, frame: Any) -> None:
         timer.daemon = True
         timer.start()
     raise KeyboardInterrupt
-
-
-_announced = threading.Event()
 
 
 def _announce_interrupt() -> None:

@@ -22,7 +22,7 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 # A service's migration Job carries this component (components/migration.py); it alone may
 # mount the database's master user secret, whose ExternalSecret carries the kind label below
-# (policy PAVED-SEC-065).
+# (policy PAVED-SEC-035).
 MIGRATION_COMPONENT = "migration"
 SECRET_KIND_LABEL = "paved.dev/secret-kind"
 DATABASE_MASTER_SECRET_KIND = "database-master"

@@ -205,11 +205,7 @@ class _Planned(list):
         return workloads(self)
 
 
-def _workloads(resources: list[Item]) -> list[Any]:
-    return resources.workloads if isinstance(resources, _Planned) else workloads(resources)
-
-
-def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: list[Item]) -> None:
+def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str], resources: _Planned) -> None:
     """A central-logs group: its namespaces' pods at the autoscalers' minimum x the assumed volume
     per pod (ingestion), and what the retention keeps of it in steady state (storage). Other log
     groups (control plane, brokers) carry no volume tag and are not priced."""
@@ -222,7 +218,7 @@ def _log_group(it: Item, prices: Prices, lines: list[Line], unpriced: list[str],
         unpriced.append(f"CloudWatch log group {it.name}: volume, namespaces or retention unknown, not priced")
         return
     wanted = set(namespaces.split())
-    pods = sum((w.min_replicas or 0 for w in _workloads(resources) if w.namespace in wanted), 0)
+    pods = sum((w.min_replicas or 0 for w in resources.workloads if w.namespace in wanted), 0)
     ingested = Decimal(pods) * volume * GB_PER_GIB
     lines.append(Line(f"CloudWatch Logs ingestion: {pods} pods x {quantity_text(volume)} GiB (assumed)", it.name,
                       ingested, "GB", prices.get("cloudwatchLogsIngestion", f"log group {it.name}")))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from importlib import resources as importlib_resources
 import json
 import keyword
 import warnings
@@ -220,7 +221,8 @@ def aws_resource_class(resource_type: str) -> type | None:
 # that did not run the program (paved check --plan, the base side of paved diff). Written by
 # write_taggable from every stack's plan (PAVED_UPDATE_SNAPSHOTS=1 pytest tests/test_aws.py -k
 # taggable_table); used only for the SDK version it was written for (that test checks it).
-TAGGABLE_FILE = Path(__file__).resolve().parents[3] / "paved" / "data" / "aws_taggable.json"
+# Found like the price file (paved.cost.prices): beside it, in the paved package.
+TAGGABLE_FILE = Path(str(importlib_resources.files("paved").joinpath("data", "aws_taggable.json")))
 
 
 def _sdk_version() -> str:
